@@ -1,0 +1,65 @@
+// The one media interface the IVR uses. Two implementations: the built-in RTP
+// endpoint (embedded mode, tests) and FreeSWITCH through drachtio-fsmrf
+// (production). Flows never learn which one they talk to.
+
+/** What a caller hears: a prompt id from prompts/catalog.json, or a number read digit by digit. */
+export type PromptItem = { prompt: string } | { digits: string };
+
+export interface CollectOptions {
+  /** Fewest digits that make a complete entry (terminator excluded). */
+  min: number;
+  /** Most digits; collection completes as soon as this many arrive. */
+  max: number;
+  /** Keys that end the entry (e.g. ['#']); not included in `digits`. */
+  terminators?: string[];
+  firstDigitTimeoutMs: number;
+  interDigitTimeoutMs: number;
+}
+
+export interface CollectResult {
+  digits: string;
+  /** The terminator pressed, if any. */
+  terminator?: string;
+  /** Why collection ended. */
+  reason: 'max' | 'terminator' | 'timeout';
+}
+
+/** One answered call's media. Every method rejects with HangupError once the call is gone. */
+export interface MediaSession {
+  /** SDP answer for the caller's offer. */
+  readonly localSdp: string;
+  /**
+   * Play items in order. With bargeIn, the first digit pressed stops playback;
+   * that digit (and any after it) stays buffered for the next collect().
+   */
+  play(items: PromptItem[], opts?: { bargeIn?: boolean }): Promise<void>;
+  /** Collect digits, starting with any already buffered (pressed during a prompt). */
+  collect(opts: CollectOptions): Promise<CollectResult>;
+  /** Feed a digit that arrived by signalling (SIP INFO) rather than RTP. */
+  injectDigit(digit: string): void;
+  /** Drop any buffered digits (e.g. before a fresh question after an error). */
+  flushDigits(): void;
+  /** End the session: stops play/collect at once (they reject with HangupError) and frees the port. */
+  close(): Promise<void>;
+}
+
+export interface MediaServer {
+  /** Open a session for an SDP offer. Rejects with UnsupportedMediaError when nothing in the offer is usable. */
+  open(offerSdp: string, opts: { callId: string }): Promise<MediaSession>;
+  close(): Promise<void>;
+}
+
+export class HangupError extends Error {
+  constructor() {
+    super('call ended');
+    this.name = 'HangupError';
+  }
+}
+
+/** The offer cannot be served (no audio, no supported codec, data/video only): answer 488 with `warning`. */
+export class UnsupportedMediaError extends Error {
+  constructor(readonly warning: string) {
+    super(warning);
+    this.name = 'UnsupportedMediaError';
+  }
+}
