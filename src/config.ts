@@ -1,0 +1,228 @@
+// One typed configuration for the whole service. Sources, later wins:
+// built-in defaults < JSON file (CHAKUSHIN_CONFIG or --config) < environment variables.
+// Every external part (SIP engine, PostgreSQL, SMTP, media) has an embedded default,
+// so an empty environment runs the whole service on a bare machine.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
+const nationalNumber = z.string().regex(/^0\d{9,10}$/, 'a national number: 0 and 9–10 digits, no hyphens');
+
+/** Footer of the 着信お知らせメール: differs by region and by settings pattern (A current site, B legacy site). */
+const mailFooter = z.object({
+  brand: z.string(),
+  siteName: z.string(),
+  siteUrl: z.string(),
+  from: z.string(),
+});
+
+export const configSchema = z.object({
+  /** Where embedded PostgreSQL keeps its data, caught mails, etc. */
+  varDir: z.string().default('var'),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({}),
+  sip: z
+    .object({
+      /** Where the built-in engine listens for SIP (UDP and TCP). Ignored when a real drachtio-server is used. */
+      listen: hostPort.default({ host: '127.0.0.1', port: 5060 }),
+      /** Set to use a real drachtio-server instead of the built-in engine. */
+      drachtio: z.object({ host: z.string(), port: z.number().int(), secret: z.string() }).optional(),
+      /** Admin (drachtio wire protocol) socket of the built-in engine. */
+      engineAdmin: hostPort.default({ host: '127.0.0.1', port: 9022 }),
+      engineSecret: z.string().default('cymru'),
+      /**
+       * Trunk peers (softswitch addresses) whose P-Asserted-Identity is trusted.
+       * From anyone else the caller number comes from From only.
+       */
+      trustedPeers: z.array(z.string()).default(['127.0.0.1']),
+    })
+    .default({}),
+  http: z.object({ listen: hostPort.default({ host: '127.0.0.1', port: 8080 }) }).default({}),
+  media: z
+    .object({
+      /** Set to use FreeSWITCH through drachtio-fsmrf instead of the built-in RTP endpoint. */
+      freeswitch: z.object({ host: z.string(), port: z.number().int(), secret: z.string(), listenAddress: z.string().default('127.0.0.1') }).optional(),
+      rtpHost: z.string().default('127.0.0.1'),
+      rtpPortMin: z.number().int().min(1024).default(20000),
+      rtpPortMax: z.number().int().max(65535).default(29999),
+      promptDir: z.string().default('prompts'),
+      /** Extra directory an operator drops studio recordings into (same file names as prompts/). */
+      promptOverrideDir: z.string().optional(),
+      inbandDtmf: z.boolean().default(false),
+    })
+    .default({}),
+  database: z
+    .object({
+      /** Unset: embedded PostgreSQL under varDir. */
+      url: z.string().optional(),
+      embeddedPort: z.number().int().default(5433),
+      poolSize: z.number().int().min(1).default(10),
+    })
+    .default({}),
+  smtp: z
+    .object({
+      /** Unset: the built-in SMTP catcher. */
+      url: z.string().optional(),
+      catcherListen: hostPort.default({ host: '127.0.0.1', port: 2525 }),
+    })
+    .default({}),
+  ivr: z
+    .object({
+      /** 仮パスワード設定番号 per region (pattern A) and the legacy one (pattern B). */
+      accessNumbers: z
+        .object({
+          A: z.object({ east: nationalNumber, west: nationalNumber }).default({ east: '0363044747', west: '0664806430' }),
+          B: nationalNumber.default('0722427142'),
+        })
+        .default({}),
+      firstDigitTimeoutMs: z.number().int().positive().default(5000),
+      interDigitTimeoutMs: z.number().int().positive().default(3000),
+      maxAttempts: z.number().int().min(1).default(3),
+      /**
+       * Pattern B's temp password must contain this digit (the glyph is lost in the printed guide:
+       * 「『　』を含む8桁」) and must not consist of it alone.
+       */
+      patternBRequiredDigit: z.string().regex(/^\d$/).default('5'),
+      tempPasswordTtlHours: z.number().positive().default(24),
+    })
+    .default({}),
+  notify: z
+    .object({
+      /** Where calls go when a number has no provisioned SIP target (application-server mode). */
+      nextHop: z.string().optional(),
+      /** Seconds to wait for the caller's network to retry a 488/415-rejected call at standard quality (高音質電話). */
+      codecRetryWindowSec: z.number().min(0).default(10),
+    })
+    .default({}),
+  mail: z
+    .object({
+      charset: z.enum(['utf-8', 'iso-2022-jp']).default('utf-8'),
+      /** How long a mail keeps being retried after temporary failures. */
+      retryForSec: z.number().int().positive().default(24 * 3600),
+      workers: z.number().int().min(1).default(2),
+      footers: z
+        .object({
+          A: z.object({ east: mailFooter, west: mailFooter }),
+          B: z.object({ east: mailFooter, west: mailFooter }),
+        })
+        .default({
+          A: {
+            east: { brand: 'NTT東日本', siteName: 'ひかり電話設定サイト', siteUrl: 'https://www.hikari.ntt-east.net', from: 'number_info@hikari.ntt-east.net' },
+            west: { brand: 'NTT西日本', siteName: 'ひかり電話設定サイト', siteUrl: 'https://www.hikari.ntt-west.net', from: 'number_info@hikari.ntt-west.net' },
+          },
+          B: {
+            east: { brand: 'NTT東日本', siteName: 'サービス設定ホームページ', siteUrl: 'https://www.hikari.msd.isp.ntt-east.co.jp/', from: 'number_info@hikari.msd.isp.ntt-east.co.jp' },
+            west: { brand: 'NTT西日本', siteName: 'サービス設定ホームページ', siteUrl: 'https://www.hikari.msd.isp.ntt-west.co.jp/', from: 'number_info@hikari.msd.isp.ntt-west.co.jp' },
+          },
+        }),
+    })
+    .default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseHostPort(key: string, value: string, problems: string[]): { host: string; port: number } | undefined {
+  const m = /^(.+):(\d+)$/.exec(value);
+  if (!m) {
+    problems.push(`${key}: expected HOST:PORT, got "${value}"`);
+    return undefined;
+  }
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function parseInt10(key: string, value: string, problems: string[]): number | undefined {
+  if (!/^\d+$/.test(value)) {
+    problems.push(`${key}: expected a whole number, got "${value}"`);
+    return undefined;
+  }
+  return Number(value);
+}
+
+/** Environment variables mapped onto the config tree. Each names its key in errors. */
+function fromEnv(env: Env, problems: string[]): ConfigInput {
+  const out: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, value: unknown) => {
+    if (value === undefined) return;
+    (out[section] ??= {})[key] = value;
+  };
+  if (env.VAR_DIR) (out as Record<string, unknown>).varDir = env.VAR_DIR;
+  if (env.LOG_LEVEL) set('log', 'level', env.LOG_LEVEL);
+  if (env.SIP_LISTEN) set('sip', 'listen', parseHostPort('SIP_LISTEN', env.SIP_LISTEN, problems));
+  if (env.DRACHTIO_HOST) {
+    const port = env.DRACHTIO_PORT ? parseInt10('DRACHTIO_PORT', env.DRACHTIO_PORT, problems) : 9022;
+    if (!env.DRACHTIO_SECRET) problems.push('DRACHTIO_SECRET: required when DRACHTIO_HOST is set');
+    set('sip', 'drachtio', { host: env.DRACHTIO_HOST, port, secret: env.DRACHTIO_SECRET ?? '' });
+  }
+  if (env.ENGINE_ADMIN) set('sip', 'engineAdmin', parseHostPort('ENGINE_ADMIN', env.ENGINE_ADMIN, problems));
+  if (env.ENGINE_SECRET) set('sip', 'engineSecret', env.ENGINE_SECRET);
+  if (env.TRUSTED_PEERS !== undefined) set('sip', 'trustedPeers', env.TRUSTED_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.HTTP_LISTEN) set('http', 'listen', parseHostPort('HTTP_LISTEN', env.HTTP_LISTEN, problems));
+  if (env.RTP_HOST) set('media', 'rtpHost', env.RTP_HOST);
+  if (env.RTP_PORT_RANGE) {
+    const m = /^(\d+)-(\d+)$/.exec(env.RTP_PORT_RANGE);
+    if (!m || Number(m[1]) > Number(m[2])) problems.push(`RTP_PORT_RANGE: expected MIN-MAX, got "${env.RTP_PORT_RANGE}"`);
+    else {
+      set('media', 'rtpPortMin', Number(m[1]));
+      set('media', 'rtpPortMax', Number(m[2]));
+    }
+  }
+  if (env.FREESWITCH_HOST) {
+    const port = env.FREESWITCH_PORT ? parseInt10('FREESWITCH_PORT', env.FREESWITCH_PORT, problems) : 8021;
+    set('media', 'freeswitch', { host: env.FREESWITCH_HOST, port, secret: env.FREESWITCH_SECRET ?? 'ClueCon' });
+  }
+  if (env.PROMPT_OVERRIDE_DIR) set('media', 'promptOverrideDir', env.PROMPT_OVERRIDE_DIR);
+  if (env.DATABASE_URL) set('database', 'url', env.DATABASE_URL);
+  if (env.EMBEDDED_PG_PORT) set('database', 'embeddedPort', parseInt10('EMBEDDED_PG_PORT', env.EMBEDDED_PG_PORT, problems));
+  if (env.SMTP_URL) set('smtp', 'url', env.SMTP_URL);
+  if (env.SMTP_CATCHER_LISTEN) set('smtp', 'catcherListen', parseHostPort('SMTP_CATCHER_LISTEN', env.SMTP_CATCHER_LISTEN, problems));
+  if (env.NOTIFY_NEXT_HOP) set('notify', 'nextHop', env.NOTIFY_NEXT_HOP);
+  if (env.MAIL_CHARSET) set('mail', 'charset', env.MAIL_CHARSET);
+  return out as ConfigInput;
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return over;
+  if (typeof over !== 'object' || over === null || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  return out;
+}
+
+/** Validate a config object; errors name the key path (e.g. `ivr.maxAttempts`). */
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  if (result.data.media.rtpPortMin > result.data.media.rtpPortMax) {
+    throw new ConfigError(['media.rtpPortMin: must not exceed media.rtpPortMax']);
+  }
+  return result.data;
+}
+
+export function loadConfig(opts: { env?: Env; file?: string; overrides?: ConfigInput } = {}): Config {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  let fileInput: unknown = {};
+  const file = opts.file ?? env.CHAKUSHIN_CONFIG;
+  if (file) {
+    try {
+      fileInput = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      problems.push(`CHAKUSHIN_CONFIG: cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  const envInput = fromEnv(env, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return parseConfig(deepMerge(deepMerge(fileInput, envInput), opts.overrides ?? {}));
+}
