@@ -15,6 +15,10 @@ const USER = 'chakushin';
 // Only reachable on 127.0.0.1; the password just satisfies the server's auth config.
 const PASSWORD = 'chakushin-local';
 
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/chakushin`;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
@@ -46,7 +50,7 @@ export async function startEmbeddedPostgres(opts: {
     await client.end();
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/chakushin`,
+    url: embeddedUrl(opts.port),
     stop: () => pg.stop(),
   };
 }

@@ -1,0 +1,8 @@
+import type { Command } from '../command.ts';
+import { callsCommand } from './calls.ts';
+import { migrateCommand } from './migrate.ts';
+import { provisionCommand } from './provision.ts';
+import { startCommand } from './start.ts';
+import { tempPasswordCommand } from './temp-password.ts';
+
+export const commands: Command[] = [startCommand, migrateCommand, provisionCommand, callsCommand, tempPasswordCommand];

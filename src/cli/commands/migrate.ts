@@ -1,0 +1,19 @@
+import type { Command } from '../command.ts';
+import { withDatabase } from '../context.ts';
+import { migrate } from '../../store/migrate.ts';
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'apply the SQL migrations in sql/ to the database',
+  help: `Usage: chakushin migrate
+
+Applies every sql/NNN_*.sql not yet applied, each in its own transaction.
+The service also does this at start. Uses DATABASE_URL, or the embedded PostgreSQL under var/.`,
+  async run() {
+    await withDatabase(async (db) => {
+      const applied = await migrate(db.pool);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,61 @@
+// `chakushin COMMAND …`: the operator's entry point.
+import { ConfigError } from '../config.ts';
+import { UsageError } from './command.ts';
+import { commands } from './commands/index.ts';
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: chakushin COMMAND [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `chakushin help COMMAND` or `chakushin COMMAND --help` for details.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(overview());
+    return name ? 0 : 2;
+  }
+  if (name === 'help') {
+    const cmd = commands.find((c) => c.name === rest[0]);
+    console.log(cmd ? cmd.help : overview());
+    return cmd || !rest[0] ? 0 : 2;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    console.error(`chakushin: unknown command "${name}"\n\n${overview()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`chakushin ${cmd.name}: ${err.message}\n\n${cmd.help}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`chakushin: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`chakushin: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  },
+);

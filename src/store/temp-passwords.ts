@@ -1,0 +1,59 @@
+// 仮パスワード: 8 digits set from the IVR, valid 24 h, one live per (login number, realm).
+// Setting one replaces any earlier temp password; the subscriber's own password stays valid
+// until the temp password is used to log in.
+import type pg from 'pg';
+import { hashPassword } from './password-hash.ts';
+
+/** 'site' = pattern A settings site; a service name = pattern B per-service password. */
+export type Realm = 'site' | 'chakushin_mail' | 'fax_mail';
+export type AuthUnit = 'line' | 'number' | 'admin_user';
+
+export interface SetTempPassword {
+  loginNumber: string;
+  realm: Realm;
+  authUnit?: AuthUnit;
+  password: string;
+  ttlHours: number;
+}
+
+export async function setTempPassword(pool: pg.Pool, t: SetTempPassword): Promise<{ expiresAt: Date }> {
+  const hash = await hashPassword(t.password);
+  const { rows } = await pool.query<{ expires_at: Date }>(
+    `insert into temp_password (login_number, realm, auth_unit, hash, created_at, expires_at)
+     values ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
+     on conflict (login_number, realm) do update set auth_unit = excluded.auth_unit, hash = excluded.hash,
+       created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0, used_at = null
+     returning expires_at`,
+    [t.loginNumber, t.realm, t.authUnit ?? null, hash, t.ttlHours * 3600],
+  );
+  await pool.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [
+    'ivr',
+    'temp_password.set',
+    t.loginNumber,
+    JSON.stringify({ realm: t.realm, authUnit: t.authUnit ?? null }),
+  ]);
+  return { expiresAt: rows[0]!.expires_at };
+}
+
+export interface TempPasswordStatus {
+  realm: Realm;
+  authUnit: AuthUnit | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Usable now: not expired, not used, not locked by 3 wrong entries. */
+  valid: boolean;
+  state: 'valid' | 'expired' | 'used' | 'locked';
+}
+
+/** The temp passwords a number has (never the password or its hash). */
+export async function tempPasswordStatus(pool: pg.Pool, loginNumber: string): Promise<TempPasswordStatus[]> {
+  const { rows } = await pool.query(
+    `select realm, auth_unit, created_at, expires_at, used_at, failed_attempts, expires_at > now() as unexpired
+     from temp_password where login_number = $1 order by realm`,
+    [loginNumber],
+  );
+  return rows.map((r) => {
+    const state = r.used_at ? 'used' : r.failed_attempts >= 3 ? 'locked' : r.unexpired ? 'valid' : 'expired';
+    return { realm: r.realm, authUnit: r.auth_unit, createdAt: r.created_at, expiresAt: r.expires_at, valid: state === 'valid', state };
+  });
+}

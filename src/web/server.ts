@@ -1,0 +1,75 @@
+// Operations endpoints on the HTTP port: /healthz for the load balancer and /metrics for
+// Prometheus. The settings site (設定サイト) will be mounted here later.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface WebServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startWebServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  health: HealthCheck[];
+  logger: Logger;
+}): Promise<WebServer> {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      opts.logger.error({ err: (err as Error).message, url: req.url }, 'http handler failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (url.pathname === '/healthz') {
+      const results = await Promise.all(
+        opts.health.map(async (h) => {
+          try {
+            await h.check();
+            return [h.name, 'ok'] as const;
+          } catch (err) {
+            return [h.name, (err as Error).message] as const;
+          }
+        }),
+      );
+      const ok = results.every(([, r]) => r === 'ok');
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) }) + '\n');
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': opts.registry.contentType });
+      res.end(await opts.registry.metrics());
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
