@@ -4,4 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./main.ts');
+const { runCli } = await import('./main.ts');
+const code = await runCli(process.argv.slice(2));
+// tsx's loader keeps a port open; exit explicitly once the command is done.
+process.exit(code);

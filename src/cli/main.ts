@@ -50,12 +50,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
+/** Runs one CLI invocation and returns its exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
     console.error(`chakushin: ${(err as Error).stack ?? err}`);
-    process.exitCode = 1;
-  },
-);
+    return 1;
+  }
+}
