@@ -6,7 +6,10 @@
 export type PromptItem = { prompt: string } | { digits: string };
 
 export interface CollectOptions {
-  /** Fewest digits that make a complete entry (terminator excluded). */
+  /**
+   * Fewest digits that make a complete entry (terminator excluded). collect() does not
+   * retry on a short entry: it returns what was pressed and the flow judges it.
+   */
   min: number;
   /** Most digits; collection completes as soon as this many arrive. */
   max: number;
@@ -39,6 +42,11 @@ export interface MediaSession {
   injectDigit(digit: string): void;
   /** Drop any buffered digits (e.g. before a fresh question after an error). */
   flushDigits(): void;
+  /**
+   * Digit events: called for every key as it arrives (whatever its source), before it is
+   * buffered for collect(). Returns the unsubscribe function. Never log the digit.
+   */
+  onDigit(listener: (digit: string) => void): () => void;
   /** End the session: stops play/collect at once (they reject with HangupError) and frees the port. */
   close(): Promise<void>;
 }
@@ -56,7 +64,10 @@ export class HangupError extends Error {
   }
 }
 
-/** The offer cannot be served (no audio, no supported codec, data/video only): answer 488 with `warning`. */
+/**
+ * The offer cannot be served (no audio, no supported codec, data/video only): answer 488
+ * with `warning` as the Warning header value (RFC 3261 form: `305 chakushin "..."`).
+ */
 export class UnsupportedMediaError extends Error {
   constructor(readonly warning: string) {
     super(warning);

@@ -1,0 +1,192 @@
+// One call on the built-in RTP endpoint: sends prompt or silence frames on the shared
+// pacer, receives the caller's RTP (latching onto its real source), and turns
+// telephone-events, INFO and optionally in-band tones into buffered keys.
+import { randomInt } from 'node:crypto';
+import type dgram from 'node:dgram';
+import { DigitCollector, type DigitListener } from './collector.ts';
+import { normaliseKey, type DtmfSource } from './dtmf.ts';
+import { decodeG711, SILENCE_BYTE, type G711Law } from './g711.ts';
+import { GoertzelDetector } from './goertzel.ts';
+import type { MediaStats } from './metrics.ts';
+import type { Pacer, PacedStream } from './pacer.ts';
+import { HangupError, type CollectOptions, type CollectResult, type MediaSession, type PromptItem } from './port.ts';
+import { FRAME_SAMPLES, type PromptClip, type PromptLibrary } from './prompts.ts';
+import { Rfc4733Receiver } from './rfc4733.ts';
+import { buildRtp, parseRtp } from './rtp.ts';
+import type { Negotiated } from './sdp.ts';
+
+interface Playback {
+  clips: PromptClip[];
+  clip: number;
+  offset: number;
+  bargeIn: boolean;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export interface BuiltinSessionDeps {
+  socket: dgram.Socket;
+  localSdp: string;
+  media: Negotiated;
+  prompts: PromptLibrary;
+  pacer: Pacer;
+  stats: MediaStats;
+  inbandDtmf: boolean;
+  /** Called once when the session ends (frees the port). */
+  onClose(): void;
+}
+
+export class BuiltinMediaSession implements MediaSession, PacedStream {
+  readonly localSdp: string;
+  private readonly deps: BuiltinSessionDeps;
+  private readonly law: G711Law;
+  private readonly silence: Buffer;
+  private readonly collector = new DigitCollector();
+  private readonly telephoneEvents = new Rfc4733Receiver();
+  private inband: GoertzelDetector | undefined;
+  private readonly pcmScratch = new Int16Array(FRAME_SAMPLES * 3);
+  private playback: Playback | undefined;
+  private latched: { address: string; port: number } | undefined;
+  private readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  private sequence = randomInt(0, 65536);
+  private timestamp = randomInt(0, 2 ** 32 - 1);
+  private marker = true;
+  private closed = false;
+
+  constructor(deps: BuiltinSessionDeps) {
+    this.deps = deps;
+    this.localSdp = deps.localSdp;
+    this.law = deps.media.codec.law;
+    this.silence = Buffer.alloc(FRAME_SAMPLES, SILENCE_BYTE[this.law]);
+    if (deps.inbandDtmf) this.inband = new GoertzelDetector();
+    deps.socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    // Send errors (e.g. no route) must not take the process down; the call just goes quiet.
+    deps.socket.on('error', () => undefined);
+    this.collector.onDigit(() => {
+      if (this.playback?.bargeIn) this.endPlayback();
+    });
+    deps.pacer.add(this);
+  }
+
+  get localPort(): number {
+    return this.deps.socket.address().port;
+  }
+
+  play(items: PromptItem[], opts: { bargeIn?: boolean } = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new HangupError());
+    let clips: PromptClip[];
+    try {
+      clips = this.deps.prompts.resolve(items);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A new prompt replaces one still playing.
+    this.endPlayback();
+    const bargeIn = opts.bargeIn ?? false;
+    // Type-ahead: a caller who already pressed a key skips a barge-in prompt entirely.
+    if (clips.length === 0 || (bargeIn && this.collector.hasBuffered())) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.playback = { clips, clip: 0, offset: 0, bargeIn, resolve, reject };
+    });
+  }
+
+  collect(opts: CollectOptions): Promise<CollectResult> {
+    return this.collector.collect(opts);
+  }
+
+  injectDigit(digit: string): void {
+    const key = normaliseKey(digit);
+    if (key) this.digit(key, 'info');
+  }
+
+  flushDigits(): void {
+    this.collector.flush();
+  }
+
+  onDigit(listener: DigitListener): () => void {
+    return this.collector.onDigit(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.pacer.delete(this);
+    const p = this.playback;
+    this.playback = undefined;
+    p?.reject(new HangupError());
+    this.collector.close();
+    this.deps.socket.removeAllListeners('message');
+    await new Promise<void>((resolve) => this.deps.socket.close(() => resolve()));
+    this.deps.onClose();
+  }
+
+  sendFrame(skipped: number): void {
+    this.timestamp = (this.timestamp + skipped * FRAME_SAMPLES) >>> 0;
+    const payload = this.nextFrame();
+    const target = this.latched ?? this.deps.media.remote;
+    const mayDeliver = this.deps.media.direction === 'sendrecv' || this.deps.media.direction === 'sendonly';
+    if (mayDeliver && target.port > 0 && target.address !== '0.0.0.0') {
+      const pkt = buildRtp({ marker: this.marker, payloadType: this.deps.media.codec.payloadType, sequence: this.sequence, timestamp: this.timestamp, ssrc: this.ssrc }, payload);
+      this.deps.socket.send(pkt, target.port, target.address);
+      this.deps.stats.packetsSent++;
+      this.marker = false;
+    }
+    this.sequence = (this.sequence + 1) & 0xffff;
+    this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+  }
+
+  private nextFrame(): Buffer {
+    const p = this.playback;
+    if (!p) return this.silence;
+    const clip = p.clips[p.clip]!.encoded[this.law];
+    const frame = clip.subarray(p.offset, p.offset + FRAME_SAMPLES);
+    p.offset += FRAME_SAMPLES;
+    if (p.offset >= clip.length) {
+      p.clip++;
+      p.offset = 0;
+      if (p.clip >= p.clips.length) this.endPlayback();
+    }
+    return frame;
+  }
+
+  private endPlayback(): void {
+    const p = this.playback;
+    this.playback = undefined;
+    p?.resolve();
+  }
+
+  private digit(key: string, source: DtmfSource): void {
+    this.deps.stats.digits[source]++;
+    this.collector.push(key, source);
+  }
+
+  private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const stats = this.deps.stats;
+    stats.packetsReceived++;
+    const pkt = parseRtp(msg);
+    if (!pkt) {
+      stats.ignored.malformed++;
+      return;
+    }
+    if (this.latched && (rinfo.address !== this.latched.address || rinfo.port !== this.latched.port)) {
+      stats.ignored.unexpected_source++;
+      return;
+    }
+    const { codec, telephoneEventPt } = this.deps.media;
+    if (pkt.payloadType !== codec.payloadType && pkt.payloadType !== telephoneEventPt) {
+      stats.ignored.unknown_payload++;
+      return;
+    }
+    // Symmetric RTP: the first good packet tells where the caller really is (NAT, SBC).
+    this.latched ??= { address: rinfo.address, port: rinfo.port };
+    if (pkt.payloadType === telephoneEventPt) {
+      // A caller sending telephone-events may also leave the tones in the audio; trust the events.
+      this.inband = undefined;
+      const key = this.telephoneEvents.receive(pkt);
+      if (key) this.digit(key, 'rfc4733');
+    } else if (this.inband && pkt.payload.length <= FRAME_SAMPLES * 3) {
+      const pcm = decodeG711(this.law, pkt.payload, this.pcmScratch.subarray(0, pkt.payload.length));
+      for (const key of this.inband.push(pcm)) this.digit(key, 'inband');
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Offer/answer (RFC 3264) for the built-in endpoint: pick the caller's first G.711 codec,
+// echo its telephone-event payload type, and reject every other stream with port 0.
+import { randomInt } from 'node:crypto';
+import { parse } from 'sdp-transform';
+import type { G711Law } from './g711.ts';
+import { UnsupportedMediaError } from './port.ts';
+
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface Negotiated {
+  remote: { address: string; port: number };
+  codec: { name: 'PCMU' | 'PCMA'; payloadType: number; law: G711Law };
+  telephoneEventPt: number | undefined;
+  /** Our direction (the mirror of the caller's). */
+  direction: Direction;
+  answer(local: { address: string; port: number }): string;
+}
+
+const STATIC_CODECS: Record<number, 'PCMU' | 'PCMA'> = { 0: 'PCMU', 8: 'PCMA' };
+const MIRROR: Record<Direction, Direction> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
+
+// RFC 3261 warn-codes: 304 media type not available, 305 incompatible media format.
+const warn = (code: 304 | 305, text: string) => new UnsupportedMediaError(`${code} chakushin "${text}"`);
+
+export function negotiate(offerSdp: string): Negotiated {
+  const offer = parse(offerSdp);
+  const media = offer.media ?? [];
+  const index = media.findIndex((m) => m.type === 'audio' && m.port > 0);
+  const audio = media[index];
+  if (!audio) throw warn(304, media.length ? `no audio stream (offered: ${media.map((m) => m.type).join(', ')})` : 'no media in offer');
+  if (audio.protocol !== 'RTP/AVP' && audio.protocol !== 'RTP/AVPF') throw warn(305, `transport ${audio.protocol} not supported`);
+  const connection = audio.connection ?? offer.connection;
+  if (!connection || connection.version !== 4) throw warn(305, 'only IPv4 audio is supported');
+
+  const rtpmaps = new Map((audio.rtp ?? []).map((r) => [r.payload, r]));
+  const payloads = String(audio.payloads ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  let codec: Negotiated['codec'] | undefined;
+  let telephoneEventPt: number | undefined;
+  for (const pt of payloads) {
+    const map = rtpmaps.get(pt);
+    const name = map ? map.codec.toUpperCase() : STATIC_CODECS[pt];
+    const rate = map ? map.rate : 8000;
+    if (rate !== 8000) continue;
+    if (!codec && (name === 'PCMU' || name === 'PCMA')) codec = { name, payloadType: pt, law: name === 'PCMU' ? 'ulaw' : 'alaw' };
+    if (telephoneEventPt === undefined && name === 'TELEPHONE-EVENT') telephoneEventPt = pt;
+  }
+  if (!codec) throw warn(305, 'no supported codec (PCMU or PCMA at 8000 Hz)');
+
+  const offered = (audio.direction ?? offer.direction ?? 'sendrecv') as Direction;
+  const direction = MIRROR[offered] ?? 'sendrecv';
+  const chosen = codec;
+  const sessionId = randomInt(1, 2 ** 47);
+  return {
+    remote: { address: connection.ip, port: audio.port },
+    codec: chosen,
+    telephoneEventPt,
+    direction,
+    answer(local) {
+      const fmts = [chosen.payloadType, ...(telephoneEventPt === undefined ? [] : [telephoneEventPt])];
+      const lines = [
+        'v=0',
+        `o=chakushin ${sessionId} 1 IN IP4 ${local.address}`,
+        's=chakushin',
+        `c=IN IP4 ${local.address}`,
+        't=0 0',
+      ];
+      media.forEach((m, i) => {
+        if (i !== index) {
+          lines.push(`m=${m.type} 0 ${m.protocol} ${String(m.payloads ?? '0').trim() || '0'}`);
+          return;
+        }
+        lines.push(`m=audio ${local.port} ${m.protocol} ${fmts.join(' ')}`);
+        lines.push(`a=rtpmap:${chosen.payloadType} ${chosen.name}/8000`);
+        if (telephoneEventPt !== undefined) {
+          lines.push(`a=rtpmap:${telephoneEventPt} telephone-event/8000`, `a=fmtp:${telephoneEventPt} 0-15`);
+        }
+        lines.push('a=ptime:20', `a=${direction}`);
+      });
+      return `${lines.join('\r\n')}\r\n`;
+    },
+  };
+}
