@@ -1,0 +1,153 @@
+// Shared vocabulary of the two 仮パスワード設定 flows: what the flows get as input,
+// what they ask of the outside world (ask / say / store actors) and what they hand back.
+// Pure: no I/O here or in the machines; the glue provides real actors.
+import { fromPromise } from 'xstate';
+import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
+
+export type Pattern = 'A' | 'B';
+export type Region = 'east' | 'west';
+/** ひかり電話設定サイトの認証単位: 回線単位 / 電話番号単位 / 管理者／ユーザ単位. */
+export type AuthUnit = 'line' | 'number' | 'admin_user';
+/** Services whose settings site the temp password opens (着信お知らせメール, FAXお知らせメール). */
+export type MailService = 'chakushin_mail' | 'fax_mail';
+export const MAIL_SERVICES: readonly MailService[] = ['chakushin_mail', 'fax_mail'];
+
+export interface ContractNumber {
+  number: string;
+  /** 契約者回線番号 (main) or 追加番号 (additional). */
+  role: 'main' | 'additional';
+  /** Subscribed option services; anything besides MailService is ignored by the IVR. */
+  services: readonly string[];
+}
+
+export interface Contract {
+  id: string;
+  region: Region;
+  pattern: Pattern;
+  authUnit: AuthUnit | null;
+  numbers: readonly ContractNumber[];
+  /** 認証用番号 (pattern B): numbers registered to dial the IVR on the contract's behalf. */
+  authNumbers: readonly string[];
+}
+
+export interface FlowOptions {
+  firstDigitTimeoutMs: number;
+  interDigitTimeoutMs: number;
+  /** The entry that fails this many times in one step ends the step (ivr.maxAttempts). */
+  maxAttempts: number;
+}
+
+/** What the glue answers with media play (barge-in) followed by collect. */
+export interface AskInput {
+  prompts: PromptItem[];
+  collect: CollectOptions;
+  /** Drop digits buffered before this question (set after an invalid entry, so leftovers are not taken as the retry). */
+  flushBuffered: boolean;
+}
+
+export interface SayInput {
+  prompts: PromptItem[];
+}
+
+export type StoreInput =
+  | { targetNumber: string; password: string; pattern: 'A'; authUnit: AuthUnit }
+  | { targetNumber: string; password: string; pattern: 'B'; service: MailService };
+
+/**
+ * The call outcome the glue writes into the call record. Never holds entered passwords.
+ * `hung_up`: a question was cut off by HangupError before anything was stored
+ * (`failedStep` says where). Any other ask failure is not an outcome: the machine
+ * actor errors, so a broken or missing actor is loud.
+ */
+export interface FlowOutcome {
+  outcome: 'completed' | 'failed_3_strikes' | 'store_failed' | 'hung_up';
+  unit?: AuthUnit;
+  service?: MailService;
+  target?: string;
+  failedStep?: FlowStep;
+}
+
+export type FlowStep = 'unit_menu' | 'service_menu' | 'enter_number' | 'enter_password' | 'confirm_password' | 'store';
+
+// Default actors throw, so a glue that forgets to provide one fails loudly instead of hanging.
+export const unprovidedAsk = fromPromise<CollectResult, AskInput>(async () => {
+  throw new Error('ask actor not provided: run the flow with machine.provide({ actors: { ask } })');
+});
+export const unprovidedSay = fromPromise<void, SayInput>(async () => {
+  throw new Error('say actor not provided: run the flow with machine.provide({ actors: { say } })');
+});
+export const unprovidedStore = fromPromise<void, StoreInput>(async () => {
+  throw new Error('store actor not provided: run the flow with machine.provide({ actors: { store } })');
+});
+
+/** A complete national number as dialled from 市外局番: 0 and 9–10 digits. */
+export function isNationalNumber(digits: string): boolean {
+  return /^0\d{9,10}$/.test(digits);
+}
+
+export function isEightDigits(digits: string): boolean {
+  return /^\d{8}$/.test(digits);
+}
+
+export function mainNumberOf(contract: Contract): string | undefined {
+  return contract.numbers.find((n) => n.role === 'main')?.number;
+}
+
+/** The contract's number `digits`, if it subscribes one of `services`. */
+export function numberWithService(contract: Contract, digits: string, services: readonly MailService[]): ContractNumber | undefined {
+  if (!isNationalNumber(digits)) return undefined;
+  return contract.numbers.find((n) => n.number === digits && n.services.some((s) => (services as readonly string[]).includes(s)));
+}
+
+export function contractSubscribes(contract: Contract, service: MailService): boolean {
+  return contract.numbers.some((n) => n.services.includes(service));
+}
+
+// Collect shapes. Every entry that ends with '#' gets max = longest valid entry + 1, so a
+// correct entry is always ended by the terminator (or by the caller pausing) and a '#'
+// typed by habit is never left over to cut the next prompt short.
+
+/** A one-key menu (A: 1/2/3). */
+export function oneKey(o: FlowOptions): CollectOptions {
+  return { min: 1, max: 1, firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+}
+
+/** A one-key menu confirmed with '#' (B: 0# / 1#). */
+export function oneKeyHash(o: FlowOptions): CollectOptions {
+  return { min: 1, max: 2, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+}
+
+/** A telephone number from 市外局番 then '#': 10 or 11 digits. */
+export function phoneNumberHash(o: FlowOptions): CollectOptions {
+  return { min: 10, max: 12, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+}
+
+/** An 8-digit temp password; '#' after it is accepted (pattern B asks for it, pattern A callers press it by habit). */
+export function eightDigitsHash(o: FlowOptions): CollectOptions {
+  return { min: 8, max: 9, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+}
+
+/** The prompts of one question: the step's own prompts, preceded by the invalid-entry notice on a retry. */
+export function question(
+  invalidPrompt: string,
+  attempts: number,
+  flushBuffered: boolean,
+  prompts: PromptItem[],
+  collect: CollectOptions,
+): AskInput {
+  return { prompts: attempts > 0 ? [{ prompt: invalidPrompt }, ...prompts] : prompts, collect, flushBuffered };
+}
+
+/** Params shape the guards and actions get from an ask's done event: only the keys pressed. */
+export function entered({ event }: { event: { output: CollectResult } }): { digits: string } {
+  return { digits: event.output.digits };
+}
+
+/** Params for the `hungUp` guard from an ask's error event. */
+export function failure({ event }: { event: { error: unknown } }): { error: unknown } {
+  return { error: event.error };
+}
+
+export function isHangup(error: unknown): boolean {
+  return error instanceof HangupError;
+}
