@@ -77,7 +77,7 @@ export const tempPasswordA = setup({
     nextStep: assign({ attempts: 0, flushNext: false }),
     countFailure: assign(({ context }) => ({ attempts: context.attempts + 1, flushNext: true })),
     markFailed: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes' as const, failedStep: step, password: null })),
-    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'hung_up' as const, failedStep: step, password: null })),
+    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up' as const, failedStep: step, password: null })),
     markStored: assign({ outcome: 'completed' as const, password: null }),
     markStoreFailed: assign({ outcome: 'store_failed' as const, failedStep: 'store' as const, password: null }),
   },
@@ -213,7 +213,7 @@ export const tempPasswordA = setup({
 });
 
 function outcomeOf(context: AContext): FlowOutcome {
-  const out: FlowOutcome = { outcome: context.outcome ?? 'hung_up' };
+  const out: FlowOutcome = { outcome: context.outcome ?? 'caller_hung_up' };
   if (context.unit !== null) out.unit = context.unit;
   if (context.target !== null) out.target = context.target;
   if (context.failedStep !== null) out.failedStep = context.failedStep;

@@ -98,7 +98,7 @@ export const tempPasswordB = setup({
       failedStep: null,
     })),
     markFailed: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes' as const, failedStep: step, password: null })),
-    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'hung_up' as const, failedStep: step, password: null })),
+    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up' as const, failedStep: step, password: null })),
     markStored: assign({ outcome: 'completed' as const, password: null }),
     markStoreFailed: assign({ outcome: 'store_failed' as const, failedStep: 'store' as const, password: null }),
   },
@@ -230,7 +230,7 @@ export const tempPasswordB = setup({
 });
 
 function outcomeOf(context: BContext): FlowOutcome {
-  const out: FlowOutcome = { outcome: context.outcome ?? 'hung_up' };
+  const out: FlowOutcome = { outcome: context.outcome ?? 'caller_hung_up' };
   if (context.service !== null) out.service = context.service;
   if (context.target !== null) out.target = context.target;
   if (context.failedStep !== null) out.failedStep = context.failedStep;

@@ -55,12 +55,12 @@ export type StoreInput =
 
 /**
  * The call outcome the glue writes into the call record. Never holds entered passwords.
- * `hung_up`: a question was cut off by HangupError before anything was stored
+ * `caller_hung_up`: a question was cut off by HangupError before anything was stored
  * (`failedStep` says where). Any other ask failure is not an outcome: the machine
  * actor errors, so a broken or missing actor is loud.
  */
 export interface FlowOutcome {
-  outcome: 'completed' | 'failed_3_strikes' | 'store_failed' | 'hung_up';
+  outcome: 'completed' | 'failed_3_strikes' | 'store_failed' | 'caller_hung_up';
   unit?: AuthUnit;
   service?: MailService;
   target?: string;

@@ -248,10 +248,10 @@ describe('pattern A: storing and the end of the call', () => {
     expect(output).toEqual({ outcome: 'completed', unit: 'line', target: MAIN });
   });
 
-  it('a hang-up mid-question ends with hung_up at that step, nothing stored', async () => {
+  it('a hang-up mid-question ends with caller_hung_up at that step, nothing stored', async () => {
     const { output, record, snapshot } = await runA(fromMain, ['2', `${EXTRA}#`, PW]);
     expect(record.stores).toEqual([]);
-    expect(output).toEqual({ outcome: 'hung_up', unit: 'number', target: EXTRA, failedStep: 'confirm_password' });
+    expect(output).toEqual({ outcome: 'caller_hung_up', unit: 'number', target: EXTRA, failedStep: 'confirm_password' });
     expect(JSON.stringify(snapshot.context)).not.toContain(PW);
   });
 

@@ -180,9 +180,9 @@ describe('pattern B: storing and the end of the call', () => {
     expect(output).toEqual({ outcome: 'failed_3_strikes', failedStep: 'service_menu' });
   });
 
-  it('a hang-up mid-question ends with hung_up, nothing stored', async () => {
+  it('a hang-up mid-question ends with caller_hung_up, nothing stored', async () => {
     const { output, record } = await runB(fromMain, ['1#']);
     expect(record.stores).toEqual([]);
-    expect(output).toEqual({ outcome: 'hung_up', service: 'fax_mail', failedStep: 'enter_number' });
+    expect(output).toEqual({ outcome: 'caller_hung_up', service: 'fax_mail', failedStep: 'enter_number' });
   });
 });
