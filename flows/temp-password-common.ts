@@ -2,6 +2,7 @@
 // what they ask of the outside world (ask / say / store actors) and what they hand back.
 // Pure: no I/O here or in the machines; the glue provides real actors.
 import { fromPromise } from 'xstate';
+import type { Config } from '../src/config.ts';
 import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
 
 export type Pattern = 'A' | 'B';
@@ -35,6 +36,16 @@ export interface FlowOptions {
   interDigitTimeoutMs: number;
   /** The entry that fails this many times in one step ends the step (ivr.maxAttempts). */
   maxAttempts: number;
+}
+
+/** Flow options from the `ivr` config section (pattern B's maxRestarts is left at its default). */
+export function flowOptionsFromConfig(ivr: Config['ivr']): FlowOptions & { requiredDigit: string } {
+  return {
+    firstDigitTimeoutMs: ivr.firstDigitTimeoutMs,
+    interDigitTimeoutMs: ivr.interDigitTimeoutMs,
+    maxAttempts: ivr.maxAttempts,
+    requiredDigit: ivr.patternBRequiredDigit,
+  };
 }
 
 /** What the glue answers with media play (barge-in) followed by collect. */
