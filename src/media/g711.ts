@@ -1,19 +1,27 @@
 // G.711 (ITU-T) µ-law and A-law, the two codecs every Japanese fixed-line trunk offers.
 // Encoding uses 64 KiB lookup tables built once, so encoding a prompt or a frame is a table walk.
 
+// Encoders follow the ITU-T G.191 reference: the magnitude of the 14-bit (µ-law) or 13-bit
+// (A-law) linear value, negatives taken as one's complement, truncated towards zero.
+
+/** Segment of a biased magnitude: index of the first end point it does not exceed. */
+function segment(value: number, ends: readonly number[]): number {
+  let seg = 0;
+  while (seg < ends.length && value > ends[seg]!) seg++;
+  return seg;
+}
+
+const ULAW_SEGMENT_ENDS = [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff];
+const ALAW_SEGMENT_ENDS = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
 const ULAW_BIAS = 0x84;
-const ULAW_CLIP = 32635;
 
 function encodeUlawSample(sample: number): number {
-  let s = sample;
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  if (s > ULAW_CLIP) s = ULAW_CLIP;
-  s += ULAW_BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+  const mask = sample < 0 ? 0x7f : 0xff;
+  let v = sample < 0 ? ~sample >> 2 : sample >> 2;
+  v = Math.min(v, 8159) + (ULAW_BIAS >> 2);
+  const seg = segment(v, ULAW_SEGMENT_ENDS);
+  if (seg >= 8) return 0x7f ^ mask;
+  return ((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask;
 }
 
 function decodeUlawByte(byte: number): number {
@@ -25,29 +33,18 @@ function decodeUlawByte(byte: number): number {
 }
 
 function encodeAlawSample(sample: number): number {
-  let s = sample;
-  let sign = 0x80;
-  if (s < 0) {
-    sign = 0;
-    s = -s - 1;
-  }
-  if (s > 32767) s = 32767;
-  let out: number;
-  if (s < 256) {
-    out = s >> 4;
-  } else {
-    let exponent = 7;
-    for (let mask = 0x4000; (s & mask) === 0 && exponent > 1; mask >>= 1) exponent--;
-    out = (exponent << 4) | ((s >> (exponent + 3)) & 0x0f);
-  }
-  return (out | sign) ^ 0x55;
+  const mask = sample >= 0 ? 0xd5 : 0x55;
+  const v = sample < 0 ? ~sample >> 3 : sample >> 3;
+  const seg = segment(v, ALAW_SEGMENT_ENDS);
+  if (seg >= 8) return 0x7f ^ mask;
+  return ((seg << 4) | ((seg < 2 ? v >> 1 : v >> seg) & 0x0f)) ^ mask;
 }
 
 function decodeAlawByte(byte: number): number {
   const a = byte ^ 0x55;
   const exponent = (a >> 4) & 0x07;
   const mantissa = a & 0x0f;
-  let magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  const magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
   return a & 0x80 ? magnitude : -magnitude;
 }
 
