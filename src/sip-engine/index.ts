@@ -1,0 +1,40 @@
+// Public entry point of the built-in SIP engine: a drachtio-server stand-in that drachtio-srf apps connect to.
+import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { EngineCore } from './core.ts';
+import { registerEngineMetrics, type EngineCounters } from './metrics.ts';
+import type { SipTimers } from './transactions.ts';
+
+export interface EngineOptions {
+  sip: { host: string; port: number };
+  admin: { host: string; port: number };
+  secret: string;
+  logger?: Logger;
+  /** RFC 3261 T1/T2/T4 in ms; only tests shorten them (e.g. to see an ACK timeout quickly). */
+  timers?: Partial<SipTimers>;
+}
+
+export interface Engine {
+  sipAddress: { host: string; port: number };
+  adminAddress: { host: string; port: number };
+  registerMetrics(registry: Registry): void;
+  /** Live counters (also what registerMetrics exposes). */
+  counters: EngineCounters;
+  close(): Promise<void>;
+}
+
+export async function startEngine(opts: EngineOptions): Promise<Engine> {
+  const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'sip-engine' });
+  const core = new EngineCore({ secret: opts.secret, log, ...(opts.timers ? { timers: opts.timers } : {}) });
+  await core.start(opts.sip, opts.admin);
+  let closed: Promise<void> | undefined;
+  return {
+    sipAddress: { host: opts.sip.host, port: core.transport.port },
+    adminAddress: { host: opts.admin.host, port: core.apps.port },
+    counters: core.counters,
+    registerMetrics: (registry) => registerEngineMetrics(core.counters, registry),
+    close: () => (closed ??= core.close()),
+  };
+}
+
+export type { EngineCounters } from './metrics.ts';

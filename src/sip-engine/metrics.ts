@@ -1,0 +1,60 @@
+// Engine counters: plain numbers updated on the hot path, turned into Prometheus metrics on scrape.
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface EngineCounters {
+  messagesIn: number;
+  messagesOut: number;
+  /** Datagrams or stream messages that could not be parsed at all (dropped, logged). */
+  parseErrors: number;
+  /** Requests answered with an error by the engine itself, by status code. */
+  rejected: Map<number, number>;
+  /** Retransmitted requests/responses absorbed by a transaction. */
+  retransmissionsAbsorbed: number;
+  /** Messages dropped for another reason (stray response, ACK without transaction, …). */
+  dropped: number;
+  ackTimeouts: number;
+  transactionTimeouts: number;
+  appConnections: () => number;
+  transactions: () => number;
+  dialogs: () => number;
+}
+
+export function newCounters(gauges: Pick<EngineCounters, 'appConnections' | 'transactions' | 'dialogs'>): EngineCounters {
+  return {
+    messagesIn: 0, messagesOut: 0, parseErrors: 0, rejected: new Map(), retransmissionsAbsorbed: 0,
+    dropped: 0, ackTimeouts: 0, transactionTimeouts: 0, ...gauges,
+  };
+}
+
+export function countRejected(c: EngineCounters, status: number): void {
+  c.rejected.set(status, (c.rejected.get(status) ?? 0) + 1);
+}
+
+/** Registers the engine's metrics on a prom-client registry (values are read at scrape time). */
+export function registerEngineMetrics(c: EngineCounters, registry: Registry): void {
+  const registers = [registry];
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name, help, registers,
+      collect() { this.reset(); this.inc(read()); },
+    });
+  counter('sip_engine_messages_received_total', 'SIP messages received from the network', () => c.messagesIn);
+  counter('sip_engine_messages_sent_total', 'SIP messages sent to the network', () => c.messagesOut);
+  counter('sip_engine_parse_errors_total', 'Malformed SIP messages (dropped or answered 400/513)', () => c.parseErrors);
+  counter('sip_engine_retransmissions_absorbed_total', 'Retransmissions absorbed by transactions', () => c.retransmissionsAbsorbed);
+  counter('sip_engine_dropped_total', 'SIP messages dropped without an answer', () => c.dropped);
+  counter('sip_engine_ack_timeouts_total', 'INVITE 2xx never acknowledged (dialog torn down with BYE)', () => c.ackTimeouts);
+  counter('sip_engine_transaction_timeouts_total', 'Client transactions that timed out (timer B/F)', () => c.transactionTimeouts);
+  new Counter({
+    name: 'sip_engine_rejected_total', help: 'Requests the engine answered itself with an error', labelNames: ['status'], registers,
+    collect() {
+      this.reset();
+      for (const [status, n] of c.rejected) this.inc({ status: String(status) }, n);
+    },
+  });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers, collect() { this.set(read()); } });
+  gauge('sip_engine_app_connections', 'Authenticated drachtio app connections', c.appConnections);
+  gauge('sip_engine_transactions', 'Live SIP transactions', c.transactions);
+  gauge('sip_engine_dialogs', 'Live SIP dialogs', c.dialogs);
+}
