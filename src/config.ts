@@ -91,6 +91,24 @@ export const configSchema = z.object({
       nextHop: z.string().optional(),
       /** Seconds to wait for the caller's network to retry a 488/415-rejected call at standard quality (高音質電話). */
       codecRetryWindowSec: z.number().min(0).default(10),
+      /**
+       * 非通知理由: how what the trunk sends maps to the reason shown in the mail. First matching rule wins;
+       * a match hides the number. No match and no usable number: 表示圏外. See docs/notify.md.
+       */
+      absentReasonRules: z
+        .array(
+          z.object({
+            /** privacy: a Privacy header token; cpc: the cpc= parameter on PAI/From; displayName: From/PAI display name. */
+            match: z.enum(['privacy', 'cpc', 'displayName']),
+            values: z.array(z.string().min(1)).min(1),
+            reason: z.enum(['非通知', '公衆', '表示圏外']),
+          }),
+        )
+        .default([
+          { match: 'cpc', values: ['payphone'], reason: '公衆' },
+          { match: 'privacy', values: ['id', 'user', 'header'], reason: '非通知' },
+          { match: 'displayName', values: ['Coin line/payphone'], reason: '公衆' },
+        ]),
     })
     .default({}),
   mail: z

@@ -1,0 +1,68 @@
+// The 着信お知らせメール text exactly as the guides print it. Pattern A (ひかり電話設定サイト) and
+// pattern B (legacy サービス設定ホームページ) differ in one label and the footer's wording;
+// brand, site and sender come from config per region and pattern.
+import type { Config } from '../config.ts';
+import type { CallStatus } from '../notify/classify.ts';
+import type { AbsentReason } from '../notify/identity.ts';
+
+export type MailFooter = Config['mail']['footers']['A']['east'];
+export type Pattern = 'A' | 'B';
+
+export interface NotifyMailFacts {
+  calledNumber: string;
+  inviteAt: Date;
+  callerNumber: string | null;
+  absentReason: AbsentReason | null;
+  ringSeconds: number;
+  status: CallStatus;
+}
+
+export interface MailText {
+  subject: string;
+  body: string;
+}
+
+const tokyo = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Tokyo',
+  year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** 2026/11/22 09:15:03 in Japan time, whatever the server's zone. */
+export function tokyoTime(at: Date): string {
+  const p = Object.fromEntries(tokyo.formatToParts(at).map((x) => [x.type, x.value]));
+  return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+function footer(pattern: Pattern, f: MailFooter): string[] {
+  const settings = pattern === 'A' ? `※各種設定は、${f.siteName}から行ってください。` : `※各種設定は、${f.siteName}から実施してください。`;
+  return ['------', `${f.brand}　「着信お知らせメール」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
+}
+
+export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: MailFooter): MailText {
+  const callerLabel = pattern === 'A' ? '発信電話番号' : '発信者通知番号';
+  const lines = [
+    `着信日時:${tokyoTime(facts.inviteAt)}`,
+    `${callerLabel}:${facts.callerNumber ?? ''}`,
+    `非通知理由:${facts.absentReason ?? ''}`,
+    `呼出時間:${facts.ringSeconds}秒`,
+    `着信状態:${facts.status}`,
+    '',
+    ...footer(pattern, f),
+  ];
+  return { subject: `着信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
+}
+
+/** 送信テスト: lets the subscriber check an address before relying on it. */
+export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, at: Date): MailText {
+  const lines = [
+    'このメールは「着信お知らせメール」の送信テストです。',
+    `電話番号:${number}`,
+    `送信日時:${tokyoTime(at)}`,
+    'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
+    '',
+    ...footer(pattern, f),
+  ];
+  return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
+}

@@ -1,0 +1,53 @@
+// 着信状態 and 呼出時間 from what happened on the call. Pure.
+
+export type CallStatus = '通話' | '応答なし' | '転送';
+
+export interface CallTimeline {
+  inviteAt: Date;
+  /** First 18x from the line; ringing is counted from the INVITE when there was none. */
+  ringAt?: Date;
+  answerAt?: Date;
+  /** BYE for an answered call; the final response or CANCEL otherwise. */
+  endAt: Date;
+  /** Final response the caller got (487 after a CANCEL). */
+  finalStatus: number;
+  /** The line said 181 Call Is Being Forwarded (ボイスワープ). */
+  forwarded: boolean;
+}
+
+export interface Classification {
+  status: CallStatus;
+  ringSeconds: number;
+  /** ボイスワープ tried to forward and the forward failed (destination busy…): no mail. */
+  forwardFailed: boolean;
+}
+
+const REDIRECT = new Set([301, 302]);
+const CANCELLED = 487;
+
+/**
+ * Whole seconds from ringing start to answer, cancel, failure or forward, rounded to the nearest
+ * second (half up): a line answered after 9.6 s of ringing shows 10秒 as the caller felt it.
+ */
+export function ringSeconds(t: Pick<CallTimeline, 'inviteAt' | 'ringAt' | 'answerAt' | 'endAt'>): number {
+  const from = (t.ringAt ?? t.inviteAt).getTime();
+  const to = (t.answerAt ?? t.endAt).getTime();
+  return Math.max(0, Math.round((to - from) / 1000));
+}
+
+export function classifyCall(t: CallTimeline): Classification {
+  const seconds = ringSeconds(t);
+  const answered = t.finalStatus >= 200 && t.finalStatus < 300;
+  if (REDIRECT.has(t.finalStatus)) return { status: '転送', ringSeconds: seconds, forwardFailed: false };
+  if (t.forwarded) {
+    // Forwarded and then answered elsewhere, or the caller gave up while the forward destination rang.
+    if (answered || t.finalStatus === CANCELLED) return { status: '転送', ringSeconds: seconds, forwardFailed: false };
+    return { status: '応答なし', ringSeconds: seconds, forwardFailed: true };
+  }
+  return { status: answered ? '通話' : '応答なし', ringSeconds: seconds, forwardFailed: false };
+}
+
+/** Rejections after which the caller's network may retry the same call at standard quality (高音質電話). */
+export function isCodecRejection(status: number): boolean {
+  return status === 488 || status === 415;
+}
