@@ -168,7 +168,8 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
       stats.ignored.malformed++;
       return;
     }
-    if (this.latched && (rinfo.address !== this.latched.address || rinfo.port !== this.latched.port)) {
+    // Port 0 cannot be answered (raw-socket senders may leave it so); never latch onto it.
+    if (rinfo.port === 0 || (this.latched && (rinfo.address !== this.latched.address || rinfo.port !== this.latched.port))) {
       stats.ignored.unexpected_source++;
       return;
     }

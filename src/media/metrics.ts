@@ -16,7 +16,7 @@ export class MediaStats {
   readonly digits: Record<DtmfSource, number> = { rfc4733: 0, info: 0, inband: 0 };
 }
 
-export function registerMediaMetrics(registry: Registry, stats: MediaStats, pacer: { lateTicks: number; stalls: number }): void {
+export function registerMediaMetrics(registry: Registry, stats: MediaStats, pacer: { lateTicks: number; stalls: number; failures: number }): void {
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
@@ -54,5 +54,6 @@ export function registerMediaMetrics(registry: Registry, stats: MediaStats, pace
   labelled('chakushin_media_rtp_ignored_total', 'Received datagrams ignored', 'reason', stats.ignored);
   labelled('chakushin_media_dtmf_total', 'DTMF keys received (never their values)', 'source', stats.digits);
   counter('chakushin_media_pacer_late_ticks_total', 'Pacer wake-ups that had to send more than one frame', () => pacer.lateTicks);
+  counter('chakushin_media_pacer_send_failures_total', 'Frames that failed to send (a bug if not 0)', () => pacer.failures);
   counter('chakushin_media_pacer_stalls_total', 'Pacer stalls long enough to restart the timeline', () => pacer.stalls);
 }

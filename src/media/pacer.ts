@@ -19,6 +19,8 @@ export class Pacer {
   /** Frames sent late or dropped by a stall, for metrics. */
   lateTicks = 0;
   stalls = 0;
+  /** Frames a stream failed to send (should stay 0). */
+  failures = 0;
 
   add(stream: PacedStream): void {
     this.streams.add(stream);
@@ -56,7 +58,14 @@ export class Pacer {
       this.next = now;
     } else if (due > 1) this.lateTicks++;
     for (let f = 0; f < due; f++) {
-      for (const stream of this.streams) stream.sendFrame(f === 0 ? skipped : 0);
+      for (const stream of this.streams) {
+        // One broken stream must not stop the clock every other call depends on.
+        try {
+          stream.sendFrame(f === 0 ? skipped : 0);
+        } catch {
+          this.failures++;
+        }
+      }
     }
     this.next += due * FRAME_MS;
     if (this.streams.size > 0) this.schedule();
