@@ -13,6 +13,8 @@ import { createBuiltinMediaServer, loadPromptLibrary, HangupError, type MediaSes
 
 interface Report {
   packets: number;
+  /** Packets missing from the sequence numbers seen (lost on the way or dropped by the receiver). */
+  lost: number;
   streams: number;
   p50: number;
   p99: number;
@@ -26,12 +28,15 @@ function percentile(sorted: Float64Array, p: number): number {
 
 /** Receiver process: times every packet per SSRC and reports when told to stop. */
 function receiver(): void {
-  const socket = dgram.createSocket('udp4');
+  // All sessions send on the same 20 ms tick, so the receiver sees bursts of N packets:
+  // give its socket room (the kernel caps this at net.core.rmem_max).
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   socket.on('listening', () => process.send!({ port: socket.address().port }));
   let recording = false;
   const last = new Map<number, { at: number; first: number; seqFirst: number; seq: number }>();
   const gaps: number[] = [];
   let packets = 0;
+  let lost = 0;
   socket.on('message', (msg) => {
     const at = performance.now();
     if (!recording || msg.length < 12) return;
@@ -40,8 +45,9 @@ function receiver(): void {
     const seq = msg.readUInt16BE(2);
     const prev = last.get(ssrc);
     if (prev) {
-      const lost = ((seq - prev.seq) & 0xffff) - 1;
-      gaps.push(Math.abs(at - prev.at - 20 * (lost + 1)));
+      const missing = ((seq - prev.seq) & 0xffff) - 1;
+      lost += missing;
+      gaps.push(Math.abs(at - prev.at - 20 * (missing + 1)));
       prev.at = at;
       prev.seq = seq;
     } else last.set(ssrc, { at, first: at, seqFirst: seq, seq });
@@ -58,18 +64,19 @@ function receiver(): void {
       const frames = (s.seq - s.seqFirst) & 0xffff;
       maxDriftMs = Math.max(maxDriftMs, Math.abs(s.at - s.first - frames * 20));
     }
-    const report: Report = { packets, streams: last.size, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0, maxDriftMs };
+    const report: Report = { packets, lost, streams: last.size, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0, maxDriftMs };
     process.send!(report);
     gaps.length = 0;
     last.clear();
     packets = 0;
+    lost = 0;
   });
   socket.bind(0, '127.0.0.1');
 }
 
 async function main(): Promise<void> {
   const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-  const sizes = (args.sizes ?? '50,100,200,300,400,600,800,1000,1500').split(',').map(Number);
+  const sizes = (args.sizes ?? '100,300,600,1000,1500,2000,3000').split(',').map(Number);
   const seconds = Number(args.seconds ?? 10);
   const prompts = await loadPromptLibrary({ dir: path.resolve('prompts') });
   const media = await createBuiltinMediaServer({ host: '127.0.0.1', portMin: 0, portMax: 0, prompts });
@@ -79,7 +86,7 @@ async function main(): Promise<void> {
   const offer = ['v=0', 'o=bench 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', ''].join('\r\n');
 
   console.log(`built-in media endpoint, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${seconds} s per step`);
-  console.log('sessions  packets/s  jitter p50   p99      max      drift max   CPU/session  CPU total');
+  console.log('sessions  packets/s  lost     jitter p50   p99      max      drift max   CPU/session  CPU total');
   let crossed: number | undefined;
   for (const n of sizes) {
     const sessions: MediaSession[] = [];
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       [
         String(n).padStart(8),
         String(Math.round(r.packets / (wall / 1000))).padStart(10),
+        `${((100 * r.lost) / Math.max(1, r.packets + r.lost)).toFixed(2)} %`.padStart(8),
         `${r.p50.toFixed(2)} ms`.padStart(12),
         `${r.p99.toFixed(2)} ms`.padStart(9),
         `${r.max.toFixed(1)} ms`.padStart(9),
