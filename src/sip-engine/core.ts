@@ -185,7 +185,9 @@ export class EngineCore {
 
   private onAck(req: SipRequest, key: string): void {
     const entry = this.serverByKey.get(key);
-    if (entry) {
+    // Only an ACK for a failure belongs to the INVITE transaction; the ACK for a 2xx is the dialog's,
+    // even when the peer reuses the INVITE's branch (or has none, RFC 2543).
+    if (entry && entry.txn.state !== 'accepted') {
       entry.txn.ack();
       return;
     }

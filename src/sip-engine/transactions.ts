@@ -87,7 +87,11 @@ export class ServerTransaction extends Transaction {
     return this.request.method === 'INVITE';
   }
 
-  /** Sends a response from the TU. 2xx to INVITE ends the transaction: the dialog layer retransmits it. */
+  /**
+   * Sends a response from the TU. After a 2xx to INVITE the dialog layer retransmits the 2xx;
+   * the transaction stays "accepted" (RFC 6026 §7.1) for 64·T1 so that INVITE retransmissions
+   * crossing the 2xx are absorbed instead of starting a second call.
+   */
   respond(res: SipResponse): Buffer {
     const buf = serialize(res);
     this.lastResponse = buf;
@@ -96,7 +100,8 @@ export class ServerTransaction extends Transaction {
     if (res.status < 200) return buf;
     if (this.isInvite) {
       if (res.status < 300) {
-        this.terminate();
+        this.state = 'accepted';
+        this.timer(64 * this.host.timers.t1, () => this.terminate()); // timer L
         return buf;
       }
       this.state = 'completed';

@@ -1,0 +1,58 @@
+// `chakushin engine`: the built-in SIP engine on its own, in the foreground, for any drachtio-srf app.
+import pino from 'pino';
+import { UsageError, type Command } from '../command.ts';
+import { startEngine } from '../../sip-engine/index.ts';
+
+const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET
+
+Runs the built-in SIP engine in the foreground. It speaks drachtio-server's wire protocol,
+so any drachtio-srf app can connect to it with srf.connect({host, port, secret}).
+
+  --sip HOST:PORT     where to listen for SIP over UDP and TCP (default 127.0.0.1:5060)
+  --admin HOST:PORT   where drachtio-srf apps connect (default 127.0.0.1:9022)
+  --secret SECRET     shared secret apps must present (required)
+  --log-level LEVEL   pino level (default info)
+
+SIGTERM or SIGINT stops it cleanly.`;
+
+function hostPort(flag: string, value: string | undefined): { host: string; port: number } {
+  const m = value ? /^(.+):(\d{1,5})$/.exec(value) : null;
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !m[1] || port > 65535) throw new UsageError(`${flag} expects HOST:PORT, got ${JSON.stringify(value ?? '')}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+export const engineCommand: Command = {
+  name: 'engine',
+  summary: 'Run the built-in SIP engine (drachtio-server compatible) in the foreground',
+  help: HELP,
+  async run(args) {
+    let sip = { host: '127.0.0.1', port: 5060 };
+    let admin = { host: '127.0.0.1', port: 9022 };
+    let secret: string | undefined;
+    let level = 'info';
+    for (let i = 0; i < args.length; i++) {
+      const flag = args[i];
+      const value = args[i + 1];
+      switch (flag) {
+        case '--sip': sip = hostPort(flag, value); i++; break;
+        case '--admin': admin = hostPort(flag, value); i++; break;
+        case '--secret': secret = value; i++; break;
+        case '--log-level': level = value ?? 'info'; i++; break;
+        default: throw new UsageError(`unknown option ${flag}`);
+      }
+    }
+    if (!secret) throw new UsageError('--secret is required');
+    const logger = pino({ level });
+    const engine = await startEngine({ sip, admin, secret, logger });
+    logger.info({ sip: engine.sipAddress, admin: engine.adminAddress }, 'SIP engine listening');
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    logger.info('stopping SIP engine');
+    await engine.close();
+    return 0;
+  },
+};
