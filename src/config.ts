@@ -42,7 +42,8 @@ export const configSchema = z.object({
       /** Set to use FreeSWITCH through drachtio-fsmrf instead of the built-in RTP endpoint. */
       freeswitch: z.object({ host: z.string(), port: z.number().int(), secret: z.string(), listenAddress: z.string().default('127.0.0.1') }).optional(),
       rtpHost: z.string().default('127.0.0.1'),
-      rtpPortMin: z.number().int().min(1024).default(20000),
+      /** 0-0: any free port (tests). */
+      rtpPortMin: z.number().int().min(0).default(20000),
       rtpPortMax: z.number().int().max(65535).default(29999),
       promptDir: z.string().default('prompts'),
       /** Extra directory an operator drops studio recordings into (same file names as prompts/). */

@@ -1,26 +1,40 @@
 // The whole service in one process: each external part is either the real one named in
 // the config or its embedded stand-in. Parts start in dependency order and stop in reverse.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import path from 'node:path';
+import type Srf from 'drachtio-srf';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { createIvrApp } from './ivr/app.ts';
+import { startSmtpCatcher } from './mail/catcher.ts';
+import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
+import { startMailWorker } from './mail/worker.ts';
+import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer } from './media/index.ts';
+import { connectSip } from './sip-connection.ts';
 import { openDatabase } from './store/database.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 
 export interface Service {
   httpPort: number;
-  /** Stop taking calls, finish in-flight work, close the database. */
+  /** Where the built-in SIP engine listens (undefined with a real drachtio-server). */
+  sipAddress?: { host: string; port: number };
+  /** Where the built-in SMTP catcher listens (undefined with a real relay). */
+  smtpCatcher?: { host: string; port: number; dir: string };
+  /** Stop taking calls, let calls and mails in flight finish, close the database. */
   stop(): Promise<void>;
 }
 
+type Part = { name: string; stop: () => Promise<void> };
+
 export async function startService(config: Config, logger: Logger): Promise<Service> {
-  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const parts: Part[] = [];
   const stopAll = async () => {
-    for (const s of stops.reverse()) {
+    for (const part of parts.reverse()) {
       try {
-        await s.stop();
-        logger.info({ part: s.name }, 'stopped');
+        await part.stop();
+        logger.info({ part: part.name }, 'stopped');
       } catch (err) {
-        logger.error({ part: s.name, err: (err as Error).message }, 'stop failed');
+        logger.error({ part: part.name, err: (err as Error).message }, 'stop failed');
       }
     }
   };
@@ -30,17 +44,80 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const health: HealthCheck[] = [];
 
     const db = await openDatabase(config, logger);
-    stops.push({ name: 'database', stop: () => db.close() });
-    logger.info({ embedded: db.embedded }, 'database ready');
+    parts.push({ name: 'database', stop: () => db.close() });
     health.push({ name: 'database', check: async () => void (await db.pool.query('select 1')) });
 
-    const web = await startWebServer({ ...config.http.listen, registry, health, logger });
-    stops.push({ name: 'http', stop: () => web.close() });
-    logger.info({ port: web.port }, 'http listening');
+    let smtpCatcher: Service['smtpCatcher'];
+    let transport;
+    if (config.smtp.url) {
+      transport = createSmtpTransport(config);
+    } else {
+      const dir = path.join(config.varDir, 'mail');
+      const catcher = await startSmtpCatcher({ ...config.smtp.catcherListen, dir, logger });
+      parts.push({ name: 'smtp-catcher', stop: () => catcher.close() });
+      smtpCatcher = { host: config.smtp.catcherListen.host, port: catcher.port, dir };
+      transport = catcherTransport({ host: config.smtp.catcherListen.host, port: catcher.port }, config.mail.workers);
+    }
+    const smtp = transport;
+    parts.push({ name: 'smtp-transport', stop: async () => smtp.close() });
+    const mailWorker = startMailWorker({ pool: db.pool, listenUrl: db.url, transport: smtp, logger, concurrency: config.mail.workers });
+    parts.push({ name: 'mail-worker', stop: () => mailWorker.stop() });
 
-    return { httpPort: web.port, stop: stopAll };
+    const sip = await connectSip(config, logger);
+    parts.push({ name: 'sip', stop: () => sip.close() });
+    sip.engine?.registerMetrics(registry);
+
+    const media = await startMedia(config, sip.srf, logger, registry);
+    parts.push({ name: 'media', stop: () => media.close() });
+    health.push({
+      name: 'sip',
+      check: async () => {
+        if (!sip.isConnected()) throw new Error('not connected to drachtio');
+      },
+    });
+
+    const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger });
+    new Gauge({ name: 'chakushin_ivr_active_calls', help: 'Calls in the temp-password IVR now', registers: [registry], collect() { this.set(ivr.activeCalls()); } });
+    let accepting = true;
+    sip.srf.invite((req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      // Shutting down: let the softswitch route the call elsewhere.
+      if (!accepting) return res.send(503, { headers: { 'Retry-After': '5' } });
+      if (ivr.handleInvite(req, res)) return;
+      res.send(404);
+    });
+    parts.push({
+      name: 'calls',
+      stop: async () => {
+        accepting = false;
+        await ivr.drain();
+      },
+    });
+
+    const web = await startWebServer({ ...config.http.listen, registry, health, logger });
+    parts.push({ name: 'http', stop: () => web.close() });
+    logger.info({ http: web.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
+
+    return { httpPort: web.port, sipAddress: sip.engine?.sipAddress, smtpCatcher, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+async function startMedia(config: Config, srf: Srf, logger: Logger, registry: Registry): Promise<MediaServer> {
+  const prompts = await loadPromptLibrary({ dir: config.media.promptDir, overrideDir: config.media.promptOverrideDir });
+  if (config.media.freeswitch) {
+    const fs = config.media.freeswitch;
+    return createFreeswitchMediaServer({ srf, address: fs.host, port: fs.port, secret: fs.secret, listenAddress: fs.listenAddress, prompts, logger });
+  }
+  const media = await createBuiltinMediaServer({
+    host: config.media.rtpHost,
+    portMin: config.media.rtpPortMin,
+    portMax: config.media.rtpPortMax,
+    prompts,
+    inbandDtmf: config.media.inbandDtmf,
+    logger,
+  });
+  media.registerMetrics(registry);
+  return media;
 }

@@ -7,7 +7,7 @@ import { mailCommand } from '../../src/cli/commands/mail.ts';
 import { UsageError } from '../../src/cli/command.ts';
 import { listCaughtMails } from '../../src/mail/catcher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { freePort } from '../support/free-port.ts';
+import { freePort } from '../support/ports.ts';
 import { provision, subscriber } from '../notify/fixtures.ts';
 
 let db: TestDatabase;

@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -8,7 +11,13 @@ let db: TestDatabase;
 let service: Service;
 beforeAll(async () => {
   db = await createTestDatabase();
-  const config = loadConfig({ env: { DATABASE_URL: db.url, HTTP_LISTEN: '127.0.0.1:0' } });
+  const varDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-service-'));
+  const config = loadConfig({
+    env: {
+      DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SIP_LISTEN: '127.0.0.1:0',
+      ENGINE_ADMIN: '127.0.0.1:0', SMTP_CATCHER_LISTEN: '127.0.0.1:0',
+    },
+  });
   service = await startService(config, createLogger('silent'));
 });
 afterAll(async () => {
@@ -20,7 +29,7 @@ describe('service', () => {
   it('answers /healthz with every check ok', async () => {
     const res = await fetch(`http://127.0.0.1:${service.httpPort}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', checks: { database: 'ok' } });
+    expect(await res.json()).toMatchObject({ status: 'ok', checks: { database: 'ok', sip: 'ok' } });
   });
 
   it('serves Prometheus metrics', async () => {

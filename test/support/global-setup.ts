@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded-postgres.ts';
-import { freePort } from './free-port.ts';
+import { freePort } from './ports.ts';
 
 let db: EmbeddedDatabase | undefined;
 let dir: string | undefined;
@@ -14,7 +14,7 @@ export async function setup(project: TestProject): Promise<void> {
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-test-pg-'));
   // mkdtemp makes the folder 0700; as root, PostgreSQL runs as its own user and must reach it.
   await chmod(dir, 0o755);
-  db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), persistent: false });
+  db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort('tcp'), persistent: false });
   project.provide('pgAdminUrl', db.url);
 }
 

@@ -1,0 +1,61 @@
+// The app's one drachtio-srf connection: to a real drachtio-server when configured, else to
+// the built-in engine, which this process then starts. The app code cannot tell which.
+import Srf from 'drachtio-srf';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { startEngine, type Engine } from './sip-engine/index.ts';
+
+export interface SipConnection {
+  srf: Srf;
+  /** The built-in engine, when this process runs it. */
+  engine?: Engine;
+  /** Authenticated to drachtio right now (drachtio-srf reconnects by itself after a loss). */
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+export async function connectSip(config: Config, logger: Logger): Promise<SipConnection> {
+  let engine: Engine | undefined;
+  let target = config.sip.drachtio;
+  if (!target) {
+    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret: config.sip.engineSecret, logger });
+    target = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret: config.sip.engineSecret };
+  }
+  const srf = new Srf();
+  // drachtio-srf emits 'error' on lost connections (it reconnects by itself); unhandled it would kill the process.
+  srf.on('error', (err: Error) => logger.warn({ err: err.message }, 'drachtio connection error'));
+  let connected = false;
+  srf.on('connect', (err: Error | null) => {
+    connected = !err;
+    if (err) logger.error({ err: err.message }, 'drachtio refused the connection');
+  });
+  srf.on('close', () => {
+    connected = false;
+    logger.warn('drachtio connection closed');
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from drachtio at ${target.host}:${target.port}`)), 10_000);
+      srf.once('connect', (err: Error | null) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+      srf.connect({ host: target.host, port: target.port, secret: target.secret });
+    });
+  } catch (err) {
+    srf.disconnect();
+    await engine?.close();
+    throw err;
+  }
+  logger.info({ drachtio: `${target.host}:${target.port}`, builtin: !!engine, sip: engine?.sipAddress }, 'sip connected');
+  return {
+    srf,
+    engine,
+    isConnected: () => connected,
+    async close() {
+      srf.disconnect();
+      await engine?.close();
+    },
+  };
+}
