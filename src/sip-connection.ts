@@ -1,5 +1,6 @@
 // The app's one drachtio-srf connection: to a real drachtio-server when configured, else to
 // the built-in engine, which this process then starts. The app code cannot tell which.
+import type { EventEmitter } from 'node:events';
 import Srf from 'drachtio-srf';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -29,7 +30,8 @@ export async function connectSip(config: Config, logger: Logger): Promise<SipCon
     connected = !err;
     if (err) logger.error({ err: err.message }, 'drachtio refused the connection');
   });
-  srf.on('close', () => {
+  // 'close' is emitted by drachtio-srf but missing from its type declarations.
+  (srf as unknown as EventEmitter).on('close', () => {
     connected = false;
     logger.warn('drachtio connection closed');
   });
