@@ -80,3 +80,30 @@ export function callerIdentity(headers: CallerHeaders, trustedSource: boolean, r
   }
   return number ? { number, absentReason: null } : { number: null, absentReason: '表示圏外' };
 }
+
+/** The subscriber number a Request-URI is for, in national format, or null when it names none. */
+export function calledNumberOf(requestUri: string): string | null {
+  const n = displayNumber(uriUser(requestUri.trim()));
+  return n && /^0\d{9,10}$/.test(n) ? n : null;
+}
+
+/** Splits a comma-joined header value (as SIP stacks merge repeated headers) into its entries. */
+export function splitHeaderValues(value: string | undefined): string[] {
+  if (!value) return [];
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === '"' && value[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && ch === '<') depth++;
+    else if (!quoted && ch === '>') depth = Math.max(0, depth - 1);
+    else if (!quoted && depth === 0 && ch === ',') {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start).trim());
+  return out.filter(Boolean);
+}

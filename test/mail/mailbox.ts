@@ -4,7 +4,7 @@ import { simpleParser } from 'mailparser';
 import pino from 'pino';
 import type { SmtpCatcher } from '../../src/mail/catcher.ts';
 
-export const quietLogger = pino({ level: 'silent' });
+export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export interface ReceivedMail {
   deliveredTo: string;

@@ -1,0 +1,326 @@
+// SIPp caller → built-in SIP engine → 着信お知らせメール B2BUA → SIPp line, with the mail checked as
+// received over SMTP by the built-in catcher and decoded by mailparser.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Srf from 'drachtio-srf';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
+import { catcherTransport, type Transporter } from '../../src/mail/transport.ts';
+import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
+import { startNotifyApp, type NotifyApp } from '../../src/notify/app.ts';
+import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
+import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
+import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
+import { provision, subscriber } from './fixtures.ts';
+
+const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
+const CALLER = '0612345678';
+const SECRET = 'notify-test';
+const NONE = 'X-Notify-Test: 1';
+const config = parseConfig({ notify: { codecRetryWindowSec: 2 } });
+
+let db: TestDatabase;
+let dir: string;
+let engine: Engine;
+let catcher: SmtpCatcher;
+let catcherPort: number;
+let transport: Transporter;
+let worker: MailWorker | undefined;
+let srf: Srf;
+let app: NotifyApp;
+
+async function connectApp(): Promise<void> {
+  srf = new Srf();
+  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, mount: true });
+  srf.invite((_req, res) => res.send(404));
+  await new Promise<void>((resolve, reject) => {
+    srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
+    srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+}
+
+function startWorker(pool: pg.Pool = db.pool): MailWorker {
+  return startMailWorker({ pool, listenUrl: db.url, transport, logger: quietLogger, concurrency: 4, pollMs: 100, backoff: { baseMs: 200, maxMs: 500 } });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-e2e-'));
+  engine = await startEngine({
+    sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger: quietLogger,
+  });
+  catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir, logger: quietLogger });
+  catcherPort = catcher.port;
+  transport = catcherTransport({ host: '127.0.0.1', port: catcherPort }, 4);
+  worker = startWorker();
+  await connectApp();
+});
+afterAll(async () => {
+  srf?.disconnect();
+  await app?.stop();
+  await worker?.stop();
+  transport?.close();
+  await catcher?.close();
+  await engine?.close();
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let numbers = 0;
+/** A fresh subscriber per test so mails never mix: its line listens on `linePort`. */
+async function newSubscriber(over: Parameters<typeof subscriber>[0] = {}) {
+  const number = `06200000${String(++numbers).padStart(2, '0')}`;
+  const linePort = await freePort('udp');
+  await provision(db.pool, subscriber({ number, target: `sip:${number}@127.0.0.1:${linePort}`, ...over }));
+  return { number, linePort, address: `pc.${number}@example.jp` };
+}
+
+interface CallSpec {
+  called: string;
+  linePort: number;
+  caller: 'answer' | 'cancel' | 'fail';
+  callerMs?: number;
+  line?: { scenario: 'answer' | 'ring' | 'busy' | 'redirect' | 'forward-busy'; ringMs?: number };
+  from?: string;
+  hdr1?: string;
+  hdr2?: string;
+}
+
+async function call(spec: CallSpec): Promise<{ caller: SippResult; line?: SippResult }> {
+  const line = spec.line
+    ? await startSipp({
+        scenario: SCEN(`notify-uas-${spec.line.scenario}`), localPort: spec.linePort, calls: 1,
+        extraArgs: ['-d', String(spec.line.ringMs ?? 0)], timeoutMs: 20_000, traceMessages: true,
+      })
+    : undefined;
+  const caller = await runSipp({
+    scenario: SCEN(`notify-uac-${spec.caller}`), remote: { port: engine.sipAddress.port }, service: spec.called, calls: 1,
+    keys: { from: spec.from ?? `<sip:${CALLER}@127.0.0.1>`, hdr1: spec.hdr1 ?? NONE, hdr2: spec.hdr2 ?? NONE },
+    extraArgs: ['-d', String(spec.callerMs ?? 0)], traceMessages: true, timeoutMs: 20_000,
+  });
+  return { caller, line: await line?.done };
+}
+
+async function recorded(called: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.pool.query('select * from incoming_call where called_number = $1', [called]);
+    if (rows.length || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function mailsTo(address: string, count: number, timeoutMs = 15_000): Promise<ReceivedMail[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = (await readMails(catcher)).filter((m) => m.deliveredTo === address);
+    if (got.length >= count || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Japan time written out independently of the code under test. */
+function jst(at: Date): string {
+  const d = new Date(at.getTime() + 9 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+function expectedText(inviteAt: Date, caller: string, reason: string, seconds: number, status: string): string {
+  return [
+    `着信日時:${jst(inviteAt)}`, `発信電話番号:${caller}`, `非通知理由:${reason}`, `呼出時間:${seconds}秒`, `着信状態:${status}`, '',
+    '------', 'NTT西日本　「着信お知らせメール」', '※各種設定は、ひかり電話設定サイトから行ってください。', 'https://www.hikari.ntt-west.net',
+    '※本メールは送信専用のため返信できません。', '',
+  ].join('\n');
+}
+
+function okCall(r: { caller: SippResult; line?: SippResult }) {
+  expect(r.caller.exitCode, sippSummary(r.caller) + (r.line ? sippSummary(r.line) : "")).toBe(0);
+  if (r.line) expect(r.line.exitCode, sippSummary(r.line) + r.line.messages).toBe(0);
+}
+
+/** The final response the caller received, from SIPp's message trace. */
+function finalTo(r: SippResult): number | undefined {
+  const codes = [...r.messages.matchAll(/^SIP\/2\.0 (\d{3}) /gm)].map((m) => Number(m[1])).filter((c) => c >= 200);
+  return codes[0];
+}
+
+async function expectOneMail(address: string, called: string, caller: string, reason: string, seconds: number, status: string) {
+  const [row] = await recorded(called);
+  expect(row, 'call recorded').toBeDefined();
+  const mails = await mailsTo(address, 1);
+  expect(mails).toHaveLength(1);
+  expect(mails[0]!.subject).toBe(`着信通知（${called}着）`);
+  expect(mails[0]!.from).toBe('number_info@hikari.ntt-west.net');
+  expect(mails[0]!.text).toBe(expectedText(row.invite_at, caller, reason, seconds, status));
+}
+
+async function expectNoMail(address: string, called: string) {
+  const rows = await recorded(called);
+  expect(rows).toHaveLength(1);
+  const { rows: out } = await db.pool.query('select count(*)::int as n from mail_outbox where incoming_call_id = $1', [rows[0].id]);
+  expect(out[0].n).toBe(0);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await mailsTo(address, 1, 0)).toHaveLength(0);
+  return rows[0];
+}
+
+describe('着信お知らせメール over SIP', () => {
+  it('answered after 2 s of ringing: 通話, 2秒', async () => {
+    const s = await newSubscriber();
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'answer', callerMs: 300, line: { scenario: 'answer', ringMs: 2000 } }));
+    await expectOneMail(s.address, s.number, CALLER, '', 2, '通話');
+    const [row] = await recorded(s.number);
+    expect(row.final_status).toBe(200);
+    expect(row.answer_at.getTime()).toBeLessThan(row.end_at.getTime());
+  });
+
+  it('caller gives up after 2 s: 応答なし, 2秒', async () => {
+    const s = await newSubscriber();
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 2000, line: { scenario: 'ring' } }));
+    await expectOneMail(s.address, s.number, CALLER, '', 2, '応答なし');
+  });
+
+  it('line busy after 1 s: 486 relayed, 応答なし', async () => {
+    const s = await newSubscriber();
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'busy', ringMs: 1000 } });
+    okCall(r);
+    expect(finalTo(r.caller)).toBe(486);
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
+  });
+
+  it('line answers 302: relayed with its Contact, 転送', async () => {
+    const s = await newSubscriber();
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'redirect', ringMs: 1000 } });
+    okCall(r);
+    expect(finalTo(r.caller)).toBe(302);
+    expect(r.caller.messages).toMatch(/SIP\/2\.0 302[\s\S]*Contact: <sip:line@127\.0\.0\.1/);
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '転送');
+  });
+
+  it('ボイスワープ whose forward fails (181 then 486): relayed, recorded, no mail', async () => {
+    const s = await newSubscriber({ services: ['chakushin_mail', 'voice_warp'] });
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'forward-busy', ringMs: 500 } });
+    okCall(r);
+    expect(r.caller.messages).toMatch(/^SIP\/2\.0 181 /m);
+    expect(finalTo(r.caller)).toBe(486);
+    expect(await expectNoMail(s.address, s.number)).toMatchObject({ status: '応答なし', final_status: 486 });
+  });
+
+  it('withheld (Privacy: id): no number, 非通知', async () => {
+    const s = await newSubscriber();
+    okCall(await call({
+      called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' },
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>', hdr1: `P-Asserted-Identity: <sip:${CALLER}@127.0.0.1>`, hdr2: 'Privacy: id',
+    }));
+    await expectOneMail(s.address, s.number, '', '非通知', 1, '応答なし');
+  });
+
+  it('payphone (cpc=payphone): 公衆', async () => {
+    const s = await newSubscriber();
+    okCall(await call({
+      called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' },
+      hdr1: 'P-Asserted-Identity: <tel:+81612345678;cpc=payphone>',
+    }));
+    await expectOneMail(s.address, s.number, '', '公衆', 1, '応答なし');
+  });
+
+  it('no number available without a privacy request: 表示圏外', async () => {
+    const s = await newSubscriber();
+    okCall(await call({
+      called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' },
+      from: '"Unavailable" <sip:unavailable@unknown.invalid>',
+    }));
+    await expectOneMail(s.address, s.number, '', '表示圏外', 1, '応答なし');
+  });
+
+  it('designated only: a designated caller is mailed, another is not', async () => {
+    const hit = await newSubscriber({ notify: { designatedOnly: true, designated: [CALLER] } });
+    okCall(await call({ called: hit.number, linePort: hit.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    await expectOneMail(hit.address, hit.number, CALLER, '', 1, '応答なし');
+
+    const miss = await newSubscriber({ notify: { designatedOnly: true, designated: ['0698765432', { number: CALLER, designated: false }] } });
+    okCall(await call({ called: miss.number, linePort: miss.linePort, caller: 'cancel', callerMs: 500, line: { scenario: 'ring' } }));
+    await expectNoMail(miss.address, miss.number);
+  });
+
+  it('unanswered only: an answered call sends nothing', async () => {
+    const s = await newSubscriber({ notify: { unansweredOnly: true } });
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'answer', callerMs: 200, line: { scenario: 'answer', ringMs: 500 } }));
+    const row = await expectNoMail(s.address, s.number);
+    expect(row.status).toBe('通話');
+  });
+
+  it('ナンバー・リクエスト: a withheld call gets 433, the line never rings, no mail', async () => {
+    const s = await newSubscriber({ services: ['chakushin_mail', 'number_request'] });
+    const line = await startSipp({ scenario: SCEN('notify-uas-ring'), localPort: s.linePort, calls: 1, timeoutMs: 20_000 });
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', hdr1: 'Privacy: id', from: '"Anonymous" <sip:anonymous@anonymous.invalid>' });
+    okCall(r);
+    expect(finalTo(r.caller)).toBe(433);
+    const row = await expectNoMail(s.address, s.number);
+    expect(row).toMatchObject({ refused_by: 'number_request', final_status: 433, status: null, absent_reason: '非通知' });
+    const lineResult = await line.stop();
+    expect(lineResult.stats?.created ?? 0).toBe(0);
+  });
+
+  it('迷惑電話おことわり: a listed caller gets 603, no mail', async () => {
+    const s = await newSubscriber({ services: ['chakushin_mail', 'nuisance_block'], blocked: [CALLER] });
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail' });
+    okCall(r);
+    expect(finalTo(r.caller)).toBe(603);
+    expect(await expectNoMail(s.address, s.number)).toMatchObject({ refused_by: 'nuisance_block', final_status: 603 });
+  });
+
+  it('five destinations, two with send off: three mails, one each', async () => {
+    const destinations = [1, 2, 3, 4, 5].map((i) => ({ address: `d${i}.${numbers + 1}@example.jp`, send: i !== 2 && i !== 5 }));
+    const s = await newSubscriber({ notify: { destinations } });
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    for (const d of destinations.filter((x) => x.send)) expect(await mailsTo(d.address, 1)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const d of destinations) expect(await mailsTo(d.address, 1, 0)).toHaveLength(d.send ? 1 : 0);
+  });
+
+  it('SMTP server down during the call and back later: the mail arrives once', async () => {
+    const s = await newSubscriber();
+    await catcher.close();
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    const [row] = await recorded(s.number);
+    const deadline = Date.now() + 10_000;
+    let attempts = 0;
+    while (attempts < 2 && Date.now() < deadline) {
+      attempts = (await db.pool.query('select attempts from mail_outbox where incoming_call_id = $1', [row.id])).rows[0]?.attempts ?? 0;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    catcher = await startSmtpCatcher({ host: '127.0.0.1', port: catcherPort, dir, logger: quietLogger });
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await mailsTo(s.address, 2, 0)).toHaveLength(1);
+  });
+
+  it('app restarted between call end and delivery: the mail arrives once', async () => {
+    const s = await newSubscriber();
+    await worker!.stop();
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    await recorded(s.number);
+    // The instance goes away with the mail still in the outbox…
+    srf.disconnect();
+    await app.stop();
+    expect(await mailsTo(s.address, 1, 300)).toHaveLength(0);
+    // …and a new one (plus a second instance with its own pool) delivers it, once.
+    const otherPool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const second = startWorker(otherPool);
+    worker = startWorker();
+    await connectApp();
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await mailsTo(s.address, 2, 0)).toHaveLength(1);
+    await second.stop();
+    await otherPool.end();
+  });
+});
