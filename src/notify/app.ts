@@ -28,8 +28,11 @@ export interface NotifyApp {
   handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean>;
   /** Calls in progress on the notify path. */
   activeCalls(): number;
-  /** Waits for call records still being written. */
-  stop(): Promise<void>;
+  /**
+   * Waits up to graceMs for calls in progress to end (stop taking new ones first), then for call
+   * records still being written. Calls still up after that are not recorded.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const SAVE_RETRY_FOR_MS = 60_000;
@@ -51,7 +54,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const saving = new Set<Promise<void>>();
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
-  let active = 0;
+  const calls = new Set<Promise<void>>();
 
   function save(profile: NotifyProfile, call: FinishedCall): Promise<void> {
     const started = Date.now();
@@ -134,12 +137,15 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
 
-    active++;
+    let ended!: () => void;
+    const inProgress = new Promise<void>((r) => (ended = r));
+    calls.add(inProgress);
     const timeline: Partial<CallTimeline> & { inviteAt: Date } = { inviteAt, forwarded: false };
     let cancelledAt: Date | undefined;
     req.on('cancel', () => (cancelledAt ??= new Date()));
     const finish = (finalStatus: number, endAt: Date) => {
-      active--;
+      calls.delete(inProgress);
+      ended();
       const call: FinishedCall = { callId, calledNumber: number, caller, timeline: { ...timeline, finalStatus, endAt, forwarded: !!timeline.forwarded } };
       const saved = save(profile, call);
       if (isCodecRejection(finalStatus)) codecRejected.set(`${caller.number ?? ''}|${number}`, { until: Date.now() + windowSec * 1000, saved });
@@ -200,8 +206,12 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
 
   return {
     handleNotifyInvite,
-    activeCalls: () => active,
-    async stop() {
+    activeCalls: () => calls.size,
+    async stop(graceMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...calls]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      if (calls.size) log.warn({ calls: calls.size }, 'stopping with calls still up; they are not recorded');
       while (saving.size) await Promise.all([...saving]);
     },
   };

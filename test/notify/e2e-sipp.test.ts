@@ -85,7 +85,7 @@ interface CallSpec {
   linePort: number;
   caller: 'answer' | 'cancel' | 'fail';
   callerMs?: number;
-  line?: { scenario: 'answer' | 'ring' | 'busy' | 'redirect' | 'forward-busy'; ringMs?: number };
+  line?: { scenario: 'answer' | 'ring' | 'busy' | 'redirect' | 'forward-busy' | 'codec-reject'; ringMs?: number };
   from?: string;
   hdr1?: string;
   hdr2?: string;
@@ -210,6 +210,25 @@ describe('着信お知らせメール over SIP', () => {
     expect(r.caller.messages).toMatch(/^SIP\/2\.0 181 /m);
     expect(finalTo(r.caller)).toBe(486);
     expect(await expectNoMail(s.address, s.number)).toMatchObject({ status: '応答なし', final_status: 486 });
+  });
+
+  it('高音質電話: the standard-quality retry after a 488 is one call, one mail', async () => {
+    const s = await newSubscriber();
+    const first = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'codec-reject' } });
+    okCall(first);
+    expect(finalTo(first.caller)).toBe(488);
+    okCall(await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    let rows: { invite_at: Date; final_status: number }[] = [];
+    const deadline = Date.now() + 10_000;
+    while (rows.length < 2 && Date.now() < deadline) {
+      rows = (await db.pool.query('select invite_at, final_status from incoming_call where called_number = $1 order by id', [s.number])).rows;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(rows.map((r) => r.final_status)).toEqual([488, 487]);
+    // Past the retry window the rejected call's held mail would have gone out: it must not.
+    await new Promise((r) => setTimeout(r, config.notify.codecRetryWindowSec * 1000 + 1000));
+    const mails = await mailsTo(s.address, 2, 0);
+    expect(mails.map((m) => m.text)).toEqual([expectedText(rows[1]!.invite_at, CALLER, '', 1, '応答なし')]);
   });
 
   it('withheld (Privacy: id): no number, 非通知', async () => {
