@@ -68,10 +68,6 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
     deps.pacer.add(this);
   }
 
-  get localPort(): number {
-    return this.deps.socket.address().port;
-  }
-
   play(items: PromptItem[], opts: { bargeIn?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new HangupError());
     let clips: PromptClip[];

@@ -50,8 +50,8 @@ function strongest(samples: Float64Array, coeffs: number[]): { index: number; po
   return { index, power, second };
 }
 
-/** The key a block holds, if any. Exported for tests of the decision rules. */
-export function detectBlock(samples: Float64Array): string | undefined {
+/** The key a block holds, if any. */
+function detectBlock(samples: Float64Array): string | undefined {
   let energy = 0;
   for (let i = 0; i < samples.length; i++) energy += samples[i]! * samples[i]!;
   if (energy / samples.length < MIN_MEAN_SQUARE) return undefined;

@@ -35,10 +35,6 @@ export class PortPool {
     this.slots = min === 0 && max === 0 ? 0 : Math.max(0, Math.floor((max - this.first) / 2) + 1);
   }
 
-  get size(): number {
-    return this.inUse.size;
-  }
-
   /** A UDP socket bound on host to a free port of the pool. */
   async open(host: string): Promise<dgram.Socket> {
     if (this.slots === 0) {
