@@ -24,7 +24,7 @@ function hostPort(flag: string, value: string | undefined): { host: string; port
 
 export const engineCommand: Command = {
   name: 'engine',
-  summary: 'Run the built-in SIP engine (drachtio-server compatible) in the foreground',
+  summary: 'run the built-in SIP engine (drachtio-server compatible) in the foreground',
   help: HELP,
   async run(args) {
     let sip = { host: '127.0.0.1', port: 5060 };

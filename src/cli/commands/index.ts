@@ -1,8 +1,12 @@
 import type { Command } from '../command.ts';
 import { callsCommand } from './calls.ts';
+import { engineCommand } from './engine.ts';
+import { mailCommand } from './mail.ts';
 import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
 import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
 
-export const commands: Command[] = [startCommand, migrateCommand, provisionCommand, callsCommand, tempPasswordCommand];
+export const commands: Command[] = [
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand,
+];
