@@ -11,6 +11,7 @@ import { tempPasswordB } from '../../flows/temp-password-b.ts';
 import { flowOptionsFromConfig, type FlowOutcome } from '../../flows/temp-password-common.ts';
 import { HangupError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
 import { parseInfoDtmf } from '../media/info-dtmf.ts';
+import { PortsExhaustedError } from '../media/port-pool.ts';
 import { findContractOfCaller } from '../store/subscribers.ts';
 import { insertIvrCall, type IvrCallRecord } from '../store/ivr-calls.ts';
 import { accessNumberOf, callerNumberOf, decide, normaliseNumber, offersAudio, type AccessNumber, type Decision } from './caller-check.ts';
@@ -91,6 +92,12 @@ async function runCall(deps: IvrDeps, req: Srf.SrfRequest, res: Srf.SrfResponse,
     try {
       session = await media.open(req.body, { callId });
     } catch (err) {
+      if (err instanceof PortsExhaustedError) {
+        // Overload, not the caller's fault: the softswitch may try another server.
+        record.reason = 'no_media_port';
+        res.send(503, { headers: { 'Retry-After': '5' } });
+        return;
+      }
       if (!(err instanceof UnsupportedMediaError)) throw err;
       record.reason = 'unsupported_media';
       res.send(488, { headers: { Warning: err.warning } });
