@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createIvrApp } from './ivr/app.ts';
+import { startNotifyApp } from './notify/app.ts';
 import { startSmtpCatcher } from './mail/catcher.ts';
 import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
 import { startMailWorker } from './mail/worker.ts';
@@ -78,18 +79,29 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger });
     new Gauge({ name: 'chakushin_ivr_active_calls', help: 'Calls in the temp-password IVR now', registers: [registry], collect() { this.set(ivr.activeCalls()); } });
+    const notify = startNotifyApp({ srf: sip.srf, pool: db.pool, config, logger });
+    new Gauge({ name: 'chakushin_notify_active_calls', help: 'Calls on the 着信お知らせメール path now', registers: [registry], collect() { this.set(notify.activeCalls()); } });
     let accepting = true;
     sip.srf.invite((req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       // Shutting down: let the softswitch route the call elsewhere.
       if (!accepting) return res.send(503, { headers: { 'Retry-After': '5' } });
       if (ivr.handleInvite(req, res)) return;
-      res.send(404);
+      notify.handleNotifyInvite(req, res).then(
+        (taken) => {
+          // Neither an access number nor a subscribed number: nobody here serves it.
+          if (!taken) res.send(404);
+        },
+        (err: Error) => {
+          logger.error({ callId: req.get('Call-ID'), err: err.message }, 'notify call failed');
+          if (!res.finalResponseSent) res.send(500);
+        },
+      );
     });
     parts.push({
       name: 'calls',
       stop: async () => {
         accepting = false;
-        await ivr.drain();
+        await Promise.all([ivr.drain(), notify.stop()]);
       },
     });
 
