@@ -86,7 +86,8 @@ async function runCall(deps: IvrDeps, req: Srf.SrfRequest, res: Srf.SrfResponse,
 
     if (decision.action === 'reject') {
       record.reason = decision.reason;
-      res.send(488, { headers: { Warning: '305 chakushin "no audio stream: data calls are not served"' } });
+      // RFC 3261 warn-code 304: media type not available.
+      res.send(488, { headers: { Warning: '304 chakushin "no audio stream: data calls are not served"' } });
       return;
     }
     try {

@@ -9,37 +9,74 @@ import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, type SippResult } from '../support/sipp.ts';
 
 export const SIPP_DIR = path.resolve(import.meta.dirname, '../sipp');
 
-/** The subscribers every IVR test calls from. */
+/**
+ * The subscribers every IVR test calls from. Temp passwords are per number, so tests that
+ * run side by side in one file set them on different numbers.
+ */
 export const SUBSCRIBERS = {
   contracts: [
     {
-      // 西日本, pattern A, main number with 着信お知らせメール, one additional number with FAX.
+      // 西日本, pattern A: main number with 着信お知らせメール, additional numbers with mail
+      // services and one without.
       id: 'WA1', region: 'west', pattern: 'A', authUnit: 'line',
       numbers: [
         { number: '0611112222', role: 'main', services: ['chakushin_mail'] },
         { number: '0611113333', role: 'additional', services: ['chakushin_mail', 'fax_mail'] },
         { number: '0611114444', role: 'additional', services: [] },
+        { number: '0611115555', role: 'additional', services: ['chakushin_mail'] },
+        { number: '0611116666', role: 'additional', services: ['fax_mail'] },
       ],
     },
     {
-      // 西日本, pattern B, with an 認証用番号 that is not one of its numbers.
+      // 西日本, pattern A, for the failure and retry branches (one target number per test).
+      id: 'WA2', region: 'west', pattern: 'A', authUnit: 'line',
+      numbers: [
+        { number: '0612340001', role: 'main', services: ['chakushin_mail'] },
+        { number: '0612340002', role: 'additional', services: ['chakushin_mail'] },
+        { number: '0612340003', role: 'additional', services: ['chakushin_mail'] },
+        { number: '0612340004', role: 'additional', services: [] },
+        { number: '0612340005', role: 'additional', services: ['chakushin_mail'] },
+        { number: '0612340006', role: 'additional', services: ['chakushin_mail'] },
+        { number: '0612340007', role: 'additional', services: ['fax_mail'] },
+        { number: '0612340008', role: 'additional', services: ['chakushin_mail'] },
+      ],
+    },
+    {
+      // 西日本, pattern B, with an 認証用番号 that is not one of its numbers, and a number
+      // without 着信/FAXお知らせメール.
       id: 'WB1', region: 'west', pattern: 'B', authUnit: 'number',
       numbers: [
         { number: '0722221111', role: 'main', services: ['chakushin_mail'] },
         { number: '0722223333', role: 'additional', services: ['fax_mail'] },
+        { number: '0722224444', role: 'additional', services: [] },
       ],
       authNumbers: ['0722229999'],
     },
+    // 西日本, pattern B: one contract per branch that needs its own numbers.
+    { id: 'WB2', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722231111', role: 'main', services: ['chakushin_mail'] }] },
+    { id: 'WB3', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722241111', role: 'main', services: ['chakushin_mail'] }] },
+    {
+      id: 'WB4', region: 'west', pattern: 'B', authUnit: 'number',
+      numbers: [
+        { number: '0722251111', role: 'main', services: ['chakushin_mail'] },
+        { number: '0722253333', role: 'additional', services: ['fax_mail'] },
+      ],
+    },
+    { id: 'WB5', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722261111', role: 'main', services: ['chakushin_mail'] }] },
     {
       // 東日本, pattern A.
       id: 'EA1', region: 'east', pattern: 'A', authUnit: 'number',
-      numbers: [{ number: '0355556666', role: 'main', services: ['chakushin_mail'] }],
+      numbers: [
+        { number: '0355556666', role: 'main', services: ['chakushin_mail'] },
+        { number: '0355557777', role: 'additional', services: ['chakushin_mail'] },
+      ],
     },
   ],
 };
@@ -51,10 +88,16 @@ export interface IvrHarness {
   service: Service;
   /** Every log line the service wrote during the run. */
   logs: string[];
+  /** Log lines that contain any of `typed` (keys callers pressed: passwords, numbers). */
+  linesContaining(typed: readonly string[]): string[];
+  /** Log lines at warn level or above (pino levels 40+): a clean run has none. */
+  problems(): string[];
   /** One SIPp call; resolves when the scenario has run to its end. */
   call(scenario: string, opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp' }): Promise<{ callId: string; sipp: SippResult }>;
   /** The ivr_call record of a call, once written. */
   ivrCall(callId: string): Promise<Record<string, any>>;
+  /** `chakushin temp-password status NUMBER` against this harness's database, as an operator runs it. */
+  tempPasswordStatus(number: string): Promise<CliResult>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +126,8 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     db,
     service,
     logs,
+    linesContaining: (typed) => logs.filter((line) => typed.some((t) => line.includes(t))),
+    problems: () => logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 40),
     async call(scenario, opts) {
       const mediaPort = await freePort('udp');
       const callId = `ivr-${randomUUID()}`;
@@ -108,6 +153,9 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`no ivr_call record for ${callId}`);
+    },
+    tempPasswordStatus(number) {
+      return runCli(['temp-password', 'status', number], { DATABASE_URL: db.url });
     },
     async stop() {
       await service.stop();
