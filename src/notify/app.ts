@@ -185,6 +185,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       uac.on('destroy', () => hangup(uas));
     } catch (err) {
       const status = cancelledAt ? 487 : sipStatus(err);
+      if (!cancelledAt && typeof (err as { status?: unknown }).status !== 'number') {
+        log.warn({ callId, err: (err as Error).message }, 'cannot reach the line');
+      }
       finish(status, cancelledAt ?? new Date());
       if (!res.finalResponseSent) res.send(status);
     }
