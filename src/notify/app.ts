@@ -95,6 +95,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     const inviteAt = new Date();
     const number = calledNumberOf(req.uri);
     if (!number) return false;
+    // Listen before the lookup: a caller may give up while the subscriber is being read.
+    let cancelledAt: Date | undefined;
+    req.on('cancel', () => (cancelledAt ??= new Date()));
     const caller = callerIdentity(
       { from: req.get('From'), pAssertedIdentity: splitHeaderValues(req.get('P-Asserted-Identity')), privacy: req.get('Privacy') },
       trusted.has(req.source_address),
@@ -141,8 +144,6 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     const inProgress = new Promise<void>((r) => (ended = r));
     calls.add(inProgress);
     const timeline: Partial<CallTimeline> & { inviteAt: Date } = { inviteAt, forwarded: false };
-    let cancelledAt: Date | undefined;
-    req.on('cancel', () => (cancelledAt ??= new Date()));
     const finish = (finalStatus: number, endAt: Date) => {
       calls.delete(inProgress);
       ended();
@@ -151,6 +152,11 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       if (isCodecRejection(finalStatus)) codecRejected.set(`${caller.number ?? ''}|${number}`, { until: Date.now() + windowSec * 1000, saved });
     };
 
+    if (cancelledAt) {
+      // The stack has already answered the CANCEL and the INVITE (487): the line is never tried.
+      finish(487, cancelledAt);
+      return true;
+    }
     try {
       const { uas, uac } = await srf.createB2BUA(
         req, res, uri,
