@@ -12,6 +12,7 @@ import { catcherTransport, type Transporter } from '../../src/mail/transport.ts'
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
 import { startNotifyApp, type NotifyApp } from '../../src/notify/app.ts';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
+import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
@@ -22,7 +23,9 @@ const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const CALLER = '0612345678';
 const SECRET = 'notify-test';
 const NONE = 'X-Notify-Test: 1';
-const config = parseConfig({ notify: { codecRetryWindowSec: 2 } });
+let config = parseConfig({ notify: { codecRetryWindowSec: 2 } });
+/** The switch the app hands calls back to in application-server mode (numbers without a SIP target). */
+let nextHopPort: number;
 
 let db: TestDatabase;
 let dir: string;
@@ -50,6 +53,8 @@ function startWorker(pool: pg.Pool = db.pool): MailWorker {
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  nextHopPort = await freePort('udp');
+  config = parseConfig({ notify: { codecRetryWindowSec: 2, nextHop: `sip:127.0.0.1:${nextHopPort}` } });
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-e2e-'));
   engine = await startEngine({
     sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger: quietLogger,
@@ -73,10 +78,10 @@ afterAll(async () => {
 
 let numbers = 0;
 /** A fresh subscriber per test so mails never mix: its line listens on `linePort`. */
-async function newSubscriber(over: Parameters<typeof subscriber>[0] = {}) {
+async function newSubscriber(over: Parameters<typeof subscriber>[0] = {}, opts: { viaNextHop?: boolean } = {}) {
   const number = `06200000${String(++numbers).padStart(2, '0')}`;
-  const linePort = await freePort('udp');
-  await provision(db.pool, subscriber({ number, target: `sip:${number}@127.0.0.1:${linePort}`, ...over }));
+  const linePort = opts.viaNextHop ? nextHopPort : await freePort('udp');
+  await provision(db.pool, subscriber({ number, ...(opts.viaNextHop ? {} : { target: `sip:${number}@127.0.0.1:${linePort}` }), ...over }));
   return { number, linePort, address: `pc.${number}@example.jp` };
 }
 
@@ -178,6 +183,26 @@ describe('着信お知らせメール over SIP', () => {
     const [row] = await recorded(s.number);
     expect(row.final_status).toBe(200);
     expect(row.answer_at.getTime()).toBeLessThan(row.end_at.getTime());
+  });
+
+  it('a number without a SIP target goes to notify.nextHop with its original Request-URI', async () => {
+    const s = await newSubscriber({}, { viaNextHop: true });
+    const r = await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } });
+    okCall(r);
+    expect(r.line!.messages).toMatch(new RegExp(`^INVITE sip:${s.number}@127\\.0\\.0\\.1:${engine.sipAddress.port} SIP/2\\.0`, 'm'));
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
+  });
+
+  it('numbers that are not ours are left to the next handler', async () => {
+    await applyProvisioning(db.pool, {
+      contracts: [{ id: 'FAXONLY', region: 'west', pattern: 'A', authUnit: 'line', numbers: [{ number: '0629999999', role: 'main', services: ['fax_mail'] }] }],
+    });
+    for (const called of ['0629999999', '0628888888', 'not-a-number']) {
+      const r = await call({ called, linePort: 0, caller: 'fail' });
+      okCall(r);
+      expect(finalTo(r.caller)).toBe(404);
+    }
+    expect((await db.pool.query(`select count(*)::int as n from incoming_call where called_number in ('0629999999', '0628888888')`)).rows[0].n).toBe(0);
   });
 
   it('caller gives up after 2 s: 応答なし, 2秒', async () => {
