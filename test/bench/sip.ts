@@ -1,40 +1,197 @@
-// npm run bench:sip [-- --step-seconds 8] [-- --rates 100,200,...] [-- --soak 100000 --soak-rate 300]
+// npm run bench:sip [-- --step-seconds 10] [-- --rates 100,200,...] [-- --steady-seconds 50]
+//                   [-- --soak 100000 --soak-rate 300] [-- --heap-snapshot DIR] [-- --cpu-prof DIR]
 //
 // SIPp drives INVITE→180→200→ACK→BYE through a drachtio-srf B2BUA (this process) and the built-in
-// engine (its own process, started through the `engine` command), raising the rate step by step until
-// calls fail. The same ramp runs SIPp UAC→UAS directly as the ceiling. Prints sustained calls/s,
-// the INVITE→180 / INVITE→200 delay the app+engine add (p50/p99), and the engine process RSS.
-import { spawn } from 'node:child_process';
+// engine (its own process: this file again with --engine-child, so the B2BUA app's memory never
+// counts as the engine's). The same ramp runs SIPp UAC→UAS directly as the ceiling.
+//
+// Phases: direct ramp → steady 300 cps through the engine (added delay, memory plateau) → engine ramp
+// until calls fail → idle 64·T1 so retained transactions expire (memory at end). The optional soak
+// runs N calls at one rate in a single SIPp run and samples engine memory every 10 s.
+//
+// Added delay = p50/p99 of SIPp's INVITE→180 / INVITE→200 through the engine minus the same percentile
+// direct. SIPp's clock ticks in whole milliseconds, so the engine child also times each INVITE itself
+// (µs): from the moment it reads the caller's INVITE to the moment it writes the 180/200 back, minus the
+// callee leg (its INVITE written → its 180/200 read), correlated through a bench header on the B leg.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp, type SippResult } from '../support/sipp.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/engine-uac-b2b.xml');
 const UAS = path.join(here, '../sipp/engine-uas-b2b.xml');
+/** Header the bench B2BUA puts on the B-leg INVITE: the A leg's Call-ID, for the engine-side probe. */
+const LEG_HEADER = 'X-Bench-A-Leg';
+/** How long the engine keeps a finished call's transactions (64·T1 with T1 = 500 ms), plus slack. */
+const RETENTION_MS = 32_000;
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] ?? def : def;
 }
-const stepSeconds = Number(arg('step-seconds', '8'));
-const rates = arg('rates', '100,200,300,400,500,600,800,1000').split(',').map(Number);
-const soakCalls = Number(arg('soak', '0'));
-const soakRate = Number(arg('soak-rate', '300'));
+
+// ───────────────────────────── engine child ─────────────────────────────
+
+interface MemSample { rss: number; heapUsed: number; external: number; arrayBuffers: number; transactions: number; dialogs: number }
+interface ProbeStats { n: number; p50_180: number; p99_180: number; p50_200: number; p99_200: number; loopP99: number }
+type ChildRequest = { type: 'mem'; gc: boolean } | { type: 'probe-reset' } | { type: 'probe' } | { type: 'snapshot'; dir: string };
 
 function pct(values: number[], p: number): number {
   if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
+  const s = Float64Array.from(values).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+
+async function engineChild(): Promise<void> {
+  const dgram = await import('node:dgram');
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const v8 = await import('node:v8');
+  const { default: pino } = await import('pino');
+  const { startEngine } = await import('../../src/sip-engine/index.ts');
+
+  // Probe: UDP in/out of the engine, timed with hrtime. Only INVITE/180/200 first lines are inspected.
+  const callIdOf = (buf: Buffer): string | undefined => {
+    const text = buf.toString('latin1', 0, Math.min(buf.length, 2048));
+    return /\r\n(?:Call-ID|i)\s*:\s*([^\r\n]+)/i.exec(text)?.[1];
+  };
+  const aIn = new Map<string, number>(); // A Call-ID → INVITE read
+  const bOut = new Map<string, { a: string; t: number }>(); // B Call-ID → INVITE written
+  const bResp = new Map<string, { t180?: number; t200?: number }>(); // A Call-ID → B leg durations
+  let added180: number[] = [];
+  let added200: number[] = [];
+  const now = () => Number(process.hrtime.bigint()) / 1e6;
+  const origEmit = dgram.Socket.prototype.emit;
+  dgram.Socket.prototype.emit = function (this: unknown, event: string | symbol, ...args: [Buffer, ...unknown[]]) {
+    if (event === 'message') {
+      const buf = args[0];
+      const t = now();
+      if (buf.toString('latin1', 0, 7) === 'INVITE ') {
+        const id = callIdOf(buf);
+        if (id && !aIn.has(id)) aIn.set(id, t);
+      } else if (buf.toString('latin1', 0, 11) === 'SIP/2.0 180' || buf.toString('latin1', 0, 11) === 'SIP/2.0 200') {
+        const id = callIdOf(buf);
+        const b = id ? bOut.get(id) : undefined;
+        if (id && b && /\r\nCSeq:\s*\d+ INVITE/i.test(buf.toString('latin1', 0, 2048))) {
+          const r = bResp.get(b.a) ?? {};
+          if (buf[8] === 0x31) r.t180 ??= t - b.t;
+          else {
+            r.t200 ??= t - b.t;
+            bOut.delete(id);
+          }
+          bResp.set(b.a, r);
+        }
+      }
+    }
+    return (origEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof origEmit;
+  const origSend = dgram.Socket.prototype.send;
+  dgram.Socket.prototype.send = function (this: unknown, ...args: unknown[]) {
+    const buf = args[0];
+    if (Buffer.isBuffer(buf)) {
+      const t = now();
+      const head = buf.toString('latin1', 0, 11);
+      if (head.startsWith('INVITE ')) {
+        const text = buf.toString('latin1', 0, 2048);
+        const a = new RegExp(`\\r\\n${LEG_HEADER}:\\s*([^\\r\\n]+)`, 'i').exec(text)?.[1];
+        const id = callIdOf(buf);
+        if (a && id && !bOut.has(id)) bOut.set(id, { a, t });
+      } else if (head === 'SIP/2.0 180' || head === 'SIP/2.0 200') {
+        const id = callIdOf(buf);
+        const start = id ? aIn.get(id) : undefined;
+        const b = id ? bResp.get(id) : undefined;
+        if (id && start !== undefined && b && /\r\nCSeq:\s*\d+ INVITE/i.test(buf.toString('latin1', 0, 2048))) {
+          if (head === 'SIP/2.0 180' && b.t180 !== undefined) { added180.push(t - start - b.t180); b.t180 = undefined; }
+          if (head === 'SIP/2.0 200' && b.t200 !== undefined) {
+            added200.push(t - start - b.t200);
+            aIn.delete(id);
+            bResp.delete(id);
+          }
+        }
+      }
+    }
+    return (origSend as (...a: unknown[]) => void).apply(this, args);
+  } as typeof origSend;
+  // Failed calls leave entries behind; forget them in bulk so the probe never looks like an engine leak.
+  setInterval(() => { for (const m of [aIn, bOut, bResp]) if (m.size > 20_000) m.clear(); }, 10_000).unref();
+
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const sip = arg('sip', '');
+  const admin = arg('admin', '');
+  const [sipHost, sipPort] = sip.split(':');
+  const [adminHost, adminPort] = admin.split(':');
+  const engine = await startEngine({
+    sip: { host: sipHost ?? '127.0.0.1', port: Number(sipPort) },
+    admin: { host: adminHost ?? '127.0.0.1', port: Number(adminPort) },
+    secret: 'bench',
+    logger: pino({ level: 'warn' }),
+  });
+  const reply = (m: unknown) => process.send?.(m);
+  process.on('message', async (m: ChildRequest) => {
+    if (m.type === 'mem') {
+      // Backing stores of dead Buffers are released after the collection, not during it: collect, wait, collect.
+      if (m.gc) {
+        globalThis.gc?.();
+        await new Promise((r) => setTimeout(r, 100));
+        globalThis.gc?.();
+      }
+      const u = process.memoryUsage();
+      const s: MemSample = {
+        rss: u.rss / 2 ** 20, heapUsed: u.heapUsed / 2 ** 20, external: u.external / 2 ** 20, arrayBuffers: u.arrayBuffers / 2 ** 20,
+        transactions: engine.counters.transactions(), dialogs: engine.counters.dialogs(),
+      };
+      reply(s);
+    } else if (m.type === 'probe-reset') {
+      added180 = [];
+      added200 = [];
+      loop.reset();
+      reply({});
+    } else if (m.type === 'probe') {
+      const s: ProbeStats = {
+        n: added200.length, p50_180: pct(added180, 50), p99_180: pct(added180, 99), p50_200: pct(added200, 50), p99_200: pct(added200, 99),
+        loopP99: loop.percentile(99) / 1e6,
+      };
+      reply(s);
+    } else if (m.type === 'snapshot') {
+      reply({ file: v8.writeHeapSnapshot(path.join(m.dir, `engine-${Date.now()}.heapsnapshot`)) });
+    }
+  });
+  process.on('disconnect', () => { void engine.close().then(() => process.exit(0)); });
+  reply({ ready: true });
 }
 
-interface Step { rate: number; ok: number; failed: number; p50_180: number; p99_180: number; p50_200: number; p99_200: number }
+// ───────────────────────────── bench driver ─────────────────────────────
+
+class EngineProcess {
+  private pending: ((m: unknown) => void)[] = [];
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m) => this.pending.shift()?.(m));
+  }
+
+  static async start(sipPort: number, adminPort: number, nodeArgs: string[]): Promise<EngineProcess> {
+    const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', 'tsx', path.join(here, 'sip.ts'), '--engine-child',
+      '--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const p = new EngineProcess(child);
+    await new Promise((resolve, reject) => { p.pending.push(resolve); child.once('exit', (code) => reject(new Error(`engine exited ${code}`))); });
+    return p;
+  }
+
+  private ask<T>(m: ChildRequest): Promise<T> {
+    return new Promise((resolve) => { this.pending.push(resolve as (m: unknown) => void); this.child.send(m); });
+  }
+
+  /** With gc: heap after a full collection, i.e. what is really retained. */
+  mem(gc: boolean): Promise<MemSample> { return this.ask({ type: 'mem', gc }); }
+  probeReset(): Promise<void> { return this.ask({ type: 'probe-reset' }); }
+  probe(): Promise<ProbeStats> { return this.ask({ type: 'probe' }); }
+  snapshot(dir: string): Promise<{ file: string }> { return this.ask({ type: 'snapshot', dir }); }
+  stop(): void { this.child.disconnect(); }
+}
+
+interface Step { rate: number; calls: number; ok: number; failed: number; p50_180: number; p99_180: number; p50_200: number; p99_200: number }
 
 async function step(rate: number, calls: number, target: (uasPort: number) => { port: number; service: string }): Promise<Step> {
   const uasPort = await freePort('udp');
@@ -47,39 +204,72 @@ async function step(rate: number, calls: number, target: (uasPort: number) => { 
   await uas.stop();
   const rtt180 = r.rtt.get(1) ?? [];
   const rtt200 = r.rtt.get(2) ?? [];
+  const ok = r.stats?.successful ?? 0;
   return {
-    rate, ok: r.stats?.successful ?? 0, failed: (r.stats?.failed ?? 0) + (calls - (r.stats?.successful ?? 0) - (r.stats?.failed ?? 0)),
+    rate, calls, ok, failed: calls - ok,
     p50_180: pct(rtt180, 50), p99_180: pct(rtt180, 99), p50_200: pct(rtt200, 50), p99_200: pct(rtt200, 99),
   };
 }
 
-async function ramp(label: string, target: (uasPort: number) => { port: number; service: string }, after?: () => void): Promise<Step[]> {
+const ms = (n: number) => n.toFixed(2);
+const mb = (n: number) => `${n.toFixed(1)} MB`;
+const stepLine = (label: string, s: Step) => `${label.padEnd(7)} ${String(s.rate).padStart(5)} cps: ok ${s.ok} failed ${s.failed}  ` +
+  `INVITE→180 p50 ${ms(s.p50_180)} p99 ${ms(s.p99_180)} ms  INVITE→200 p50 ${ms(s.p50_200)} p99 ${ms(s.p99_200)} ms`;
+const memLine = (m: MemSample) => `RSS ${mb(m.rss)}, heap ${mb(m.heapUsed)}, external ${mb(m.external)} ` +
+  `(${m.transactions} transactions, ${m.dialogs} dialogs)`;
+
+async function ramp(label: string, rates: number[], stepSeconds: number, target: (uasPort: number) => { port: number; service: string }): Promise<Step[]> {
   const out: Step[] = [];
   for (const rate of rates) {
     const s = await step(rate, rate * stepSeconds, target);
     out.push(s);
-    console.log(`${label.padEnd(7)} ${String(rate).padStart(5)} cps: ok ${s.ok} failed ${s.failed}  ` +
-      `INVITE→180 p50 ${s.p50_180.toFixed(2)} p99 ${s.p99_180.toFixed(2)} ms  INVITE→200 p50 ${s.p50_200.toFixed(2)} p99 ${s.p99_200.toFixed(2)} ms`);
-    after?.();
+    console.log(stepLine(label, s));
     if (s.failed > 0) break;
   }
   return out;
 }
 
 const sustained = (steps: Step[]) => steps.filter((s) => s.failed === 0).reduce((m, s) => Math.max(m, s.rate), 0);
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+/** Runs one SIPp load while sampling engine memory every `everyMs`. */
+async function sampled(engine: EngineProcess, run: () => Promise<Step>, everyMs: number, gc: boolean, onSample: (m: MemSample, atMs: number) => void): Promise<Step> {
+  const t0 = Date.now();
+  let stop = false;
+  const sampler = (async () => {
+    while (!stop) {
+      await sleep(everyMs);
+      if (!stop) onSample(await engine.mem(gc), Date.now() - t0);
+    }
+  })();
+  const s = await run();
+  stop = true;
+  await sampler;
+  return s;
+}
 
 async function main(): Promise<void> {
+  const stepSeconds = Number(arg('step-seconds', '10'));
+  const rates = arg('rates', '100,200,300,400,500,600,800,1000').split(',').map(Number);
+  const steadyRate = Number(arg('steady-rate', '300'));
+  const steadySeconds = Number(arg('steady-seconds', '50'));
+  const soakCalls = Number(arg('soak', '0'));
+  const soakRate = Number(arg('soak-rate', '300'));
+  const snapshotDir = process.argv.includes('--heap-snapshot') ? arg('heap-snapshot', os.tmpdir()) : undefined;
+
   const sipPort = await freePort('both');
   const adminPort = await freePort('tcp');
-  const engine = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../sip-engine/run-engine-command.ts'),
-    '--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`, '--secret', 'bench', '--log-level', 'warn'], { stdio: 'inherit' });
-  const pid = engine.pid ?? 0;
+  const cpuProfDir = process.argv.includes('--cpu-prof') ? arg('cpu-prof', os.tmpdir()) : undefined;
+  const engine = await EngineProcess.start(sipPort, adminPort, cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []);
+  const { default: Srf } = await import('drachtio-srf');
   const srf = new Srf();
   srf.on('error', () => {});
   srf.invite(async (req, res) => {
     const port = /^sip:b2b-(\d+)@/.exec(req.uri)?.[1];
     try {
-      const { uac, uas } = await srf.createB2BUA(req, res, `sip:callee@127.0.0.1:${port}`, { localSdpB: req.body, proxyRequestHeaders: ['P-Asserted-Identity', 'Privacy'] });
+      const { uac, uas } = await srf.createB2BUA(req, res, `sip:callee@127.0.0.1:${port}`, {
+        localSdpB: req.body, proxyRequestHeaders: ['P-Asserted-Identity', 'Privacy'], headers: { [LEG_HEADER]: req.get('Call-ID') },
+      });
       uas.on('destroy', () => { void uac.destroy(); });
       uac.on('destroy', () => { void uas.destroy(); });
     } catch {
@@ -90,43 +280,81 @@ async function main(): Promise<void> {
     srf.connect({ host: '127.0.0.1', port: adminPort, secret: 'bench' });
     srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
   });
+  const viaEngine = (uasPort: number) => ({ port: sipPort, service: `b2b-${uasPort}` });
+  const direct = (uasPort: number) => ({ port: uasPort, service: 'callee' });
 
-  console.log(`bench:sip — ${stepSeconds}s per step, rates ${rates.join(',')}, CPUs ${(await import('node:os')).cpus().length}`);
-  const rssStart = rssMb(pid);
-  const direct = await ramp('direct', (uasPort) => ({ port: uasPort, service: 'callee' }));
-  let rssMax = rssStart;
-  const viaEngine = await ramp('engine', (uasPort) => ({ port: sipPort, service: `b2b-${uasPort}` }), () => { rssMax = Math.max(rssMax, rssMb(pid)); });
+  console.log(`bench:sip — CPUs ${os.cpus().length}; ramp ${rates.join(',')} cps × ${stepSeconds}s; steady ${steadyRate} cps × ${steadySeconds}s` +
+    (soakCalls ? `; soak ${soakCalls} calls at ${soakRate} cps` : ''));
+  const memStart = await engine.mem(true);
+  console.log(`engine at start: ${memLine(memStart)}`);
 
-  const best = sustained(viaEngine);
-  const ceiling = sustained(direct);
-  const at = viaEngine.find((s) => s.rate === best);
-  const base = direct.find((s) => s.rate === best) ?? direct[direct.length - 1];
+  const directSteps = await ramp('direct', rates, stepSeconds, direct);
+  const directSteady = await step(steadyRate, steadyRate * steadySeconds, direct);
+  console.log(stepLine('direct', directSteady) + '  (steady)');
+
+  // Steady: the retention window fills after 64·T1; RSS is read from /proc (no GC pause), heap once after GC.
+  await engine.probeReset();
+  let rssSteadyMax = 0;
+  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const pid = engine.child.pid ?? 0;
+  const rssTimer = setInterval(() => { rssSteadyMax = Math.max(rssSteadyMax, rssOf(pid)); }, 1000);
+  const steady = await step(steadyRate, steadyRate * steadySeconds, viaEngine);
+  clearInterval(rssTimer);
+  const probe = await engine.probe();
+  const memPlateau = await engine.mem(true);
+  console.log(stepLine('engine', steady) + '  (steady)');
+  console.log(`engine at end of steady phase: ${memLine(memPlateau)}; RSS max during it ${mb(rssSteadyMax)}`);
+  if (snapshotDir) console.log(`heap snapshot: ${(await engine.snapshot(snapshotDir)).file}`);
+
+  const engineSteps = await ramp('engine', rates, stepSeconds, viaEngine);
+  await sleep(RETENTION_MS + 3000);
+  const memEnd = await engine.mem(true);
+  if (snapshotDir) console.log(`heap snapshot: ${(await engine.snapshot(snapshotDir)).file}`);
+
+  const best = sustained(engineSteps);
+  const ceiling = sustained(directSteps);
+  const topRate = rates[rates.length - 1] ?? 0;
+  const d = (a: number, b: number) => ms(a - b);
   console.log('');
-  console.log(`sustained through engine + B2BUA app: ${best} cps (direct SIPp UAC→UAS: ${ceiling}${ceiling === rates[rates.length - 1] ? '+' : ''} cps, ratio ${(best / (ceiling || 1)).toFixed(2)})`);
-  if (at && base) {
-    console.log(`added delay at ${best} cps: INVITE→180 p50 ${(at.p50_180 - base.p50_180).toFixed(2)} ms p99 ${(at.p99_180 - base.p99_180).toFixed(2)} ms; ` +
-      `INVITE→200 p50 ${(at.p50_200 - base.p50_200).toFixed(2)} ms p99 ${(at.p99_200 - base.p99_200).toFixed(2)} ms`);
-  }
-  console.log(`engine RSS: ${rssStart.toFixed(1)} MB at start, ${rssMax.toFixed(1)} MB max, ${rssMb(pid).toFixed(1)} MB now`);
+  console.log(`sustained through engine + B2BUA app: ${best} cps; direct SIPp UAC→UAS: ${ceiling}${ceiling === topRate ? '+' : ''} cps; ratio ${(best / (ceiling || 1)).toFixed(2)}` +
+    (ceiling === topRate ? ' (ceiling not reached: ratio is a lower bound)' : ''));
+  console.log(`added delay at ${steadyRate} cps (SIPp clock, 4 ms steps here, ${steady.ok} calls): INVITE→180 p50 ${d(steady.p50_180, directSteady.p50_180)} p99 ${d(steady.p99_180, directSteady.p99_180)} ms; ` +
+    `INVITE→200 p50 ${d(steady.p50_200, directSteady.p50_200)} p99 ${d(steady.p99_200, directSteady.p99_200)} ms`);
+  console.log(`added delay at ${steadyRate} cps (engine probe, µs clock, ${probe.n} calls): INVITE→180 p50 ${ms(probe.p50_180)} p99 ${ms(probe.p99_180)} ms; ` +
+    `INVITE→200 p50 ${ms(probe.p50_200)} p99 ${ms(probe.p99_200)} ms; engine event-loop delay p99 ${ms(probe.loopP99)} ms`);
+  console.log(`engine memory: start ${memLine(memStart)}`);
+  console.log(`               plateau (${steadyRate} cps) ${memLine(memPlateau)}`);
+  console.log(`               end (after ramp + ${RETENTION_MS / 1000 + 3}s idle) ${memLine(memEnd)}`);
 
-  if (soakCalls > 0) {
-    console.log(`\nsoak: ${soakCalls} calls at ${soakRate} cps`);
-    const chunk = soakRate * 30;
-    const samples: number[] = [];
-    let done = 0;
-    let failed = 0;
-    while (done < soakCalls) {
-      const n = Math.min(chunk, soakCalls - done);
-      const s = await step(soakRate, n, (uasPort) => ({ port: sipPort, service: `b2b-${uasPort}` }));
-      done += n;
-      failed += s.failed;
-      samples.push(rssMb(pid));
-      console.log(`  ${done} calls, failed ${failed}, engine RSS ${samples[samples.length - 1]?.toFixed(1)} MB`);
-    }
-  }
+  if (soakCalls > 0) await soak(engine, soakCalls, soakRate, viaEngine);
 
   srf.disconnect();
-  engine.kill('SIGTERM');
+  engine.stop();
 }
 
-await main();
+/** One SIPp run of `calls` calls; engine heap after GC and RSS every 10 s; slope over the steady part. */
+async function soak(engine: EngineProcess, calls: number, rate: number, target: (uasPort: number) => { port: number; service: string }): Promise<void> {
+  console.log(`\nsoak: ${calls} calls at ${rate} cps (engine sampled every 10 s after GC)`);
+  const samples: { at: number; calls: number; m: MemSample }[] = [];
+  const s = await sampled(engine, () => step(rate, calls, target), 10_000, true, (m, at) => {
+    const done = Math.min(calls, Math.round((at / 1000) * rate));
+    samples.push({ at, calls: done, m });
+    console.log(`  ${String(Math.round(at / 1000)).padStart(4)} s ~${String(done).padStart(6)} calls: ${memLine(m)}`);
+  });
+  await sleep(RETENTION_MS + 3000);
+  const idle = await engine.mem(true);
+  console.log(`  idle ${RETENTION_MS / 1000 + 3}s later: ${memLine(idle)}`);
+  // Plateau: the window is full once 64·T1 has passed; compare its first sample with the last one under load.
+  const steadySamples = samples.filter((x) => x.at >= RETENTION_MS + 8000);
+  const first = steadySamples[0];
+  const last = steadySamples[steadySamples.length - 1];
+  console.log(`soak result: ok ${s.ok} failed ${s.failed}; INVITE→200 p99 ${ms(s.p99_200)} ms (includes the forced GCs)`);
+  if (first && last) {
+    const heapSlope = ((last.m.heapUsed - first.m.heapUsed) / Math.max(1, last.calls - first.calls)) * 10_000;
+    console.log(`soak memory: plateau (${Math.round(first.at / 1000)} s) RSS ${mb(first.m.rss)} heap ${mb(first.m.heapUsed)}; ` +
+      `end (${Math.round(last.at / 1000)} s) RSS ${mb(last.m.rss)} heap ${mb(last.m.heapUsed)}; heap growth ${heapSlope.toFixed(2)} MB per 10,000 calls`);
+  }
+}
+
+if (process.argv.includes('--engine-child')) await engineChild();
+else await main();
