@@ -12,6 +12,7 @@ import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
 import { startMailWorker } from './mail/worker.ts';
 import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer } from './media/index.ts';
 import { connectSip } from './sip-connection.ts';
+import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 
@@ -82,21 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const notify = startNotifyApp({ srf: sip.srf, pool: db.pool, config, logger });
     new Gauge({ name: 'chakushin_notify_active_calls', help: 'Calls on the 着信お知らせメール path now', registers: [registry], collect() { this.set(notify.activeCalls()); } });
     let accepting = true;
-    sip.srf.invite((req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      // Shutting down: let the softswitch route the call elsewhere.
-      if (!accepting) return res.send(503, { headers: { 'Retry-After': '5' } });
-      if (ivr.handleInvite(req, res)) return;
-      notify.handleNotifyInvite(req, res).then(
-        (taken) => {
-          // Neither an access number nor a subscribed number: nobody here serves it.
-          if (!taken) res.send(404);
-        },
-        (err: Error) => {
-          logger.error({ callId: req.get('Call-ID'), err: err.message }, 'notify call failed');
-          if (!res.finalResponseSent) res.send(500);
-        },
-      );
-    });
+    dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], { logger, accepting: () => accepting });
     parts.push({
       name: 'calls',
       stop: async () => {

@@ -16,11 +16,6 @@ export interface NotifyAppOptions {
   pool: pg.Pool;
   config: Pick<Config, 'sip' | 'notify' | 'mail'>;
   logger: Logger;
-  /**
-   * Register on srf as INVITE middleware that passes calls that are not ours to the next handler
-   * (the IVR). Leave false to call handleNotifyInvite from a dispatcher instead.
-   */
-  mount?: boolean;
 }
 
 export interface NotifyApp {
@@ -198,19 +193,6 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       if (!res.finalResponseSent) res.send(status);
     }
     return true;
-  }
-
-  if (opts.mount) {
-    srf.use('invite', (req, res, next) => {
-      handleNotifyInvite(req, res)
-        .then((handled) => {
-          if (!handled) next();
-        })
-        .catch((err: Error) => {
-          log.error({ err: err.message }, 'notify INVITE handling failed');
-          if (!res.finalResponseSent) res.send(500);
-        });
-    });
   }
 
   return {

@@ -23,6 +23,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
+import { dispatchInvites } from '../../src/sip-dispatch.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/notify-uac-answer.xml');
@@ -100,8 +101,8 @@ async function main(): Promise<void> {
   const config = parseConfig({ mail: { workers } });
   const srf = new Srf();
   srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger, mount: true });
-  srf.invite((_req, res) => res.send(404));
+  const app = startNotifyApp({ srf, pool, config, logger });
+  dispatchInvites(srf, [app.handleNotifyInvite], { logger });
   // One connect: drachtio-srf keeps retrying until the engine process is listening.
   await new Promise<void>((resolve) => {
     srf.once('connect', () => resolve());

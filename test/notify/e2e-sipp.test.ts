@@ -18,6 +18,7 @@ import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
 import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
 import { provision, subscriber } from './fixtures.ts';
+import { dispatchInvites } from '../../src/sip-dispatch.ts';
 
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const CALLER = '0612345678';
@@ -39,8 +40,8 @@ let app: NotifyApp;
 
 async function connectApp(): Promise<void> {
   srf = new Srf();
-  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, mount: true });
-  srf.invite((_req, res) => res.send(404));
+  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger });
+  dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
   await new Promise<void>((resolve, reject) => {
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
     srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
