@@ -84,6 +84,8 @@ export const configSchema = z.object({
        */
       patternBRequiredDigit: z.string().regex(/^\d$/).default('5'),
       tempPasswordTtlHours: z.number().positive().default(24),
+      /** On shutdown, calls still in the IVR after this long are hung up (recorded as cut_off). */
+      shutdownGraceSec: z.number().min(0).default(30),
     })
     .default({}),
   notify: z

@@ -30,7 +30,10 @@ type Part = { name: string; stop: () => Promise<void> };
 
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const parts: Part[] = [];
-  const stopAll = async () => {
+  let stopped: Promise<void> | undefined;
+  // Idempotent: a second SIGTERM (or stop()) waits for the first stop instead of stopping twice.
+  const stopAll = () => (stopped ??= stopParts());
+  const stopParts = async () => {
     for (const part of parts.reverse()) {
       try {
         await part.stop();
@@ -88,7 +91,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       name: 'calls',
       stop: async () => {
         accepting = false;
-        await Promise.all([ivr.drain(), notify.stop()]);
+        await Promise.all([ivr.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
       },
     });
 

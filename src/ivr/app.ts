@@ -30,20 +30,24 @@ export interface IvrApp {
   handleInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): boolean;
   /** Calls in progress (for graceful shutdown and metrics). */
   activeCalls(): number;
-  /** Wait for calls in progress to end (they are not cut off). */
-  drain(): Promise<void>;
+  /**
+   * Wait up to graceMs for calls in progress to end by themselves, then hang up on the rest
+   * (recorded as cut_off). A flow is bounded by its timeouts, but a shutdown must not wait minutes.
+   */
+  drain(graceMs?: number): Promise<void>;
 }
 
 export function createIvrApp(deps: IvrDeps): IvrApp {
   const { config, logger } = deps;
   const active = new Set<Promise<void>>();
+  const stopping = new AbortController();
 
   return {
     handleInvite(req, res) {
       const dialled = normaliseNumber(req.uri);
       const access = dialled ? accessNumberOf(dialled, config.ivr.accessNumbers) : null;
       if (!access || !dialled) return false;
-      const call = runCall(deps, req, res, dialled, access).catch((err) =>
+      const call = runCall(deps, req, res, dialled, access, stopping.signal).catch((err) =>
         logger.error({ callId: req.get('Call-ID'), err: (err as Error).message }, 'ivr call failed'),
       );
       active.add(call);
@@ -51,13 +55,27 @@ export function createIvrApp(deps: IvrDeps): IvrApp {
       return true;
     },
     activeCalls: () => active.size,
-    async drain() {
+    async drain(graceMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(active), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      if (active.size) {
+        logger.warn({ calls: active.size }, 'hanging up IVR calls still in progress');
+        stopping.abort();
+      }
       await Promise.all(active);
     },
   };
 }
 
-async function runCall(deps: IvrDeps, req: Srf.SrfRequest, res: Srf.SrfResponse, dialled: string, access: AccessNumber): Promise<void> {
+async function runCall(
+  deps: IvrDeps,
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  dialled: string,
+  access: AccessNumber,
+  stopping: AbortSignal,
+): Promise<void> {
   const { srf, pool, media, config, logger } = deps;
   const callId = req.get('Call-ID');
   const startedAt = new Date();
@@ -105,6 +123,8 @@ async function runCall(deps: IvrDeps, req: Srf.SrfRequest, res: Srf.SrfResponse,
       return;
     }
     const answered = session;
+    // Service shutdown after the grace: ends play/collect at once, like a hangup.
+    stopping.addEventListener('abort', () => void answered.close(), { once: true });
     dialog = await srf.createUAS(req, res, { localSdp: answered.localSdp });
     dialog.on('destroy', () => {
       callerGone = true;
@@ -137,6 +157,10 @@ async function runCall(deps: IvrDeps, req: Srf.SrfRequest, res: Srf.SrfResponse,
       if (!dialog && !res.finalResponseSent) res.send(500);
     }
   } finally {
+    if (stopping.aborted && !callerGone && record.outcome !== 'completed') {
+      record.outcome = 'cut_off';
+      record.reason = 'service_stopping';
+    }
     if (dialog && !callerGone) {
       // Without a callback drachtio-srf returns a promise; a BYE that crosses the caller's must not go unhandled.
       await (dialog.destroy() as unknown as Promise<void>).catch((err: Error) => log.debug({ err: err.message }, 'BYE not sent'));

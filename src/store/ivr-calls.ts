@@ -1,7 +1,8 @@
 // The record every call to a temp-password access number leaves behind.
 import type pg from 'pg';
 
-export type IvrOutcome = 'completed' | 'failed_3_strikes' | 'caller_hung_up' | 'rejected' | 'store_failed';
+/** cut_off: the service hung up on the caller while shutting down. */
+export type IvrOutcome = 'completed' | 'failed_3_strikes' | 'caller_hung_up' | 'rejected' | 'store_failed' | 'cut_off';
 
 export interface IvrCallRecord {
   callId: string;

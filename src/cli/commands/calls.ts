@@ -17,7 +17,8 @@ export const callsCommand: Command = {
 
 Lists recent calls, newest first.
   ivr     calls to a temp-password access number: caller, pattern, unit, target,
-          outcome (completed, failed_3_strikes, caller_hung_up, rejected, store_failed), reason
+          outcome (completed, failed_3_strikes, caller_hung_up, rejected, store_failed,
+          cut_off = hung up by a service shutdown), reason
   notify  着信 to subscribed numbers: caller or 非通知理由, 着信状態, 呼出時間, mails queued
   --json  one JSON object a line`,
   async run(args) {
