@@ -76,16 +76,17 @@ export async function startSmtpCatcher(opts: { host: string; port: number; dir: 
       });
     },
   });
-  server.on('error', (err) => log.warn({ err: err.message }, 'smtp catcher connection error'));
-
+  // smtp-server re-emits its listener's errors on itself: a failed listen rejects here, and only
+  // errors after that (a client dropping mid-session) are logged.
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
-    server.server.once('error', onError);
+    server.once('error', onError);
     server.listen(opts.port, opts.host, () => {
-      server.server.off('error', onError);
+      server.off('error', onError);
       resolve();
     });
   });
+  server.on('error', (err) => log.warn({ err: err.message }, 'smtp catcher connection error'));
   const port = (server.server.address() as AddressInfo).port;
   log.info({ host: opts.host, port, dir }, 'smtp catcher listening');
   return {
