@@ -215,10 +215,11 @@ export class EngineCore {
     }
     own.txn.respond(this.buildResponse(own.txn, 200));
     if (inv.txn.lastStatus >= 200) return;
+    const app = inv.app;
     inv.txn.respond(this.buildResponse(inv.txn, 487));
-    if (inv.app) {
+    if (app) {
       const raw = serialize(req);
-      inv.app.send(sipMessage(this.meta('network', raw.length, peer), inv.txn.id, '', raw.toString('utf8')));
+      app.send(sipMessage(this.meta('network', raw.length, peer), inv.txn.id, '', raw.toString('utf8')));
     }
   }
 
@@ -270,16 +271,23 @@ export class EngineCore {
     if (dialog) entry.dialog = dialog;
     this.serverByKey.set(key, entry);
     this.serverById.set(txn.id, entry);
+    const deadline = app && req.method !== 'INVITE'
+      ? setTimeout(() => {
+        if (!txn.terminated && txn.lastStatus < 200) txn.respond(this.buildResponse(txn, 408));
+      }, APP_NON_INVITE_DEADLINE_FACTOR * this.txnHost.timers.t1)
+      : undefined;
+    // Answered: the entry only absorbs retransmissions from now on, so it lets go of the app, the dialog
+    // and the deadline instead of holding them for the rest of 64·T1.
+    txn.whenFinal(() => {
+      clearTimeout(deadline);
+      entry.app = undefined;
+      entry.dialog = undefined;
+    });
     txn.whenTerminated(() => {
+      clearTimeout(deadline);
       if (this.serverByKey.get(key) === entry) this.serverByKey.delete(key);
       this.serverById.delete(txn.id);
     });
-    if (app && req.method !== 'INVITE') {
-      const t = setTimeout(() => {
-        if (!txn.terminated && txn.lastStatus < 200) txn.respond(this.buildResponse(txn, 408));
-      }, APP_NON_INVITE_DEADLINE_FACTOR * this.txnHost.timers.t1);
-      txn.whenTerminated(() => clearTimeout(t));
-    }
     return entry;
   }
 
@@ -327,6 +335,11 @@ export class EngineCore {
     if (dialog) entry.dialog = dialog;
     this.clientByKey.set(key, entry);
     this.clientById.set(entry.txn.id, entry);
+    entry.txn.whenFinal(() => {
+      entry.app = undefined;
+      entry.dialog = undefined;
+      entry.pendingCancel = undefined;
+    });
     entry.txn.whenTerminated(() => {
       if (this.clientByKey.get(key) === entry) this.clientByKey.delete(key);
       this.clientById.delete(entry.txn.id);
@@ -480,12 +493,14 @@ export class EngineCore {
     const txn = entry.txn;
     if (txn.lastStatus >= 200) return app.send(response(msgId, false, ['final response already sent']));
     const req = txn.request;
+    // A final response releases the entry's dialog (see newServer); read it first.
+    const dialog = entry.dialog;
     const appTag = tagOf(getHeader(m, 'to'));
     if (appTag && !tagOf(getHeader(req, 'to'))) txn.toTag ??= appTag;
     const res = this.buildResponse(txn, m.status, m.reason || REASONS[m.status]);
     res.body = m.body;
     const dialogForming = (req.method === 'INVITE' || req.method === 'SUBSCRIBE') && m.status > 100 && m.status < 300;
-    if (dialogForming && !entry.dialog) res.headers.push(...req.headers.filter((h) => h.key === 'record-route'));
+    if (dialogForming && !dialog) res.headers.push(...req.headers.filter((h) => h.key === 'record-route'));
     let hasContact = false;
     for (const h of m.headers) {
       if (ENGINE_OWNED.has(h.key)) continue;
@@ -495,12 +510,12 @@ export class EngineCore {
     if (dialogForming && !hasContact) res.headers.push({ key: 'contact', value: this.contact(txn.peer.protocol) });
     const buf = txn.respond(res);
 
-    let dlgId = entry.dialog?.id ?? '';
+    let dlgId = dialog?.id ?? '';
     const callId = getHeader(req, 'call-id') ?? '';
     const fromTag = tagOf(getHeader(req, 'from')) ?? '';
-    if (!entry.dialog && dialogForming) dlgId = dialogId(callId, fromTag);
+    if (!dialog && dialogForming) dlgId = dialogId(callId, fromTag);
     if (req.method === 'INVITE' && m.status >= 200 && m.status < 300) {
-      let d = entry.dialog;
+      let d = dialog;
       const seq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 1;
       if (d) {
         const contact = contactUri(req);
@@ -544,7 +559,7 @@ export class EngineCore {
 
   private appCancel(app: AppConnection, msgId: string, txnId: string, m: SipRequest): void {
     const inv = this.clientById.get(txnId);
-    if (!inv || inv.txn.request.method !== 'INVITE' || inv.txn.finalStatus || inv.txn.terminated) {
+    if (!inv || inv.txn.method !== 'INVITE' || inv.txn.finalStatus || inv.txn.terminated) {
       return app.send(response(msgId, false, ['unknown transaction id or final response already received']));
     }
     const req = inv.txn.request;

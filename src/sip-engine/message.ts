@@ -216,15 +216,22 @@ export function parseMessage(buf: Buffer, opts: { fromApp?: boolean } = {}): Sip
   return msg;
 }
 
+/**
+ * One exact-size allocation outside Node's shared 8 KB Buffer pool: transactions and dialogs keep
+ * serialized messages for up to 64·T1, and a small pooled slice would pin its whole slab that long.
+ */
 export function serialize(msg: SipMessage): Buffer {
-  const start = msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
-  let head = start + '\r\n';
+  let head = msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   for (const h of msg.headers) {
     if (h.key === 'content-length') continue;
     head += `${canonicalName(h.key)}: ${h.value}\r\n`;
   }
   head += `Content-Length: ${msg.body.length}\r\n\r\n`;
-  return msg.body.length ? Buffer.concat([Buffer.from(head, 'utf8'), msg.body]) : Buffer.from(head, 'utf8');
+  const headLen = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafeSlow(headLen + msg.body.length);
+  out.write(head, 0, 'utf8');
+  msg.body.copy(out, headLen);
+  return out;
 }
 
 export interface CSeq { seq: number; method: string }

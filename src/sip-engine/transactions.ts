@@ -20,11 +20,27 @@ const TIMER_C_MS = 180_000;
 
 abstract class Transaction {
   readonly id = randomUUID();
+  readonly method: string;
   terminated = false;
   private timers = new Set<Timer>();
-  protected onDone: (() => void)[] = [];
+  private onDone: (() => void)[] = [];
+  private onFinal?: () => void;
+  /** Only needed until the final response; dropped then so a retained transaction stays small. */
+  private req?: SipRequest;
 
-  constructor(readonly key: string, protected readonly host: TxnHost, public peer: Peer) {}
+  constructor(readonly key: string, protected readonly host: TxnHost, public peer: Peer, request: SipRequest) {
+    this.method = request.method;
+    this.req = request;
+  }
+
+  get request(): SipRequest {
+    if (!this.req) throw new Error(`${this.method} transaction ${this.id}: request already released after the final response`);
+    return this.req;
+  }
+
+  get isInvite(): boolean {
+    return this.method === 'INVITE';
+  }
 
   get reliable(): boolean {
     return this.peer.protocol !== 'udp';
@@ -46,12 +62,29 @@ abstract class Transaction {
     this.onDone.push(fn);
   }
 
+  /** Called once, when the transaction has its final response: what the TU tied to it can go. */
+  whenFinal(fn: () => void): void {
+    this.onFinal = fn;
+  }
+
+  /** The final response is in: keep only what absorbing retransmissions needs. */
+  protected settled(): void {
+    this.req = undefined;
+    const fn = this.onFinal;
+    this.onFinal = undefined;
+    fn?.();
+  }
+
   terminate(): void {
     if (this.terminated) return;
     this.terminated = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const fn of this.onDone) fn();
+    this.req = undefined;
+    this.onFinal = undefined;
+    const done = this.onDone;
+    this.onDone = [];
+    for (const fn of done) fn();
   }
 }
 
@@ -79,14 +112,6 @@ export class ServerTransaction extends Transaction {
   /** The To tag this transaction answers with, chosen once so every response carries the same one. */
   toTag?: string;
 
-  constructor(key: string, host: TxnHost, peer: Peer, readonly request: SipRequest) {
-    super(key, host, peer);
-  }
-
-  get isInvite(): boolean {
-    return this.request.method === 'INVITE';
-  }
-
   /**
    * Sends a response from the TU. After a 2xx to INVITE the dialog layer retransmits the 2xx;
    * the transaction stays "accepted" (RFC 6026 §7.1) for 64·T1 so that INVITE retransmissions
@@ -98,6 +123,7 @@ export class ServerTransaction extends Transaction {
     this.lastStatus = res.status;
     this.host.send(this.peer, buf);
     if (res.status < 200) return buf;
+    this.settled();
     if (this.isInvite) {
       if (res.status < 300) {
         this.state = 'accepted';
@@ -151,12 +177,8 @@ export class ClientTransaction extends Transaction {
   private ackBuf?: Buffer;
   finalStatus = 0;
 
-  constructor(key: string, host: TxnHost, peer: Peer, readonly request: SipRequest, private readonly tu: ClientTu) {
-    super(key, host, peer);
-  }
-
-  get isInvite(): boolean {
-    return this.request.method === 'INVITE';
+  constructor(key: string, host: TxnHost, peer: Peer, request: SipRequest, private readonly tu: ClientTu) {
+    super(key, host, peer, request);
   }
 
   start(): Buffer {
@@ -205,11 +227,14 @@ export class ClientTransaction extends Transaction {
     }
     this.finalStatus = res.status;
     this.clear(this.timerA);
+    // Timer B/F only guard against no final response; left running it would report a timeout after D.
+    this.clear(this.timerB);
     if (this.isInvite && res.status >= 300) {
       this.ackBuf = serialize(this.buildAck(res));
       this.host.send(this.peer, this.ackBuf);
     }
     this.tu.response(res, this);
+    this.settled();
     if (this.isInvite && res.status < 300) {
       this.terminate(); // 2xx retransmissions are matched to the dialog by the core
       return;

@@ -294,12 +294,16 @@ async function main(): Promise<void> {
 
   // Steady: the retention window fills after 64·T1; RSS is read from /proc (no GC pause), heap once after GC.
   await engine.probeReset();
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const appLoop = monitorEventLoopDelay({ resolution: 1 });
+  appLoop.enable();
   let rssSteadyMax = 0;
   const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   const pid = engine.child.pid ?? 0;
   const rssTimer = setInterval(() => { rssSteadyMax = Math.max(rssSteadyMax, rssOf(pid)); }, 1000);
   const steady = await step(steadyRate, steadyRate * steadySeconds, viaEngine);
   clearInterval(rssTimer);
+  appLoop.disable();
   const probe = await engine.probe();
   const memPlateau = await engine.mem(true);
   console.log(stepLine('engine', steady) + '  (steady)');
@@ -321,7 +325,7 @@ async function main(): Promise<void> {
   console.log(`added delay at ${steadyRate} cps (SIPp clock, 4 ms steps here, ${steady.ok} calls): INVITE→180 p50 ${d(steady.p50_180, directSteady.p50_180)} p99 ${d(steady.p99_180, directSteady.p99_180)} ms; ` +
     `INVITE→200 p50 ${d(steady.p50_200, directSteady.p50_200)} p99 ${d(steady.p99_200, directSteady.p99_200)} ms`);
   console.log(`added delay at ${steadyRate} cps (engine probe, µs clock, ${probe.n} calls): INVITE→180 p50 ${ms(probe.p50_180)} p99 ${ms(probe.p99_180)} ms; ` +
-    `INVITE→200 p50 ${ms(probe.p50_200)} p99 ${ms(probe.p99_200)} ms; engine event-loop delay p99 ${ms(probe.loopP99)} ms`);
+    `INVITE→200 p50 ${ms(probe.p50_200)} p99 ${ms(probe.p99_200)} ms; event-loop delay p99: engine ${ms(probe.loopP99)} ms, B2BUA app ${ms(appLoop.percentile(99) / 1e6)} ms`);
   console.log(`engine memory: start ${memLine(memStart)}`);
   console.log(`               plateau (${steadyRate} cps) ${memLine(memPlateau)}`);
   console.log(`               end (after ramp + ${RETENTION_MS / 1000 + 3}s idle) ${memLine(memEnd)}`);
