@@ -83,7 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger });
     new Gauge({ name: 'chakushin_ivr_active_calls', help: 'Calls in the temp-password IVR now', registers: [registry], collect() { this.set(ivr.activeCalls()); } });
-    const notify = startNotifyApp({ srf: sip.srf, pool: db.pool, config, logger });
+    const notify = startNotifyApp({ srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry });
     new Gauge({ name: 'chakushin_notify_active_calls', help: 'Calls on the 着信お知らせメール path now', registers: [registry], collect() { this.set(notify.activeCalls()); } });
     let accepting = true;
     dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], { logger, accepting: () => accepting });

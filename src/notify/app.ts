@@ -1,21 +1,29 @@
 // The 着信お知らせメール B2BUA: terminating calls to subscribed numbers pass through here on their
 // way to the line. Signalling only — SDP passes through unchanged. The app times the call and,
 // once it is over, hands a record to recordCall (in the background: mail work never delays SIP).
+// A record the database cannot take goes to the local spool (spool.ts) and is saved later.
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { isCodecRejection, type CallTimeline } from './classify.ts';
 import { refusal } from './decide.ts';
 import { calledNumberOf, callerIdentity, splitHeaderValues, type CallerIdentity } from './identity.ts';
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
-import { recordCall, supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
+import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
+import { createCallSaver } from './save.ts';
+import { startNotifySpool } from './spool.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
   config: Pick<Config, 'sip' | 'notify' | 'mail'>;
   logger: Logger;
+  /** Where call records wait while the database is unavailable (the service uses `<varDir>/spool`). */
+  spoolDir: string;
+  /** Registers chakushin_notify_spooled_calls there. */
+  registry?: Registry;
 }
 
 export interface NotifyApp {
@@ -24,13 +32,17 @@ export interface NotifyApp {
   /** Calls in progress on the notify path. */
   activeCalls(): number;
   /**
-   * Waits up to graceMs for calls in progress to end (stop taking new ones first), then for call
-   * records still being written. Calls still up after that are not recorded.
+   * Waits up to graceMs for calls in progress to end (stop taking new ones first), then hangs up
+   * on those still up and records them as ended now; then waits for records being written
+   * (spooling those the database has not confirmed within a few seconds).
    */
   stop(graceMs?: number): Promise<void>;
 }
 
-const SAVE_RETRY_FOR_MS = 60_000;
+/** How long stop() lets the database confirm records before spooling them. */
+const STOP_SAVE_DEADLINE_MS = 3_000;
+/** What a caller still ringing gets when the service stops. */
+const SHUTDOWN_STATUS = 480;
 
 function withoutTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
@@ -46,31 +58,15 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const log = opts.logger.child({ part: 'notify' });
   const trusted = new Set(config.sip.trustedPeers);
   const windowSec = config.notify.codecRetryWindowSec;
+  /** Background work (codec-retry clean-up) stop() waits for. */
   const saving = new Set<Promise<void>>();
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
-  const calls = new Set<Promise<void>>();
-
-  function save(profile: NotifyProfile, call: FinishedCall): Promise<void> {
-    const started = Date.now();
-    const attempt = async (delay: number): Promise<void> => {
-      try {
-        const r = await recordCall(pool, config, profile, call);
-        log.info({ callId: call.callId, called: call.calledNumber, mails: r.mailIds.length, decision: r.decision }, 'call recorded');
-      } catch (err) {
-        if (Date.now() - started > SAVE_RETRY_FOR_MS) {
-          log.error({ callId: call.callId, err: (err as Error).message }, 'call record lost: database unavailable');
-          return;
-        }
-        log.warn({ callId: call.callId, err: (err as Error).message }, 'cannot record call yet; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        return attempt(Math.min(delay * 2, 5_000));
-      }
-    };
-    const p = attempt(100).finally(() => saving.delete(p));
-    saving.add(p);
-    return p;
-  }
+  /** Calls in progress, each with how to hang up on it when the service stops. */
+  const calls = new Map<Promise<void>, (at: Date) => void>();
+  const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
+  const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
+  const save = saver.save;
 
   /** 高音質電話: a retry of a codec-rejected call drops the rejected call's held mails. */
   function supersedeIfRetry(profile: NotifyProfile, caller: CallerIdentity): void {
@@ -137,9 +133,12 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
 
     let ended!: () => void;
     const inProgress = new Promise<void>((r) => (ended = r));
-    calls.add(inProgress);
     const timeline: Partial<CallTimeline> & { inviteAt: Date } = { inviteAt, forwarded: false };
+    let finished = false;
+    /** The first end wins: after a shutdown hang-up, the SIP events that follow change nothing. */
     const finish = (finalStatus: number, endAt: Date) => {
+      if (finished) return;
+      finished = true;
       calls.delete(inProgress);
       ended();
       const call: FinishedCall = { callId, calledNumber: number, caller, timeline: { ...timeline, finalStatus, endAt, forwarded: !!timeline.forwarded } };
@@ -152,6 +151,31 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       finish(487, cancelledAt);
       return true;
     }
+    let uacRequest: Srf.SrfRequest | undefined;
+    let dialogs: { uas: Srf.Dialog; uac: Srf.Dialog } | undefined;
+    let shutdownAt: Date | undefined;
+    const cancelLine = () => {
+      try {
+        uacRequest?.cancel(() => undefined);
+      } catch (err) {
+        log.warn({ callId, err: (err as Error).message }, 'cannot cancel the line');
+      }
+    };
+    const destroy = (d: Srf.Dialog) =>
+      Promise.resolve(d.destroy() as unknown).catch((err: Error) => log.warn({ callId, err: err.message }, 'cannot relay BYE'));
+    calls.set(inProgress, (at) => {
+      // The service hangs up: an answered call ends now (通話), a ringing one is given up (応答なし).
+      shutdownAt = at;
+      if (dialogs) {
+        finish(200, at);
+        void destroy(dialogs.uas);
+        void destroy(dialogs.uac);
+        return;
+      }
+      finish(SHUTDOWN_STATUS, at);
+      if (!res.finalResponseSent) res.send(SHUTDOWN_STATUS);
+      cancelLine();
+    });
     try {
       const { uas, uac } = await srf.createB2BUA(
         req, res, uri,
@@ -166,6 +190,12 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
           },
         },
         {
+          // drachtio-srf passes (err, request); its typings know only the request.
+          cbRequest: ((err: unknown, sent: Srf.SrfRequest) => {
+            if (err) return;
+            uacRequest = sent;
+            if (shutdownAt) cancelLine();
+          }) as unknown as (req: Srf.SrfRequest) => void,
           cbProvisional: (p) => {
             const status = (p as unknown as Srf.SrfResponse).status;
             if (status >= 180 && status < 190) timeline.ringAt ??= new Date();
@@ -173,13 +203,20 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
           },
         },
       );
+      if (shutdownAt) {
+        // Answered just as the service gave up on the call: it is already recorded as 応答なし.
+        void destroy(uas);
+        void destroy(uac);
+        return true;
+      }
       timeline.answerAt = new Date();
+      dialogs = { uas, uac };
       log.debug({ callId }, 'answered');
       let ended = false;
       const hangup = (other: Srf.Dialog) => {
         if (ended) return;
         ended = true;
-        Promise.resolve(other.destroy() as unknown).catch((err: Error) => log.warn({ callId, err: err.message }, 'cannot relay BYE'));
+        if (!shutdownAt) void destroy(other);
         finish(200, new Date());
       };
       uas.on('destroy', () => hangup(uac));
@@ -200,10 +237,18 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     activeCalls: () => calls.size,
     async stop(graceMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...calls]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      await Promise.race([Promise.all([...calls.keys()]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
-      if (calls.size) log.warn({ calls: calls.size }, 'stopping with calls still up; they are not recorded');
-      while (saving.size) await Promise.all([...saving]);
+      if (calls.size) {
+        log.warn({ calls: calls.size }, 'stopping with calls still up: hanging up, recorded as ended now');
+        const now = new Date();
+        for (const hangUp of [...calls.values()]) hangUp(now);
+      }
+      await saver.flush(STOP_SAVE_DEADLINE_MS);
+      let flushTimer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...saving]), new Promise((r) => (flushTimer = setTimeout(r, STOP_SAVE_DEADLINE_MS)))]);
+      clearTimeout(flushTimer);
+      await spool.stop();
     },
   };
 }

@@ -32,16 +32,24 @@ export async function recordCall(
   call: FinishedCall,
 ): Promise<RecordResult> {
   const client = await pool.connect();
+  // A connection lost mid-transaction is also emitted as an 'error' event on the checked-out
+  // client; unheard, it would crash the process. The failing query reports it to us anyway.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let failure: Error | undefined;
   try {
     await client.query('begin');
     const result = await recordIn(client, config, profile, call);
     await client.query('commit');
     return result;
   } catch (err) {
+    failure = err as Error;
     await client.query('rollback').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.removeListener('error', ignore);
+    // A client whose transaction failed is discarded, not handed to the next caller.
+    client.release(failure);
   }
 }
 

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const config = parseConfig({ mail: { workers } });
   const srf = new Srf();
   srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger });
+  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool') });
   dispatchInvites(srf, [app.handleNotifyInvite], { logger });
   // One connect: drachtio-srf keeps retrying until the engine process is listening.
   await new Promise<void>((resolve) => {

@@ -40,7 +40,7 @@ let app: NotifyApp;
 
 async function connectApp(): Promise<void> {
   srf = new Srf();
-  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger });
+  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: path.join(dir, 'spool') });
   dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
   await new Promise<void>((resolve, reject) => {
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
