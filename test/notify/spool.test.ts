@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Srf from 'drachtio-srf';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -13,13 +14,18 @@ import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker } from '../../src/mail/worker.ts';
+import { startNotifyApp } from '../../src/notify/app.ts';
 import { callerIdentity } from '../../src/notify/identity.ts';
 import { loadNotifyProfile } from '../../src/notify/profile.ts';
 import { recordCall, type FinishedCall } from '../../src/notify/record.ts';
 import { createCallSaver } from '../../src/notify/save.ts';
 import { encodeEntry, type SpoolEntry } from '../../src/notify/spool-file.ts';
 import { startNotifySpool, type NotifySpool } from '../../src/notify/spool.ts';
+import { startEngine } from '../../src/sip-engine/index.ts';
+import { dispatchInvites } from '../../src/sip-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
+import { sippSummary, startSipp } from '../support/sipp.ts';
 import { quietLogger, readMails, waitForMails } from '../mail/mailbox.ts';
 import { CALLED, CALLER, provision, subscriber } from './fixtures.ts';
 
@@ -225,6 +231,55 @@ describe('notify spool', () => {
     expect(await spool.replayNow()).toBe(0);
     expect(await counts()).toEqual({ calls: 2, mails: 2 });
     expect(await spoolFiles(dir)).toEqual([]);
+  });
+});
+
+describe('stopping with calls still up', () => {
+  it('after the grace the service hangs up: answered → 通話, ringing → 480 and 応答なし, both recorded', async () => {
+    const engine = await startEngine({
+      sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: 'spool-test', logger: quietLogger,
+    });
+    cleanups.push(() => engine.close());
+    const srf = new Srf();
+    const app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: newDir() });
+    dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
+    cleanups.push(async () => srf.disconnect());
+    await new Promise<void>((resolve, reject) => {
+      srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: 'spool-test' });
+      srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+    const scen = (name: string) => path.resolve('test/sipp', `${name}.xml`);
+    const lines = { talking: await freePort('udp'), ringing: await freePort('udp') };
+    await provision(
+      db.pool,
+      subscriber({ number: '0620000001', target: `sip:0620000001@127.0.0.1:${lines.talking}` }),
+      subscriber({ number: '0620000002', target: `sip:0620000002@127.0.0.1:${lines.ringing}` }),
+    );
+    const keys = { from: `<sip:${CALLER}@127.0.0.1>`, hdr1: 'X-Notify-Test: 1', hdr2: 'X-Notify-Test: 1' };
+    const talkingLine = await startSipp({ scenario: scen('notify-uas-answer'), localPort: lines.talking, calls: 1, timeoutMs: 20_000 });
+    const ringingLine = await startSipp({ scenario: scen('notify-uas-ring'), localPort: lines.ringing, calls: 1, timeoutMs: 20_000 });
+    const talker = await startSipp({ scenario: scen('notify-uac-held'), remote: { port: engine.sipAddress.port }, service: '0620000001', calls: 1, keys, timeoutMs: 20_000 });
+    const waiter = await startSipp({ scenario: scen('notify-uac-fail'), remote: { port: engine.sipAddress.port }, service: '0620000002', calls: 1, keys, timeoutMs: 20_000, traceMessages: true });
+    expect(await waitFor(async () => app.activeCalls(), (n) => n === 2)).toBe(2);
+    // Let the first call be answered and the second ring for a while.
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    const stopAt = Date.now();
+    await app.stop(300);
+    for (const p of [talker, waiter, talkingLine, ringingLine]) {
+      const r = await p.done;
+      expect(r.exitCode, sippSummary(r)).toBe(0);
+    }
+    expect((await waiter.done).messages).toMatch(/^SIP\/2\.0 480 /m);
+    const { rows } = await db.pool.query('select called_number, status, final_status, answer_at is not null as answered, end_at from incoming_call order by called_number');
+    expect(rows.map(({ end_at, ...r }) => r)).toEqual([
+      { called_number: '0620000001', status: '通話', final_status: 200, answered: true },
+      { called_number: '0620000002', status: '応答なし', final_status: 480, answered: false },
+    ]);
+    // Both end when the service gave up on them, after the grace.
+    for (const r of rows) expect(r.end_at.getTime()).toBeGreaterThanOrEqual(stopAt + 300);
+    expect(rows[0].end_at.getTime()).toBe(rows[1].end_at.getTime());
+    expect((await counts()).mails).toBe(2);
   });
 });
 
