@@ -83,7 +83,14 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
 
   /** Saves a file's entries in order; deletes it when all are done. Returns the entries left. */
   async function replayFile(f: SpoolFileName): Promise<{ left: number; blocked: boolean }> {
-    const lines = await readSpoolFile(f.file);
+    let lines;
+    try {
+      lines = await readSpoolFile(f.file);
+    } catch (err) {
+      // Another instance took the same dead writer's file and finished it first.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { left: 0, blocked: false };
+      throw err;
+    }
     for (const [i, line] of lines.entries()) {
       if (!line.ok) {
         if (line.torn) log.warn({ file: f.file, bytes: line.raw.length }, 'spool: torn last line skipped (writer died mid-write); kept in rejected/');
