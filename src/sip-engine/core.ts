@@ -1,6 +1,6 @@
 // The engine's SIP core: what drachtio-server does between the network and drachtio-srf apps.
 // Network side: transactions, dialogs, header policy. App side: the `sip` wire message in both directions.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,9 +9,10 @@ import { AppLink, type AppConnection } from './app-link.ts';
 import { dialogId, DialogStore, type Dialog } from './dialog.ts';
 import {
   formatVia, getHeader, getHeaders, KNOWN_METHODS, parseCSeq, parseMessage, parseNameAddr, parseUri, parseVia,
-  serialize, SipParseError, tagOf, type Header, type SipMessage, type SipRequest, type SipResponse,
+  messageText, serialize, SipParseError, tagOf, type Header, type SipMessage, type SipRequest, type SipResponse,
 } from './message.ts';
 import { countRejected, newCounters, type EngineCounters } from './metrics.ts';
+import { randomToken } from './random.ts';
 import { REASONS } from './reasons.ts';
 import {
   ClientTransaction, clientKey, DEFAULT_TIMERS, ServerTransaction, serverKey, type SipTimers, type TxnHost,
@@ -39,8 +40,8 @@ const ALLOW = [...KNOWN_METHODS].join(', ');
 /** An app that never answers a non-INVITE request must not pin the transaction forever. */
 const APP_NON_INVITE_DEADLINE_FACTOR = 64;
 
-const randomTag = () => randomBytes(6).toString('hex');
-const newBranch = () => 'z9hG4bK' + randomBytes(9).toString('base64url');
+const randomTag = () => randomToken(6, 'hex');
+const newBranch = () => 'z9hG4bK' + randomToken(9, 'base64url');
 
 export interface CoreOptions {
   secret: string;
@@ -178,8 +179,8 @@ export class EngineCore {
     if (!app) return this.reject(req, rpeer, key, 503);
     const entry = this.newServer(key, rpeer, req, app);
     if (req.method === 'INVITE') entry.txn.respond(this.buildResponse(entry.txn, 100));
-    const raw = serialize(req);
-    app.send(sipMessage(this.meta('network', raw.length, peer), entry.txn.id, '', raw.toString('utf8'),
+    const raw = messageText(req);
+    app.send(sipMessage(this.meta('network', raw.bytes, peer), entry.txn.id, '', raw.text,
       { address: this.advertised, port: this.transport.port }));
   }
 
@@ -200,8 +201,8 @@ export class EngineCore {
     }
     for (const t of d.pending2xx.timers) clearTimeout(t);
     d.pending2xx = undefined;
-    const raw = serialize(req);
-    d.app.send(sipMessage(this.meta('network', raw.length, d.peer), randomUUID(), d.id, raw.toString('utf8')));
+    const raw = messageText(req);
+    d.app.send(sipMessage(this.meta('network', raw.bytes, d.peer), randomUUID(), d.id, raw.text));
   }
 
   private onCancel(req: SipRequest, peer: Peer, key: string): void {
@@ -218,8 +219,8 @@ export class EngineCore {
     const app = inv.app;
     inv.txn.respond(this.buildResponse(inv.txn, 487));
     if (app) {
-      const raw = serialize(req);
-      app.send(sipMessage(this.meta('network', raw.length, peer), inv.txn.id, '', raw.toString('utf8')));
+      const raw = messageText(req);
+      app.send(sipMessage(this.meta('network', raw.bytes, peer), inv.txn.id, '', raw.text));
     }
   }
 
@@ -232,8 +233,8 @@ export class EngineCore {
     if (rpeer.protocol === 'tcp') d.peer = rpeer;
     const entry = this.newServer(key, rpeer, req, d.app, d);
     if (req.method === 'INVITE') entry.txn.respond(this.buildResponse(entry.txn, 100));
-    const raw = serialize(req);
-    d.app.send(sipMessage(this.meta('network', raw.length, rpeer), entry.txn.id, d.id, raw.toString('utf8')));
+    const raw = messageText(req);
+    d.app.send(sipMessage(this.meta('network', raw.bytes, rpeer), entry.txn.id, d.id, raw.text));
     if (req.method === 'BYE') this.dialogs.remove(d);
   }
 
@@ -377,8 +378,8 @@ export class EngineCore {
         });
       }
     }
-    const raw = serialize(res);
-    entry.app.send(sipMessage(this.meta('network', raw.length, entry.txn.peer), entry.txn.id, dlgId, raw.toString('utf8')));
+    const raw = messageText(res);
+    entry.app.send(sipMessage(this.meta('network', raw.bytes, entry.txn.peer), entry.txn.id, dlgId, raw.text));
   }
 
   private clientTimeout(entry: ClientEntry): void {
@@ -388,8 +389,8 @@ export class EngineCore {
     // The app learns about the timeout the way sofia reports it: a locally generated 408.
     const headers: Header[] = [getHeaders(req, 'via')[0] ?? '', getHeader(req, 'from'), getHeader(req, 'to'), getHeader(req, 'call-id'), getHeader(req, 'cseq')]
       .map((value, i) => ({ key: ['via', 'from', 'to', 'call-id', 'cseq'][i] ?? '', value: value ?? '' }));
-    const raw = serialize({ kind: 'response', status: 408, reason: 'Request Timeout', headers, body: Buffer.alloc(0) });
-    entry.app.send(sipMessage(this.meta('network', raw.length, entry.txn.peer), entry.txn.id, entry.dialog?.id ?? '', raw.toString('utf8')));
+    const raw = messageText({ kind: 'response', status: 408, reason: 'Request Timeout', headers, body: Buffer.alloc(0) });
+    entry.app.send(sipMessage(this.meta('network', raw.bytes, entry.txn.peer), entry.txn.id, entry.dialog?.id ?? '', raw.text));
   }
 
   // ───────────────────────────── dialogs ─────────────────────────────
@@ -421,8 +422,8 @@ export class EngineCore {
       if (!peer) return;
       this.newClient(bye, peer).txn.start();
       // As drachtio-server does, the app hears of the BYE as if it were an unsolicited request.
-      const raw = serialize(bye);
-      d.app.send(sipMessage(this.meta('application', raw.length, peer), 'unsolicited', d.id, raw.toString('utf8')));
+      const raw = messageText(bye);
+      d.app.send(sipMessage(this.meta('application', raw.bytes, peer), 'unsolicited', d.id, raw.text));
     });
   }
 
@@ -581,8 +582,8 @@ export class EngineCore {
     const fire = () => { if (!inv.txn.finalStatus) this.newClient(cancel, inv.txn.peer).txn.start(); };
     if (inv.txn.state === 'calling') inv.pendingCancel = fire;
     else fire();
-    const raw = serialize(cancel);
-    app.send(sentOk(msgId, this.meta('application', raw.length, inv.txn.peer), randomUUID(), undefined, raw.toString('utf8')));
+    const raw = messageText(cancel);
+    app.send(sentOk(msgId, this.meta('application', raw.bytes, inv.txn.peer), randomUUID(), undefined, raw.text));
   }
 
   private async appNewRequest(app: AppConnection, msgId: string, m: SipRequest): Promise<void> {

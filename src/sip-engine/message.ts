@@ -216,22 +216,35 @@ export function parseMessage(buf: Buffer, opts: { fromApp?: boolean } = {}): Sip
   return msg;
 }
 
-/**
- * One exact-size allocation outside Node's shared 8 KB Buffer pool: transactions and dialogs keep
- * serialized messages for up to 64·T1, and a small pooled slice would pin its whole slab that long.
- */
-export function serialize(msg: SipMessage): Buffer {
+function headText(msg: SipMessage): string {
   let head = msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   for (const h of msg.headers) {
     if (h.key === 'content-length') continue;
     head += `${canonicalName(h.key)}: ${h.value}\r\n`;
   }
-  head += `Content-Length: ${msg.body.length}\r\n\r\n`;
+  return head + `Content-Length: ${msg.body.length}\r\n\r\n`;
+}
+
+/**
+ * One exact-size allocation outside Node's shared 8 KB Buffer pool: transactions and dialogs keep
+ * serialized messages for up to 64·T1, and a small pooled slice would pin its whole slab that long.
+ */
+export function serialize(msg: SipMessage): Buffer {
+  const head = headText(msg);
   const headLen = Buffer.byteLength(head, 'utf8');
   const out = Buffer.allocUnsafeSlow(headLen + msg.body.length);
   out.write(head, 0, 'utf8');
   msg.body.copy(out, headLen);
   return out;
+}
+
+/** What serialize() would produce, as text for the app link, with its size in bytes; no Buffer in between. */
+export function messageText(msg: SipMessage): { text: string; bytes: number } {
+  const head = headText(msg);
+  return {
+    text: msg.body.length ? head + msg.body.toString('utf8') : head,
+    bytes: Buffer.byteLength(head, 'utf8') + msg.body.length,
+  };
 }
 
 export interface CSeq { seq: number; method: string }

@@ -31,8 +31,7 @@ export class WireFramer {
 }
 
 export function frame(body: string): Buffer {
-  const payload = Buffer.from(body, 'utf8');
-  return Buffer.concat([Buffer.from(`${payload.length}#`, 'latin1'), payload]);
+  return Buffer.from(`${Buffer.byteLength(body, 'utf8')}#${body}`, 'utf8');
 }
 
 export interface WireMessage {

@@ -7,7 +7,8 @@
 //
 // Phases: direct ramp → steady 300 cps through the engine (added delay, memory plateau) → engine ramp
 // until calls fail → idle 64·T1 so retained transactions expire (memory at end). The optional soak
-// runs N calls at one rate in a single SIPp run and samples engine memory every 10 s.
+// (--soak N, instead of the phases above) runs N calls at one rate in a single SIPp run and samples engine
+// memory every 10 s.
 //
 // Added delay = p50/p99 of SIPp's INVITE→180 / INVITE→200 through the engine minus the same percentile
 // direct. SIPp's clock ticks in whole milliseconds, so the engine child also times each INVITE itself
@@ -287,6 +288,12 @@ async function main(): Promise<void> {
     (soakCalls ? `; soak ${soakCalls} calls at ${soakRate} cps` : ''));
   const memStart = await engine.mem(true);
   console.log(`engine at start: ${memLine(memStart)}`);
+  if (soakCalls > 0) {
+    await soak(engine, soakCalls, soakRate, viaEngine);
+    srf.disconnect();
+    engine.stop();
+    return;
+  }
 
   const directSteps = await ramp('direct', rates, stepSeconds, direct);
   const directSteady = await step(steadyRate, steadyRate * steadySeconds, direct);
@@ -301,13 +308,20 @@ async function main(): Promise<void> {
   const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   const pid = engine.child.pid ?? 0;
   const rssTimer = setInterval(() => { rssSteadyMax = Math.max(rssSteadyMax, rssOf(pid)); }, 1000);
+  // CPU seconds (user + system, all threads) from /proc: the engine's, and this process's (the B2BUA app).
+  const engineCpu = () => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []; return (Number(f[11]) + Number(f[12])) / 100; };
+  const appCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const cpu0 = { engine: engineCpu(), app: appCpu(), at: Date.now() };
   const steady = await step(steadyRate, steadyRate * steadySeconds, viaEngine);
+  const cpuWall = (Date.now() - cpu0.at) / 1000;
+  const cpuPct = { engine: (100 * (engineCpu() - cpu0.engine)) / cpuWall, app: (100 * (appCpu() - cpu0.app)) / cpuWall };
   clearInterval(rssTimer);
   appLoop.disable();
   const probe = await engine.probe();
   const memPlateau = await engine.mem(true);
   console.log(stepLine('engine', steady) + '  (steady)');
   console.log(`engine at end of steady phase: ${memLine(memPlateau)}; RSS max during it ${mb(rssSteadyMax)}`);
+  console.log(`CPU during steady phase (% of one core): engine ${cpuPct.engine.toFixed(0)}%, B2BUA app ${cpuPct.app.toFixed(0)}%`);
   if (snapshotDir) console.log(`heap snapshot: ${(await engine.snapshot(snapshotDir)).file}`);
 
   const engineSteps = await ramp('engine', rates, stepSeconds, viaEngine);
@@ -326,11 +340,11 @@ async function main(): Promise<void> {
     `INVITE→200 p50 ${d(steady.p50_200, directSteady.p50_200)} p99 ${d(steady.p99_200, directSteady.p99_200)} ms`);
   console.log(`added delay at ${steadyRate} cps (engine probe, µs clock, ${probe.n} calls): INVITE→180 p50 ${ms(probe.p50_180)} p99 ${ms(probe.p99_180)} ms; ` +
     `INVITE→200 p50 ${ms(probe.p50_200)} p99 ${ms(probe.p99_200)} ms; event-loop delay p99: engine ${ms(probe.loopP99)} ms, B2BUA app ${ms(appLoop.percentile(99) / 1e6)} ms`);
+  console.log(`CPU at ${steadyRate} cps (% of one core): engine ${cpuPct.engine.toFixed(0)}%, B2BUA app ${cpuPct.app.toFixed(0)}%`);
   console.log(`engine memory: start ${memLine(memStart)}`);
   console.log(`               plateau (${steadyRate} cps) ${memLine(memPlateau)}`);
   console.log(`               end (after ramp + ${RETENTION_MS / 1000 + 3}s idle) ${memLine(memEnd)}`);
 
-  if (soakCalls > 0) await soak(engine, soakCalls, soakRate, viaEngine);
 
   srf.disconnect();
   engine.stop();
