@@ -223,7 +223,16 @@ export const tempPasswordB = setup({
     },
     completed: { type: 'final' },
     failed: { type: 'final' },
-    storeFailed: { type: 'final' },
+    // Nothing was stored: say so, so the subscriber knows to call again rather than log in.
+    storeFailed: {
+      invoke: {
+        src: 'say',
+        input: { prompts: [{ prompt: 'system_unavailable' }] },
+        onDone: 'notStored',
+        onError: 'notStored',
+      },
+    },
+    notStored: { type: 'final' },
     hungUp: { type: 'final' },
   },
   output: ({ context }) => outcomeOf(context),

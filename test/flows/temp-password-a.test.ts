@@ -229,10 +229,11 @@ describe('pattern A: confirmation', () => {
 });
 
 describe('pattern A: storing and the end of the call', () => {
-  it('a store failure ends the call without the completion prompt', async () => {
+  it('a store failure ends the call with the system-unavailable guidance, not the completion prompt', async () => {
     const { output, record, snapshot } = await runA(fromMain, ['1', PW, PW], { storeFails: true });
     expect(record.stores).toHaveLength(1);
     expect(promptTrail(record)).not.toContain('a_completed_after_number');
+    expect(promptTrail(record).at(-1)).toBe('system_unavailable');
     expect(output).toEqual({ outcome: 'store_failed', unit: 'line', target: MAIN, failedStep: 'store' });
     expect(snapshot.context.password).toBeNull();
   });

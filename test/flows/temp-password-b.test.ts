@@ -160,10 +160,11 @@ describe('pattern B: password rules', () => {
 });
 
 describe('pattern B: storing and the end of the call', () => {
-  it('a store failure ends the call without b_completed, password cleared', async () => {
+  it('a store failure ends the call with the system-unavailable guidance, not b_completed; password cleared', async () => {
     const { output, record, snapshot } = await runB(fromMain, ['0#', `${MAIN}#`, `${PW}#`, `${PW}#`], { storeFails: true });
     expect(record.stores).toHaveLength(1);
     expect(promptTrail(record)).not.toContain('b_completed');
+    expect(promptTrail(record).at(-1)).toBe('system_unavailable');
     expect(output).toEqual({ outcome: 'store_failed', service: 'chakushin_mail', target: MAIN, failedStep: 'store' });
     expect(JSON.stringify(snapshot.context)).not.toContain(PW);
   });
