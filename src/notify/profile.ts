@@ -65,7 +65,8 @@ export async function loadNotifyProfile(
   callerNumber: string | null,
   codecRetryWindowSec: number,
 ): Promise<NotifyProfile | undefined> {
-  const { rows } = await db.query<Row>(PROFILE_SQL, [number, callerNumber, codecRetryWindowSec]);
+  // Named: each pooled connection parses and plans it once, not on every call.
+  const { rows } = await db.query<Row>({ name: 'notify_profile', text: PROFILE_SQL, values: [number, callerNumber, codecRetryWindowSec] });
   const r = rows[0];
   if (!r) return undefined;
   return {
