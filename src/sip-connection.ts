@@ -26,6 +26,7 @@ export async function connectSip(config: Config, logger: Logger): Promise<SipCon
   // drachtio-srf emits 'error' on lost connections (it reconnects by itself); unhandled it would kill the process.
   srf.on('error', (err: Error) => logger.warn({ err: err.message }, 'drachtio connection error'));
   let connected = false;
+  let closing = false;
   srf.on('connect', (err: Error | null) => {
     connected = !err;
     if (err) logger.error({ err: err.message }, 'drachtio refused the connection');
@@ -33,7 +34,7 @@ export async function connectSip(config: Config, logger: Logger): Promise<SipCon
   // 'close' is emitted by drachtio-srf but missing from its type declarations.
   (srf as unknown as EventEmitter).on('close', () => {
     connected = false;
-    logger.warn('drachtio connection closed');
+    if (!closing) logger.warn('drachtio connection closed');
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -56,6 +57,7 @@ export async function connectSip(config: Config, logger: Logger): Promise<SipCon
     engine,
     isConnected: () => connected,
     async close() {
+      closing = true;
       srf.disconnect();
       await engine?.close();
     },
