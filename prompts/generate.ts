@@ -21,7 +21,8 @@ try {
     // -s 150: a little slower than the default, as guidance is spoken to callers on a phone line.
     execFileSync('espeak-ng', ['-v', 'ja', '-s', '150', '-w', raw, entry.kana]);
     // Level to −3 dBFS peak and band-limit to the telephone band before resampling.
-    execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', path.join(outDir, `${entry.id}.wav`), 'highpass', '300', 'lowpass', '3400', 'gain', '-n', '-3']);
+    // -R: repeatable dither, so regenerating an unchanged catalog leaves the committed WAVs unchanged.
+    execFileSync('sox', ['-R', raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', path.join(outDir, `${entry.id}.wav`), 'highpass', '300', 'lowpass', '3400', 'gain', '-n', '-3']);
     console.log(`${entry.id}.wav`);
   }
 } finally {
