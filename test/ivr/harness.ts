@@ -9,7 +9,7 @@ import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, type SippResult } from '../support/sipp.ts';
@@ -92,12 +92,18 @@ export interface IvrHarness {
   linesContaining(typed: readonly string[]): string[];
   /** Log lines at warn level or above (pino levels 40+): a clean run has none. */
   problems(): string[];
+  /** Of these calls, the ones with no 'ivr call ended' log line. */
+  unloggedCalls(callIds: readonly string[]): string[];
   /** One SIPp call; resolves when the scenario has run to its end. */
   call(scenario: string, opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp' }): Promise<{ callId: string; sipp: SippResult }>;
   /** The ivr_call record of a call, once written. */
   ivrCall(callId: string): Promise<Record<string, any>>;
-  /** `chakushin temp-password status NUMBER` against this harness's database, as an operator runs it. */
-  tempPasswordStatus(number: string): Promise<CliResult>;
+  /**
+   * What `chakushin temp-password status NUMBER` (the real CLI, on this harness's database) says of a number, without the times:
+   * 'none', or e.g. 'realm=site unit=line state=valid' (one per realm, joined by '; ').
+   * Throws when the exit code disagrees with the text.
+   */
+  tempPasswordState(number: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -122,10 +128,12 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
   });
   const service = await startService(config, createLogger('debug', sink));
   const sipPort = service.sipAddress!.port;
+  const tempPasswordStatus = (number: string) => runCli(['temp-password', 'status', number], { DATABASE_URL: db.url });
   return {
     db,
     service,
     logs,
+    unloggedCalls: (callIds) => callIds.filter((id) => !logs.some((l) => l.includes(id) && l.includes('ivr call ended'))),
     linesContaining: (typed) => logs.filter((line) => typed.some((t) => line.includes(t))),
     problems: () => logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 40),
     async call(scenario, opts) {
@@ -154,8 +162,14 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
       }
       throw new Error(`no ivr_call record for ${callId}`);
     },
-    tempPasswordStatus(number) {
-      return runCli(['temp-password', 'status', number], { DATABASE_URL: db.url });
+    async tempPasswordState(number) {
+      const { code, stdout, stderr } = await tempPasswordStatus(number);
+      if (code === 1 && stdout === `${number}: no temp password\n`) return 'none';
+      const lines = stdout.trim().split('\n').map((l) => l.replace(`${number}: `, '').replace(/ set=.*$/, ''));
+      if (code !== (lines.some((l) => l.endsWith('state=valid')) ? 0 : 1)) {
+        throw new Error(`temp-password status ${number}: exit ${code}\n${stdout}${stderr}`);
+      }
+      return lines.join('; ');
     },
     async stop() {
       await service.stop();
