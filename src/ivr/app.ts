@@ -87,6 +87,7 @@ async function runCall(
   let session: MediaSession | undefined;
   let dialog: Srf.Dialog | undefined;
   let callerGone = false;
+  let cutOff: (() => void) | undefined;
   try {
     const caller = callerNumberOf(
       {
@@ -124,7 +125,8 @@ async function runCall(
     }
     const answered = session;
     // Service shutdown after the grace: ends play/collect at once, like a hangup.
-    stopping.addEventListener('abort', () => void answered.close(), { once: true });
+    cutOff = () => void answered.close();
+    stopping.addEventListener('abort', cutOff, { once: true });
     dialog = await srf.createUAS(req, res, { localSdp: answered.localSdp });
     dialog.on('destroy', () => {
       callerGone = true;
@@ -157,6 +159,8 @@ async function runCall(
       if (!dialog && !res.finalResponseSent) res.send(500);
     }
   } finally {
+    // The signal is shared by every call: a finished call must not stay registered on it.
+    if (cutOff) stopping.removeEventListener('abort', cutOff);
     if (stopping.aborted && !callerGone && record.outcome !== 'completed') {
       record.outcome = 'cut_off';
       record.reason = 'service_stopping';
