@@ -4,6 +4,7 @@
 import { fromPromise } from 'xstate';
 import type { Config } from '../src/config.ts';
 import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
+import { isNationalNumber } from '../src/store/phone-number.ts';
 
 export type Pattern = 'A' | 'B';
 export type Region = 'east' | 'west';
@@ -90,11 +91,6 @@ export const unprovidedSay = fromPromise<void, SayInput>(async () => {
 export const unprovidedStore = fromPromise<void, StoreInput>(async () => {
   throw new Error('store actor not provided: run the flow with machine.provide({ actors: { store } })');
 });
-
-/** A complete national number as dialled from 市外局番: 0 and 9–10 digits. */
-export function isNationalNumber(digits: string): boolean {
-  return /^0\d{9,10}$/.test(digits);
-}
 
 export function isEightDigits(digits: string): boolean {
   return /^\d{8}$/.test(digits);

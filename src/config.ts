@@ -4,9 +4,10 @@
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { NATIONAL_NUMBER } from './store/phone-number.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
-const nationalNumber = z.string().regex(/^0\d{9,10}$/, 'a national number: 0 and 9–10 digits, no hyphens');
+const nationalNumber = z.string().regex(NATIONAL_NUMBER, 'a national number: 0 and 9–10 digits, no hyphens');
 
 /** Footer of the 着信お知らせメール: differs by region and by settings pattern (A current site, B legacy site). */
 const mailFooter = z.object({

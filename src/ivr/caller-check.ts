@@ -6,6 +6,7 @@
 import { parse as parseSdp } from 'sdp-transform';
 import type { Config } from '../config.ts';
 import { MAIL_SERVICES, type Contract, type Region } from '../../flows/temp-password-common.ts';
+import { isNationalNumber } from '../store/phone-number.ts';
 
 /** The identity-bearing parts of the INVITE, as header values. */
 export interface InviteIdentity {
@@ -50,7 +51,7 @@ export function normaliseNumber(raw: string): string | null {
   user = user.replace(/^(?:sips?|tel):/i, '').split(/[@;?]/)[0] ?? '';
   user = safeDecode(user).replace(/[-.() ]/g, '');
   if (user.startsWith('+81')) user = `0${user.slice(3)}`;
-  return /^0\d{9,10}$/.test(user) ? user : null;
+  return isNationalNumber(user) ? user : null;
 }
 
 function safeDecode(s: string): string {

@@ -1,6 +1,7 @@
 // Who called: the caller's number as the mail shows it, or the 非通知理由 when it must not or
 // cannot be shown. Pure: works on header values, so it is the same for any SIP stack.
 import type { Config } from '../config.ts';
+import { isNationalNumber } from '../store/phone-number.ts';
 
 export type AbsentReason = '非通知' | '公衆' | '表示圏外';
 export type AbsentReasonRule = Config['notify']['absentReasonRules'][number];
@@ -84,7 +85,7 @@ export function callerIdentity(headers: CallerHeaders, trustedSource: boolean, r
 /** The subscriber number a Request-URI is for, in national format, or null when it names none. */
 export function calledNumberOf(requestUri: string): string | null {
   const n = displayNumber(uriUser(requestUri.trim()));
-  return n && /^0\d{9,10}$/.test(n) ? n : null;
+  return n && isNationalNumber(n) ? n : null;
 }
 
 /** Splits a comma-joined header value (as SIP stacks merge repeated headers) into its entries. */
