@@ -14,6 +14,7 @@ import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrar
 import { connectSip } from './sip-connection.ts';
 import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
+import { startPart } from './start-failure.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 
 export interface Service {
@@ -48,7 +49,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     collectDefaultMetrics({ register: registry });
     const health: HealthCheck[] = [];
 
-    const db = await openDatabase(config, logger);
+    const db = await startPart('database', config.database.url ? 'check DATABASE_URL' : undefined, () => openDatabase(config, logger));
     parts.push({ name: 'database', stop: () => db.close() });
     health.push({ name: 'database', check: async () => void (await db.pool.query('select 1')) });
 
@@ -58,7 +59,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       transport = createSmtpTransport(config);
     } else {
       const dir = path.join(config.varDir, 'mail');
-      const catcher = await startSmtpCatcher({ ...config.smtp.catcherListen, dir, logger });
+      const catcher = await startPart('SMTP catcher', 'set SMTP_CATCHER_LISTEN', () => startSmtpCatcher({ ...config.smtp.catcherListen, dir, logger }));
       parts.push({ name: 'smtp-catcher', stop: () => catcher.close() });
       smtpCatcher = { host: config.smtp.catcherListen.host, port: catcher.port, dir };
       transport = catcherTransport({ host: config.smtp.catcherListen.host, port: catcher.port }, config.mail.workers);
@@ -68,11 +69,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const mailWorker = startMailWorker({ pool: db.pool, listenUrl: db.url, transport: smtp, logger, concurrency: config.mail.workers });
     parts.push({ name: 'mail-worker', stop: () => mailWorker.stop() });
 
-    const sip = await connectSip(config, logger);
+    const sip = await startPart('SIP engine', config.sip.drachtio ? 'check DRACHTIO_HOST/DRACHTIO_PORT' : 'set SIP_LISTEN or ENGINE_ADMIN', () => connectSip(config, logger));
     parts.push({ name: 'sip', stop: () => sip.close() });
     sip.engine?.registerMetrics(registry);
 
-    const media = await startMedia(config, sip.srf, logger, registry);
+    const media = await startPart('media', config.media.freeswitch ? 'check FREESWITCH_HOST' : 'check RTP_HOST/RTP_PORT_RANGE', () => startMedia(config, sip.srf, logger, registry));
     parts.push({ name: 'media', stop: () => media.close() });
     health.push({
       name: 'sip',
@@ -95,7 +96,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
 
-    const web = await startWebServer({ ...config.http.listen, registry, health, logger });
+    const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger }));
     parts.push({ name: 'http', stop: () => web.close() });
     logger.info({ http: web.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
 

@@ -1,5 +1,6 @@
 // `chakushin COMMAND …`: the operator's entry point.
 import { ConfigError } from '../config.ts';
+import { StartFailure } from '../start-failure.ts';
 import { UsageError } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -42,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
       console.error(`chakushin ${cmd.name}: ${err.message}\n\n${cmd.help}`);
       return 2;
     }
+    if (err instanceof StartFailure) {
+      console.error(`chakushin: ${err.message}`);
+      return 1;
+    }
     if (err instanceof ConfigError) {
       console.error(`chakushin: ${err.message}`);
       return 2;
@@ -55,7 +60,8 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (err) {
-    console.error(`chakushin: ${(err as Error).stack ?? err}`);
+    // Whatever was thrown or rejected, Error or not, is said (never a crash of this handler).
+    console.error(`chakushin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { embeddedUrl, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
 
 // bigint (int8) columns hold ids and counts well inside 2^53: read them as numbers.
@@ -16,26 +16,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export async function openDatabase(config: Config, logger?: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
   let url = config.database.url;
   let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!url && (await reachable(embeddedUrl(config.database.embeddedPort)))) {
-    // The running service already has the embedded server up (e.g. a CLI command next to `npm start`): share it.
-    url = embeddedUrl(config.database.embeddedPort);
-  }
   if (!url) {
+    // Shared with a running service's server when there is one (a CLI command next to `npm start`).
     const embedded = await startEmbeddedPostgres({
       dataDir: path.join(config.varDir, 'pgdata'),
       port: config.database.embeddedPort,
