@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AuthThrottle } from './auth-throttle.ts';
 import { ADMIN_PREAUTH_BYTES, type EngineLimits } from './limits.ts';
 import type { EngineCounters } from './metrics.ts';
+import { quietWarn, type QuietWarn } from './quiet-log.ts';
 import { decode, frame, MAX_FRAME_BYTES, response, WireFramer, type WireMessage } from './wire.ts';
 
 /** Version string reported to apps; srf only pings servers that claim ≥ v0.8.2. */
@@ -62,6 +63,7 @@ export class AppLink {
   /** Not yet authenticated, oldest first. */
   private readonly waiting = new Set<AppConnection>();
   private readonly throttle: AuthThrottle;
+  private readonly warn: QuietWarn;
   private rr = 0;
   host = '';
   port = 0;
@@ -74,6 +76,7 @@ export class AppLink {
     private readonly counters: EngineCounters,
   ) {
     this.throttle = new AuthThrottle(limits.adminFailureDelayMs, limits.adminFailureDelayMaxMs);
+    this.warn = quietWarn(log);
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -162,7 +165,7 @@ export class AppLink {
     if (app.socket.destroyed || app.authenticated) return;
     this.counters.adminUnauthenticatedClosed++;
     this.waiting.delete(app);
-    this.log.warn({ app: app.id, remote: app.address, why }, 'admin connection closed before authenticating');
+    this.warn({ app: app.id, remote: app.address, why }, 'admin connection closed before authenticating');
     app.close(answer);
   }
 
@@ -182,7 +185,7 @@ export class AppLink {
       this.counters.adminAuthFailures++;
       const delay = this.throttle.failed(app.address);
       app.judged = true;
-      this.log.warn({ app: app.id, remote: app.address, answerInMs: delay }, 'admin connection: incorrect secret');
+      this.warn({ app: app.id, remote: app.address, answerInMs: delay }, 'admin connection: incorrect secret');
       setTimeout(() => this.refuse(app, 'incorrect secret', response(msg.msgId, false, ['incorrect secret'])), delay).unref();
       return;
     }

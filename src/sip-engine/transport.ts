@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { parseMessage, serialize, SipParseError, type SipMessage } from './message.ts';
 import { openFileLimit, tcpConnectionCap, type EngineLimits } from './limits.ts';
 import type { EngineCounters } from './metrics.ts';
+import { quietWarn, type QuietWarn } from './quiet-log.ts';
 import { answerable, statelessResponse } from './stateless.ts';
 import { StreamFramer, StreamFramingError } from './stream.ts';
 
@@ -49,6 +50,7 @@ export class Transport {
   private perAddress = new Map<string, number>();
   /** Open TCP connections at once: the configured cap, lowered to keep the descriptor reserve. */
   readonly maxConnections: number;
+  private readonly warn: QuietWarn;
   host = '';
   port = 0;
 
@@ -59,6 +61,7 @@ export class Transport {
     private readonly log: Logger,
   ) {
     counters.tcpConnections = () => this.conns.size;
+    this.warn = quietWarn(log);
     const nofile = openFileLimit();
     const { cap, lowFdLimit } = tcpConnectionCap(limits, nofile);
     this.maxConnections = cap;
@@ -112,7 +115,7 @@ export class Transport {
     if (refusal) {
       // No request to answer yet: a reset tells the peer at once, and frees the descriptor now.
       this.counters.tcpRefused++;
-      this.log.warn({ peer: `${address}:${port}`, limit: refusal, open: this.conns.size }, 'SIP TCP connection refused: at capacity');
+      this.warn({ peer: `${address}:${port}`, limit: refusal, open: this.conns.size }, 'SIP TCP connection refused: at capacity');
       sock.on('error', () => {});
       sock.resetAndDestroy();
       return;
@@ -175,7 +178,7 @@ export class Transport {
   private expire(c: Conn, why: 'idle' | 'no complete message'): void {
     if (why !== 'idle') {
       this.counters.tcpTimedOut++;
-      this.log.info({ peer: c.key, pending: c.framer.pending }, 'SIP TCP connection closed: no complete message in time');
+      this.warn({ peer: c.key, pending: c.framer.pending }, 'SIP TCP connection closed: no complete message in time');
     }
     c.sock.destroy();
   }
