@@ -30,9 +30,9 @@ export interface EngineCounters {
 
 export function newCounters(gauges: Pick<EngineCounters, 'appConnections' | 'transactions' | 'dialogs'>): EngineCounters {
   return {
+    tcpRefused: 0, tcpTimedOut: 0, tcpConnections: () => 0, adminAuthFailures: 0, adminUnauthenticatedClosed: 0,
     messagesIn: 0, messagesOut: 0, parseErrors: 0, rejected: new Map(), retransmissionsAbsorbed: 0,
     dropped: 0, ackTimeouts: 0, transactionTimeouts: 0, ...gauges,
-    tcpRefused: 0, tcpTimedOut: 0, tcpConnections: () => 0, adminAuthFailures: 0, adminUnauthenticatedClosed: 0,
   };
 }
 
