@@ -51,14 +51,14 @@ export function registerEngineMetrics(c: EngineCounters, registry: Registry): vo
   counter('sip_engine_messages_received_total', 'SIP messages received from the network', () => c.messagesIn);
   counter('sip_engine_messages_sent_total', 'SIP messages sent to the network', () => c.messagesOut);
   counter('sip_engine_parse_errors_total', 'Malformed SIP messages (dropped or answered 400/513)', () => c.parseErrors);
-  counter('sip_engine_retransmissions_absorbed_total', 'Retransmissions absorbed by transactions', () => c.retransmissionsAbsorbed);
-  counter('sip_engine_dropped_total', 'SIP messages dropped without an answer', () => c.dropped);
-  counter('sip_engine_ack_timeouts_total', 'INVITE 2xx never acknowledged (dialog torn down with BYE)', () => c.ackTimeouts);
-  counter('sip_engine_transaction_timeouts_total', 'Client transactions that timed out (timer B/F)', () => c.transactionTimeouts);
   counter('sip_engine_tcp_refused_total', 'SIP TCP connections refused at a connection cap', () => c.tcpRefused);
   counter('sip_engine_tcp_timed_out_total', 'SIP TCP connections closed for not completing a message in time', () => c.tcpTimedOut);
   counter('sip_engine_admin_auth_failures_total', 'Admin socket authentications refused', () => c.adminAuthFailures);
   counter('sip_engine_admin_unauthenticated_closed_total', 'Admin connections closed before authenticating', () => c.adminUnauthenticatedClosed);
+  counter('sip_engine_retransmissions_absorbed_total', 'Retransmissions absorbed by transactions', () => c.retransmissionsAbsorbed);
+  counter('sip_engine_dropped_total', 'SIP messages dropped without an answer', () => c.dropped);
+  counter('sip_engine_ack_timeouts_total', 'INVITE 2xx never acknowledged (dialog torn down with BYE)', () => c.ackTimeouts);
+  counter('sip_engine_transaction_timeouts_total', 'Client transactions that timed out (timer B/F)', () => c.transactionTimeouts);
   new Counter({
     name: 'sip_engine_rejected_total', help: 'Requests the engine answered itself with an error', labelNames: ['status'], registers,
     collect() {
