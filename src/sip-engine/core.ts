@@ -180,7 +180,7 @@ export class EngineCore {
     const toTag = tagOf(getHeader(req, 'to'));
     if (toTag) return this.onInDialog(req, rpeer, key, toTag);
 
-    if (this.transactionCount >= this.limits.maxTransactions) return this.overloaded(req, rpeer);
+    if (this.transactionCount >= this.limits.maxTransactions || this.transport.descriptorsLow) return this.overloaded(req, rpeer);
     const app = this.apps.pick(req.method);
     if (!app) return this.reject(req, rpeer, key, 503);
     const entry = this.newServer(key, rpeer, req, app);

@@ -2,6 +2,7 @@
 // and attempts on the admin socket. One table of defaults; the service's config (sip.limits) and
 // tests override single entries.
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 
 export interface EngineLimits {
   /** SIP TCP connections open at once, in total (further capped by the descriptor reserve) and per source address. */
@@ -64,4 +65,52 @@ export function tcpConnectionCap(limits: EngineLimits, nofile = openFileLimit())
   const quarter = Math.floor(nofile / 4);
   if (afterReserve < quarter) return { cap: Math.min(limits.tcpMaxConnections, quarter), lowFdLimit: true };
   return { cap: Math.min(limits.tcpMaxConnections, afterReserve), lowFdLimit: false };
+}
+
+/**
+ * Watches how many descriptors the whole process has open (RTP sockets, database, HTTP, SIP), sampled
+ * once a second from /proc/self/fd. When fewer than `minFree` remain, new calls are refused with 503
+ * rather than failing inside (an RTP socket that cannot be bound).
+ */
+export class DescriptorWatch {
+  private open = 0;
+  private readonly timer?: NodeJS.Timeout;
+
+  constructor(private readonly nofile: number | undefined, readonly minFree: number, count = countOpenDescriptors) {
+    if (nofile === undefined) return;
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      count().then((n) => { if (n !== undefined) this.open = n; }, (err: NodeJS.ErrnoException) => {
+        // Not even the directory could be opened: that is the exhaustion itself.
+        if (err.code === 'EMFILE' || err.code === 'ENFILE') this.open = nofile;
+      }).finally(() => { busy = false; });
+    }, 1000);
+    this.timer.unref();
+  }
+
+  get low(): boolean {
+    return this.nofile !== undefined && this.nofile - this.open < this.minFree;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Open descriptors of this process; undefined where /proc is not there; rejects with EMFILE when none is left. */
+async function countOpenDescriptors(): Promise<number | undefined> {
+  try {
+    return (await readdir('/proc/self/fd')).length;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') throw err;
+    return undefined;
+  }
+}
+
+/** Free descriptors below which new calls get 503: a quarter of the reserve, and never fewer than 16. */
+export function minFreeDescriptors(limits: EngineLimits): number {
+  return Math.max(16, Math.floor(limits.fdReserve / 4));
 }

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { parseMessage, serialize, SipParseError, type SipMessage } from './message.ts';
-import { openFileLimit, tcpConnectionCap, type EngineLimits } from './limits.ts';
+import { DescriptorWatch, minFreeDescriptors, openFileLimit, tcpConnectionCap, type EngineLimits } from './limits.ts';
 import type { EngineCounters } from './metrics.ts';
 import { quietWarn, type QuietWarn } from './quiet-log.ts';
 import { answerable, statelessResponse } from './stateless.ts';
@@ -50,6 +50,7 @@ export class Transport {
   private perAddress = new Map<string, number>();
   /** Open TCP connections at once: the configured cap, lowered to keep the descriptor reserve. */
   readonly maxConnections: number;
+  private readonly descriptors: DescriptorWatch;
   private readonly warn: QuietWarn;
   host = '';
   port = 0;
@@ -65,6 +66,7 @@ export class Transport {
     const nofile = openFileLimit();
     const { cap, lowFdLimit } = tcpConnectionCap(limits, nofile);
     this.maxConnections = cap;
+    this.descriptors = new DescriptorWatch(nofile, minFreeDescriptors(limits));
     if (lowFdLimit) {
       log.warn({ nofile, fdReserve: limits.fdReserve, tcpMaxConnections: cap },
         'RLIMIT_NOFILE leaves less than the descriptor reserve: SIP TCP gets a quarter of it; raise the limit (ulimit -n)');
@@ -101,6 +103,13 @@ export class Transport {
     this.tcp.on('error', (err) => this.log.error({ err: err.message }, 'SIP TCP listener error'));
     this.udp.on('message', (buf, rinfo) => this.events.message(buf, { protocol: 'udp', address: rinfo.address, port: rinfo.port }));
     this.udp.on('error', () => { /* ICMP errors on send are reported here; nothing to do */ });
+  }
+
+  /** The process is nearly out of descriptors (whoever holds them): new calls could not get an RTP socket. */
+  get descriptorsLow(): boolean {
+    const low = this.descriptors.low;
+    if (low) this.warn({ minFree: this.descriptors.minFree }, 'nearly out of file descriptors: new requests get 503');
+    return low;
   }
 
   private key(address: string, port: number): string {
@@ -220,6 +229,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
+    this.descriptors.stop();
     for (const c of this.conns.values()) c.sock.destroy();
     this.conns.clear();
     await Promise.all([

@@ -13,9 +13,11 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
-export async function startEngineProcess(opts: Record<string, unknown>): Promise<EngineProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../sip-engine/run-engine.ts'), JSON.stringify(opts)],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `nofile`: run it under that RLIMIT_NOFILE (soft and hard), with util-linux prlimit. */
+export async function startEngineProcess(opts: Record<string, unknown>, { nofile }: { nofile?: number } = {}): Promise<EngineProcess> {
+  const node = [process.execPath, '--import', 'tsx', path.resolve(import.meta.dirname, '../sip-engine/run-engine.ts'), JSON.stringify(opts)];
+  const [cmd, ...args] = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', ...node] : node;
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
