@@ -140,8 +140,9 @@ export class AppLink {
           if (app.authenticated) this.onFrame(app, decode(f));
           else {
             this.onFirstFrame(app, decode(f));
+            // It has sent its authenticate in time; a wrong secret's answer may wait out a longer hold.
+            if (app.authenticated || app.judged) clearTimeout(authTimer);
             if (!app.authenticated) return;
-            clearTimeout(authTimer);
             framer.maxFrame = MAX_FRAME_BYTES;
           }
         } catch (err) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineProcess, type EngineProcess } from '../support/engine-process.ts';
 
 const SECRET = 'admin-socket-test-secret';
-const LIMITS = { adminAuthTimeoutMs: 1000, adminFailureDelayMs: 200, adminFailureDelayMaxMs: 800 };
+const LIMITS = { adminAuthTimeoutMs: 1000, adminFailureDelayMs: 200, adminFailureDelayMaxMs: 1600 };
 
 let engine: EngineProcess;
 beforeAll(async () => {
@@ -107,12 +107,12 @@ describe('admin socket before authentication', () => {
       await client.closed;
       delays.push(ms);
     }
-    // 200, 400, 800, 800 (the cap); timers fire late, never early.
+    // 200, 400, 800, 1600 (the cap, longer than the 1 s to authenticate: the answer still comes); timers fire late, never early.
     expect(delays[0]).toBeGreaterThanOrEqual(190);
     expect(delays[1]).toBeGreaterThanOrEqual(390);
     expect(delays[2]).toBeGreaterThanOrEqual(790);
-    expect(delays[3]).toBeGreaterThanOrEqual(790);
-    expect(delays[3]).toBeLessThan(1600);
+    expect(delays[3]).toBeGreaterThanOrEqual(1590);
+    expect(delays[3]).toBeLessThan(2500);
   });
 
   it('while an address is held back checks no secret from it, not even the right one; other addresses are not held', async () => {
