@@ -129,10 +129,13 @@ export function splitList(value: string): string[] {
   return out;
 }
 
-/** Where the header section ends: the first empty line, CRLF or bare LF (the framer and the parser agree on it). */
-export function findHeaderEnd(buf: Buffer): { end: number; sepLen: number } | undefined {
-  const crlf = buf.indexOf('\r\n\r\n');
-  const lf = buf.indexOf('\n\n');
+/**
+ * Where the header section ends: the first empty line, CRLF or bare LF (the framer and the parser agree
+ * on it). `from`: where to resume a search that found nothing before (at most 3 bytes before the old end).
+ */
+export function findHeaderEnd(buf: Buffer, from = 0): { end: number; sepLen: number } | undefined {
+  const crlf = buf.indexOf('\r\n\r\n', from);
+  const lf = buf.indexOf('\n\n', from);
   if (crlf >= 0 && (lf < 0 || crlf <= lf)) return { end: crlf, sepLen: 4 };
   if (lf >= 0) return { end: lf, sepLen: 2 };
   return undefined;

@@ -12,12 +12,25 @@ export class StreamFramingError extends Error {
   }
 }
 
+/** A drained buffer bigger than this is let go rather than kept for the next message. */
+const KEEP_BYTES = 16 * 1024;
+
 export class StreamFramer {
-  private buf: Buffer = Buffer.alloc(0);
+  // Bytes arrive into one growing buffer, and the search for the header end resumes where it stopped,
+  // so a message trickled in one byte at a time costs linear work, not a copy and a rescan per byte.
+  private store: Buffer = Buffer.alloc(0);
+  /** Whether `store` is the framer's own allocation (a caller's chunk is never written to). */
+  private owned = false;
+  private start = 0;
+  private end = 0;
+  /** Bytes after `start` already searched for the header end, without finding it. */
+  private scanned = 0;
+  /** Length of the message at `start`, once its header section has been read. */
+  private need?: number;
 
   /** Bytes of a message begun but not complete (CRLF keep-alives between messages do not count). */
   get pending(): number {
-    return this.buf.length;
+    return this.end - this.start;
   }
 
   /**
@@ -25,29 +38,63 @@ export class StreamFramer {
    * Throws StreamFramingError when the stream cannot be framed any more (the connection must then be closed).
    */
   push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.append(chunk);
     const out: Buffer[] = [];
     for (;;) {
-      // CRLF keep-alives between messages (RFC 5626 §3.5.1)
-      let skip = 0;
-      while (skip < this.buf.length && (this.buf[skip] === 0x0d || this.buf[skip] === 0x0a)) skip++;
-      if (skip) this.buf = this.buf.subarray(skip);
-      if (!this.buf.length) break;
-      const he = findHeaderEnd(this.buf);
-      if (!he) {
-        if (this.buf.length > MAX_MESSAGE_BYTES) throw new StreamFramingError('header section too large', 513);
-        break;
+      if (this.need === undefined) {
+        // CRLF keep-alives between messages (RFC 5626 §3.5.1)
+        while (this.start < this.end && (this.store[this.start] === 0x0d || this.store[this.start] === 0x0a)) this.start++;
       }
-      const head = this.buf.subarray(0, he.end);
-      const bodyLen = bodyLength(head);
-      const total = he.end + he.sepLen + bodyLen;
-      if (total > MAX_MESSAGE_BYTES) throw new StreamFramingError('message too large', 513, Buffer.from(head));
-      if (this.buf.length < total) break;
-      out.push(Buffer.from(this.buf.subarray(0, total)));
-      this.buf = this.buf.subarray(total);
+      const view = this.store.subarray(this.start, this.end);
+      if (!view.length) break;
+      if (this.need === undefined) {
+        const he = findHeaderEnd(view, Math.max(0, this.scanned - 3));
+        if (!he) {
+          if (view.length > MAX_MESSAGE_BYTES) throw new StreamFramingError('header section too large', 513);
+          this.scanned = view.length;
+          break;
+        }
+        const head = view.subarray(0, he.end);
+        this.need = he.end + he.sepLen + bodyLength(head);
+        if (this.need > MAX_MESSAGE_BYTES) throw new StreamFramingError('message too large', 513, Buffer.from(head));
+      }
+      if (view.length < this.need) break;
+      out.push(Buffer.from(view.subarray(0, this.need)));
+      this.start += this.need;
+      this.need = undefined;
+      this.scanned = 0;
     }
-    if (!this.buf.length) this.buf = Buffer.alloc(0); // do not pin the last chunk
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      if (!this.owned || this.store.length > KEEP_BYTES) {
+        this.store = Buffer.alloc(0);
+        this.owned = false;
+      }
+    }
     return out;
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.start === this.end && !this.owned) {
+      // Nothing held: read the chunk where it is.
+      this.store = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      return;
+    }
+    if (this.end + chunk.length > this.store.length) {
+      const held = this.end - this.start;
+      const size = Math.max(held + chunk.length, 2 * held, 4096);
+      // The message keeps its place in a buffer of its own: received chunks are not pinned.
+      const next = this.owned && size <= this.store.length ? this.store : Buffer.allocUnsafeSlow(size);
+      this.store.copy(next, 0, this.start, this.end);
+      this.store = next;
+      this.owned = true;
+      this.start = 0;
+      this.end = held;
+    }
+    chunk.copy(this.store, this.end);
+    this.end += chunk.length;
   }
 }
 

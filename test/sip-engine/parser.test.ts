@@ -91,6 +91,30 @@ describe('TCP stream framing', () => {
     expect(out.map((b) => b.toString())).toEqual([one.toString(), two.toString()]);
   });
 
+  it('frames the same messages fed one byte at a time as in one chunk, and never writes to the chunks it is given', () => {
+    const body = 'ボディ'.repeat(50);
+    const msgs = [
+      `INVITE sip:a@b SIP/2.0\r\nX-Pad: ${'p'.repeat(5000)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      'OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n',
+      `MESSAGE sip:a@b SIP/2.0\nContent-Length: 0003\n\nabc`,
+    ];
+    const stream = Buffer.from(`\r\n${msgs[0]}\r\n\r\n${msgs[1]}${msgs[2]}`);
+    const copy = Buffer.from(stream);
+    const framer = new StreamFramer();
+    const out: string[] = [];
+    for (let i = 0; i < stream.length; i++) out.push(...framer.push(stream.subarray(i, i + 1)).map((b) => b.toString()));
+    expect(out).toEqual(msgs);
+    expect(new StreamFramer().push(stream).map((b) => b.toString())).toEqual(msgs);
+    for (const size of [3, 100, 4097]) {
+      const f = new StreamFramer();
+      const got: string[] = [];
+      for (let i = 0; i < stream.length; i += size) got.push(...f.push(stream.subarray(i, i + size)).map((b) => b.toString()));
+      expect(got, `chunks of ${size}`).toEqual(msgs);
+      expect(f.pending).toBe(0);
+    }
+    expect(stream.equals(copy)).toBe(true);
+  });
+
   it('gives up on a stream whose headers never end', () => {
     const framer = new StreamFramer();
     expect(() => framer.push(Buffer.alloc(70_000, 'x'))).toThrow(/too large/);
