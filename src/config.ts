@@ -4,9 +4,11 @@
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 import { NATIONAL_NUMBER } from './store/phone-number.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
+const engineLimit = (value: number, min = 1) => z.number().int().min(min).default(value);
 const nationalNumber = z.string().regex(NATIONAL_NUMBER, 'a national number: 0 and 9–10 digits, no hyphens');
 
 /** Footer of the 着信お知らせメール: differs by region and by settings pattern (A current site, B legacy site). */
@@ -29,7 +31,24 @@ export const configSchema = z.object({
       drachtio: z.object({ host: z.string(), port: z.number().int(), secret: z.string() }).optional(),
       /** Admin (drachtio wire protocol) socket of the built-in engine. */
       engineAdmin: hostPort.default({ host: '127.0.0.1', port: 9022 }),
-      engineSecret: z.string().default('cymru'),
+      /** Unset: a random secret made at each start, shared only by this process and its engine. */
+      engineSecret: z.string().min(1).max(256).optional(),
+      /** What the built-in engine lets peers hold (docs/sip-engine.md#limits). */
+      engineLimits: z
+        .object({
+          tcpMaxConnections: engineLimit(ENGINE_LIMITS.tcpMaxConnections),
+          tcpMaxConnectionsPerAddress: engineLimit(ENGINE_LIMITS.tcpMaxConnectionsPerAddress),
+          fdReserve: engineLimit(ENGINE_LIMITS.fdReserve, 0),
+          tcpMessageTimeoutMs: engineLimit(ENGINE_LIMITS.tcpMessageTimeoutMs),
+          tcpIdleTimeoutMs: engineLimit(ENGINE_LIMITS.tcpIdleTimeoutMs),
+          maxTransactions: engineLimit(ENGINE_LIMITS.maxTransactions),
+          retryAfterSec: engineLimit(ENGINE_LIMITS.retryAfterSec),
+          adminAuthTimeoutMs: engineLimit(ENGINE_LIMITS.adminAuthTimeoutMs),
+          adminMaxUnauthenticated: engineLimit(ENGINE_LIMITS.adminMaxUnauthenticated),
+          adminFailureDelayMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMs),
+          adminFailureDelayMaxMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMaxMs),
+        })
+        .default({}),
       /**
        * Trunk peers (softswitch addresses) whose P-Asserted-Identity is trusted.
        * From anyone else the caller number comes from From only.

@@ -1,10 +1,11 @@
 // The app's one drachtio-srf connection: to a real drachtio-server when configured, else to
 // the built-in engine, which this process then starts. The app code cannot tell which.
+import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import Srf from 'drachtio-srf';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { startEngine, type Engine } from './sip-engine/index.ts';
+import { DRACHTIO_DEFAULT_SECRET, startEngine, type Engine } from './sip-engine/index.ts';
 
 export interface SipConnection {
   srf: Srf;
@@ -19,8 +20,12 @@ export async function connectSip(config: Config, logger: Logger): Promise<SipCon
   let engine: Engine | undefined;
   let target = config.sip.drachtio;
   if (!target) {
-    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret: config.sip.engineSecret, logger });
-    target = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret: config.sip.engineSecret };
+    // Only this process needs the secret, so unless one is configured it is new at every start.
+    const secret = config.sip.engineSecret ?? randomBytes(32).toString('base64url');
+    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret, limits: config.sip.engineLimits, logger });
+    target = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret };
+  } else if (target.secret === DRACHTIO_DEFAULT_SECRET) {
+    logger.warn('DRACHTIO_SECRET is drachtio-server\'s published default: anyone who reaches its admin port can take calls; set a secret of your own');
   }
   const srf = new Srf();
   // drachtio-srf emits 'error' on lost connections (it reconnects by itself); unhandled it would kill the process.

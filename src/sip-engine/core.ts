@@ -11,9 +11,11 @@ import {
   formatVia, getHeader, getHeaders, KNOWN_METHODS, parseCSeq, parseMessage, parseNameAddr, parseUri, parseVia,
   messageText, serialize, SipParseError, tagOf, type Header, type SipMessage, type SipRequest, type SipResponse,
 } from './message.ts';
+import type { EngineLimits } from './limits.ts';
 import { countRejected, newCounters, type EngineCounters } from './metrics.ts';
 import { randomToken } from './random.ts';
 import { REASONS } from './reasons.ts';
+import { overloadedResponse } from './stateless.ts';
 import {
   ClientTransaction, clientKey, DEFAULT_TIMERS, ServerTransaction, serverKey, type SipTimers, type TxnHost,
 } from './transactions.ts';
@@ -47,6 +49,7 @@ export interface CoreOptions {
   secret: string;
   log: Logger;
   timers?: Partial<SipTimers>;
+  limits: EngineLimits;
 }
 
 export class EngineCore {
@@ -60,11 +63,13 @@ export class EngineCore {
   private clientById = new Map<string, ClientEntry>();
   private readonly txnHost: TxnHost;
   private readonly log: Logger;
+  private readonly limits: EngineLimits;
   /** Address written into Via/Contact (the bind address, or a real interface for 0.0.0.0). */
   private advertised = '';
 
   constructor(opts: CoreOptions) {
     this.log = opts.log;
+    this.limits = opts.limits;
     this.counters = newCounters({
       appConnections: () => this.apps.authenticatedCount,
       transactions: () => this.serverById.size + this.clientById.size,
@@ -81,12 +86,12 @@ export class EngineCore {
         this.counters.parseErrors++;
         this.log.warn({ peer: `${from.address}:${from.port}`, err: err.message }, 'unframeable SIP stream, connection closed');
       },
-    });
+    }, opts.limits, this.counters, opts.log);
     this.apps = new AppLink(opts.secret, {
       message: (app, msg) => this.fromApp(app, msg),
       disconnected: (app) => this.appGone(app),
       hostports: () => `udp/${this.advertised}:${this.transport.port},tcp/${this.advertised}:${this.transport.port}`,
-    }, opts.log);
+    }, opts.log, opts.limits, this.counters);
   }
 
   async start(sip: { host: string; port: number }, admin: { host: string; port: number }): Promise<void> {
@@ -175,6 +180,7 @@ export class EngineCore {
     const toTag = tagOf(getHeader(req, 'to'));
     if (toTag) return this.onInDialog(req, rpeer, key, toTag);
 
+    if (this.transactionCount >= this.limits.maxTransactions || this.transport.descriptorsLow) return this.overloaded(req, rpeer);
     const app = this.apps.pick(req.method);
     if (!app) return this.reject(req, rpeer, key, 503);
     const entry = this.newServer(key, rpeer, req, app);
@@ -298,6 +304,12 @@ export class EngineCore {
     const res = this.buildResponse(entry.txn, status);
     res.headers.push(...extra);
     entry.txn.respond(res);
+  }
+
+  /** At capacity: 503 with Retry-After, and no transaction kept for it. */
+  private overloaded(req: SipRequest, peer: Peer): void {
+    countRejected(this.counters, 503);
+    this.send(peer, serialize(overloadedResponse(req, this.limits.retryAfterSec)));
   }
 
   private statelessReply(req: SipRequest, peer: Peer, status: number): void {

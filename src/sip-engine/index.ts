@@ -2,6 +2,7 @@
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EngineCore } from './core.ts';
+import { DEFAULT_LIMITS, type EngineLimits } from './limits.ts';
 import { registerEngineMetrics, type EngineCounters } from './metrics.ts';
 import type { SipTimers } from './transactions.ts';
 
@@ -12,6 +13,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** RFC 3261 T1/T2/T4 in ms; only tests shorten them (e.g. to see an ACK timeout quickly). */
   timers?: Partial<SipTimers>;
+  /** Connection, transaction and admin-socket limits; unset entries take DEFAULT_LIMITS. */
+  limits?: Partial<EngineLimits>;
 }
 
 export interface Engine {
@@ -25,7 +28,8 @@ export interface Engine {
 
 export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'sip-engine' });
-  const core = new EngineCore({ secret: opts.secret, log, ...(opts.timers ? { timers: opts.timers } : {}) });
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const core = new EngineCore({ secret: opts.secret, log, limits, ...(opts.timers ? { timers: opts.timers } : {}) });
   await core.start(opts.sip, opts.admin);
   let closed: Promise<void> | undefined;
   return {
@@ -38,3 +42,5 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
 }
 
 export type { EngineCounters } from './metrics.ts';
+export { DEFAULT_LIMITS, type EngineLimits } from './limits.ts';
+export { DRACHTIO_DEFAULT_SECRET } from './app-link.ts';

@@ -129,9 +129,13 @@ export function splitList(value: string): string[] {
   return out;
 }
 
-function findHeaderEnd(buf: Buffer): { end: number; sepLen: number } | undefined {
-  const crlf = buf.indexOf('\r\n\r\n');
-  const lf = buf.indexOf('\n\n');
+/**
+ * Where the header section ends: the first empty line, CRLF or bare LF (the framer and the parser agree
+ * on it). `from`: where to resume a search that found nothing before (at most 3 bytes before the old end).
+ */
+export function findHeaderEnd(buf: Buffer, from = 0): { end: number; sepLen: number } | undefined {
+  const crlf = buf.indexOf('\r\n\r\n', from);
+  const lf = buf.indexOf('\n\n', from);
   if (crlf >= 0 && (lf < 0 || crlf <= lf)) return { end: crlf, sepLen: 4 };
   if (lf >= 0) return { end: lf, sepLen: 2 };
   return undefined;
@@ -198,17 +202,17 @@ export function parseMessage(buf: Buffer, opts: { fromApp?: boolean } = {}): Sip
   if (getHeader(msg, 'cseq') && !cseq) problems.push('malformed CSeq');
   if (cseq && msg.kind === 'request' && cseq.method !== msg.method) problems.push('CSeq method does not match');
   if (getHeader(msg, 'via') && !parseVia(getHeaders(msg, 'via')[0] ?? '')) problems.push('malformed Via');
+  const maxForwards = getHeader(msg, 'max-forwards');
+  if (maxForwards !== undefined && !/^\d+$/.test(maxForwards)) problems.push('malformed Max-Forwards');
 
   const clText = getHeader(msg, 'content-length');
   const available = data.length - bodyStart;
   let bodyLen = available;
   if (clText !== undefined) {
-    if (!/^\d{1,9}$/.test(clText)) problems.push('malformed Content-Length');
-    else {
-      const cl = Number(clText);
-      if (cl > available) problems.push('Content-Length larger than body');
-      else bodyLen = cl;
-    }
+    const cl = parseContentLength(clText);
+    if (cl === undefined) problems.push('malformed Content-Length');
+    else if (cl > available) problems.push('Content-Length larger than body');
+    else bodyLen = cl;
   }
   msg.body = Buffer.from(data.subarray(bodyStart, bodyStart + Math.max(0, bodyLen)));
 
@@ -245,6 +249,17 @@ export function messageText(msg: SipMessage): { text: string; bytes: number } {
     text: msg.body.length ? head + msg.body.toString('utf8') : head,
     bytes: Buffer.byteLength(head, 'utf8') + msg.body.length,
   };
+}
+
+/**
+ * A Content-Length value read exactly: 1*DIGIT of any length, leading zeros allowed (RFC 3261 §20.14).
+ * `undefined` when it is not a number at all; `Infinity` when it is one but larger than any message.
+ */
+export function parseContentLength(value: string): number | undefined {
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) return undefined;
+  const digits = v.replace(/^0+(?=\d)/, '');
+  return digits.length > String(MAX_MESSAGE_BYTES).length ? Infinity : Number(digits);
 }
 
 export interface CSeq { seq: number; method: string }

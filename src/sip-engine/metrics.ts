@@ -17,10 +17,20 @@ export interface EngineCounters {
   appConnections: () => number;
   transactions: () => number;
   dialogs: () => number;
+  /** SIP TCP connections reset at accept because a connection cap was reached. */
+  tcpRefused: number;
+  /** SIP TCP connections closed for not completing a message in time. */
+  tcpTimedOut: number;
+  tcpConnections: () => number;
+  /** Wrong secrets on the admin socket (and attempts refused while an address is held back). */
+  adminAuthFailures: number;
+  /** Admin connections closed before authenticating: too slow, too many bytes, a non-auth frame, or crowded out. */
+  adminUnauthenticatedClosed: number;
 }
 
 export function newCounters(gauges: Pick<EngineCounters, 'appConnections' | 'transactions' | 'dialogs'>): EngineCounters {
   return {
+    tcpRefused: 0, tcpTimedOut: 0, tcpConnections: () => 0, adminAuthFailures: 0, adminUnauthenticatedClosed: 0,
     messagesIn: 0, messagesOut: 0, parseErrors: 0, rejected: new Map(), retransmissionsAbsorbed: 0,
     dropped: 0, ackTimeouts: 0, transactionTimeouts: 0, ...gauges,
   };
@@ -41,6 +51,10 @@ export function registerEngineMetrics(c: EngineCounters, registry: Registry): vo
   counter('sip_engine_messages_received_total', 'SIP messages received from the network', () => c.messagesIn);
   counter('sip_engine_messages_sent_total', 'SIP messages sent to the network', () => c.messagesOut);
   counter('sip_engine_parse_errors_total', 'Malformed SIP messages (dropped or answered 400/513)', () => c.parseErrors);
+  counter('sip_engine_tcp_refused_total', 'SIP TCP connections refused at a connection cap', () => c.tcpRefused);
+  counter('sip_engine_tcp_timed_out_total', 'SIP TCP connections closed for not completing a message in time', () => c.tcpTimedOut);
+  counter('sip_engine_admin_auth_failures_total', 'Admin socket authentications refused', () => c.adminAuthFailures);
+  counter('sip_engine_admin_unauthenticated_closed_total', 'Admin connections closed before authenticating', () => c.adminUnauthenticatedClosed);
   counter('sip_engine_retransmissions_absorbed_total', 'Retransmissions absorbed by transactions', () => c.retransmissionsAbsorbed);
   counter('sip_engine_dropped_total', 'SIP messages dropped without an answer', () => c.dropped);
   counter('sip_engine_ack_timeouts_total', 'INVITE 2xx never acknowledged (dialog torn down with BYE)', () => c.ackTimeouts);
@@ -57,4 +71,5 @@ export function registerEngineMetrics(c: EngineCounters, registry: Registry): vo
   gauge('sip_engine_app_connections', 'Authenticated drachtio app connections', c.appConnections);
   gauge('sip_engine_transactions', 'Live SIP transactions', c.transactions);
   gauge('sip_engine_dialogs', 'Live SIP dialogs', c.dialogs);
+  gauge('sip_engine_tcp_connections', 'Open SIP TCP connections', () => c.tcpConnections());
 }

@@ -1,32 +1,50 @@
 // drachtio wire protocol codec: `<byte length>#<msgId>|<type>|<tokens…>[\r\n<SIP message>]`.
 // Token positions follow what drachtio-srf 5.x reads in lib/drachtio-agent.js.
 import { randomUUID } from 'node:crypto';
+import { MAX_MESSAGE_BYTES } from './message.ts';
 
-/** Biggest frame accepted from an app; drachtio-server allows five length digits. */
-export const MAX_FRAME_BYTES = 1_000_000;
+/**
+ * Biggest frame accepted from an app: the largest SIP message the engine takes, plus the leader
+ * (`msgId|sip|txnId|dialogId|…`, a few hundred bytes at most).
+ */
+export const MAX_FRAME_BYTES = MAX_MESSAGE_BYTES + 4096;
 
 export class WireFramer {
   private buf: Buffer = Buffer.alloc(0);
 
+  /** Frames longer than this end the stream; the admin link lowers it until the app has authenticated. */
+  constructor(public maxFrame = MAX_FRAME_BYTES) {}
+
   /** Returns complete frames; throws on a stream that can no longer be framed. */
   push(chunk: Buffer): string[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.feed(chunk);
     const out: string[] = [];
-    for (;;) {
-      const hash = this.buf.indexOf(0x23); // '#'
-      if (hash < 0) {
-        if (this.buf.length > 10) throw new Error('missing length specifier');
-        break;
-      }
-      const lenText = this.buf.toString('latin1', 0, hash);
-      if (!/^\d{1,7}$/.test(lenText)) throw new Error('invalid length specifier');
-      const len = Number(lenText);
-      if (len <= 0 || len > MAX_FRAME_BYTES) throw new Error('invalid frame length');
-      if (this.buf.length < hash + 1 + len) break;
-      out.push(this.buf.toString('utf8', hash + 1, hash + 1 + len));
-      this.buf = this.buf.subarray(hash + 1 + len);
-    }
+    for (let f = this.next(); f !== undefined; f = this.next()) out.push(f);
     return out;
+  }
+
+  feed(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+  }
+
+  /** The next complete frame, under the current `maxFrame`; throws on a stream that can no longer be framed. */
+  next(): string | undefined {
+    // The length prefix can have no more digits than maxFrame has: a longer one is refused before any body is buffered.
+    const digits = String(this.maxFrame).length;
+    const hash = this.buf.subarray(0, digits + 1).indexOf(0x23); // '#'
+    if (hash < 0) {
+      if (this.buf.length > digits) throw new Error('missing length specifier');
+      return undefined;
+    }
+    const lenText = this.buf.toString('latin1', 0, hash);
+    if (!/^\d+$/.test(lenText)) throw new Error('invalid length specifier');
+    const len = Number(lenText);
+    if (len <= 0 || len > this.maxFrame) throw new Error(`invalid frame length ${len}`);
+    if (this.buf.length < hash + 1 + len) return undefined;
+    const text = this.buf.toString('utf8', hash + 1, hash + 1 + len);
+    this.buf = this.buf.subarray(hash + 1 + len);
+    if (!this.buf.length) this.buf = Buffer.alloc(0);
+    return text;
   }
 }
 

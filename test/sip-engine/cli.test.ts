@@ -35,3 +35,26 @@ it('rejects a missing secret as a usage error', async () => {
   const { engineCommand } = await import('../../src/cli/commands/engine.ts');
   await expect(engineCommand.run(['--sip', '127.0.0.1:0'])).rejects.toThrow(/--secret is required/);
 });
+
+it('refuses drachtio\'s default secret unless told explicitly', async () => {
+  const { engineCommand } = await import('../../src/cli/commands/engine.ts');
+  await expect(engineCommand.run(['--sip', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--secret', 'cymru']))
+    .rejects.toThrow(/published default.*--allow-default-secret/);
+  const adminPort = await freePort('tcp');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'run-engine-command.ts'),
+    '--sip', `127.0.0.1:${await freePort('both')}`, '--admin', `127.0.0.1:${adminPort}`, '--secret', 'cymru', '--allow-default-secret', '--log-level', 'warn'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const srf = new Srf();
+  try {
+    srf.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      srf.connect({ host: '127.0.0.1', port: adminPort, secret: 'cymru' });
+      srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+    });
+  } finally {
+    srf.disconnect();
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+});

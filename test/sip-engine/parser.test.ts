@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   getHeader, getHeaders, parseMessage, parseNameAddr, parseUri, parseVia, serialize, SipParseError, splitList, tagOf,
 } from '../../src/sip-engine/message.ts';
-import { StreamFramer } from '../../src/sip-engine/stream.ts';
+import { StreamFramer, StreamFramingError } from '../../src/sip-engine/stream.ts';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'utf8');
 const base = [
@@ -91,8 +91,90 @@ describe('TCP stream framing', () => {
     expect(out.map((b) => b.toString())).toEqual([one.toString(), two.toString()]);
   });
 
+  it('frames the same messages fed one byte at a time as in one chunk, and never writes to the chunks it is given', () => {
+    const body = 'ボディ'.repeat(50);
+    const msgs = [
+      `INVITE sip:a@b SIP/2.0\r\nX-Pad: ${'p'.repeat(5000)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      'OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n',
+      `MESSAGE sip:a@b SIP/2.0\nContent-Length: 0003\n\nabc`,
+    ];
+    const stream = Buffer.from(`\r\n${msgs[0]}\r\n\r\n${msgs[1]}${msgs[2]}`);
+    const copy = Buffer.from(stream);
+    const framer = new StreamFramer();
+    const out: string[] = [];
+    for (let i = 0; i < stream.length; i++) out.push(...framer.push(stream.subarray(i, i + 1)).map((b) => b.toString()));
+    expect(out).toEqual(msgs);
+    expect(new StreamFramer().push(stream).map((b) => b.toString())).toEqual(msgs);
+    for (const size of [3, 100, 4097]) {
+      const f = new StreamFramer();
+      const got: string[] = [];
+      for (let i = 0; i < stream.length; i += size) got.push(...f.push(stream.subarray(i, i + size)).map((b) => b.toString()));
+      expect(got, `chunks of ${size}`).toEqual(msgs);
+      expect(f.pending).toBe(0);
+    }
+    expect(stream.equals(copy)).toBe(true);
+  });
+
   it('gives up on a stream whose headers never end', () => {
     const framer = new StreamFramer();
     expect(() => framer.push(Buffer.alloc(70_000, 'x'))).toThrow(/too large/);
+  });
+});
+
+describe('Content-Length taken exactly (no request smuggling)', () => {
+  const hidden = 'OPTIONS sip:hidden@b SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKh\r\nContent-Length: 0\r\n\r\n';
+  const outer = (cl: string, body = hidden) => Buffer.from(`MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKo\r\n${cl}\r\n\r\n${body}`);
+  const framingError = (buf: Buffer) => {
+    try {
+      new StreamFramer().push(buf);
+    } catch (e) {
+      return e as StreamFramingError;
+    }
+    throw new Error('framed without error');
+  };
+
+  it.each([
+    ['leading zeros beyond nine digits', `Content-Length: 0000000000${Buffer.byteLength(hidden)}`],
+    ['the compact form with spaces before the colon', `l  :  ${Buffer.byteLength(hidden)}`],
+    ['the same value twice', `Content-Length: ${Buffer.byteLength(hidden)}\r\nl: 0${Buffer.byteLength(hidden)}`],
+    ['a folded value', `Content-Length:\r\n  ${Buffer.byteLength(hidden)}`],
+  ])('takes %s as the length: the request in the body stays body', (_name, cl) => {
+    const out = new StreamFramer().push(outer(cl));
+    expect(out).toHaveLength(1);
+    expect(out[0]?.toString().endsWith(hidden)).toBe(true);
+  });
+
+  it.each([
+    ['a value that is not a number', 'Content-Length: 1e3'],
+    ['a negative value', 'Content-Length: -1'],
+    ['an empty value', 'Content-Length:'],
+    ['digits with junk after them', 'Content-Length: 12 13'],
+    ['two different values', `Content-Length: ${Buffer.byteLength(hidden)}\r\nl: 0`],
+  ])('ends the stream with 400 on %s, keeping the head to answer', (_name, cl) => {
+    const err = framingError(outer(cl));
+    expect(err).toBeInstanceOf(StreamFramingError);
+    expect(err.status).toBe(400);
+    expect(err.head?.toString()).toMatch(/^MESSAGE sip:a@b SIP\/2\.0\r\n/);
+  });
+
+  it('ends the stream with 513 on a length larger than any message, however many digits', () => {
+    for (const cl of ['Content-Length: 65536', 'Content-Length: 99999999999999999999999999', 'Content-Length: 000000000000000000070000']) {
+      expect(framingError(outer(cl)).status).toBe(513);
+    }
+  });
+
+  it('agrees with the parser on where the header section ends (bare LF)', () => {
+    const lf = Buffer.from(`OPTIONS sip:a@b SIP/2.0\nContent-Length: 5\n\nhello${hidden}`);
+    const out = new StreamFramer().push(lf);
+    expect(out.map((b) => b.toString())).toEqual([`OPTIONS sip:a@b SIP/2.0\nContent-Length: 5\n\nhello`, hidden]);
+  });
+
+  it('parses leading zeros in Content-Length and refuses a Max-Forwards that is not a number', () => {
+    const req = (extra: string, body = '') => crlf([...base, extra, '', body]);
+    expect(parseMessage(req('Content-Length: 000000000003', 'abc')).body.toString()).toBe('abc');
+    for (const mf of ['Max-Forwards: abc', 'Max-Forwards: -1', 'Max-Forwards: 7 0', 'Max-Forwards:']) {
+      expect(() => parseMessage(req(mf))).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/Max-Forwards/) }));
+    }
+    expect(getHeader(parseMessage(req('Max-Forwards: 0070')), 'max-forwards')).toBe('0070');
   });
 });

@@ -1,19 +1,25 @@
 // `chakushin engine`: the built-in SIP engine on its own, in the foreground, for any drachtio-srf app.
 import pino from 'pino';
 import { UsageError, type Command } from '../command.ts';
-import { startEngine } from '../../sip-engine/index.ts';
+import { loadConfig } from '../../config.ts';
+import { DRACHTIO_DEFAULT_SECRET, startEngine } from '../../sip-engine/index.ts';
 
-const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET
+const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET [--allow-default-secret]
 
 Runs the built-in SIP engine in the foreground. It speaks drachtio-server's wire protocol,
 so any drachtio-srf app can connect to it with srf.connect({host, port, secret}).
 
   --sip HOST:PORT     where to listen for SIP over UDP and TCP (default 127.0.0.1:5060)
   --admin HOST:PORT   where drachtio-srf apps connect (default 127.0.0.1:9022)
-  --secret SECRET     shared secret apps must present (required)
+  --secret SECRET     shared secret apps must present (required; or ENGINE_SECRET in the environment,
+                      which keeps it out of the process list)
+  --allow-default-secret
+                      accept drachtio's published default secret "${DRACHTIO_DEFAULT_SECRET}" (only for a
+                      throw-away test setup: anyone who reaches the admin port can take the calls)
   --log-level LEVEL   pino level (default info)
 
-SIGTERM or SIGINT stops it cleanly.`;
+Limits (connections, transactions, admin socket) come from sip.engineLimits in the
+CHAKUSHIN_CONFIG file, as for the service. SIGTERM or SIGINT stops it cleanly.`;
 
 function hostPort(flag: string, value: string | undefined): { host: string; port: number } {
   const m = value ? /^(.+):(\d{1,5})$/.exec(value) : null;
@@ -29,7 +35,8 @@ export const engineCommand: Command = {
   async run(args) {
     let sip = { host: '127.0.0.1', port: 5060 };
     let admin = { host: '127.0.0.1', port: 9022 };
-    let secret: string | undefined;
+    let secret = process.env.ENGINE_SECRET || undefined;
+    let allowDefaultSecret = false;
     let level = 'info';
     for (let i = 0; i < args.length; i++) {
       const flag = args[i];
@@ -38,13 +45,18 @@ export const engineCommand: Command = {
         case '--sip': sip = hostPort(flag, value); i++; break;
         case '--admin': admin = hostPort(flag, value); i++; break;
         case '--secret': secret = value; i++; break;
+        case '--allow-default-secret': allowDefaultSecret = true; break;
         case '--log-level': level = value ?? 'info'; i++; break;
         default: throw new UsageError(`unknown option ${flag}`);
       }
     }
-    if (!secret) throw new UsageError('--secret is required');
+    if (!secret) throw new UsageError('--secret is required (or ENGINE_SECRET)');
+    if (secret === DRACHTIO_DEFAULT_SECRET && !allowDefaultSecret) {
+      throw new UsageError(`--secret ${DRACHTIO_DEFAULT_SECRET} is drachtio's published default: choose your own, or pass --allow-default-secret for a test setup`);
+    }
+    if (Buffer.byteLength(secret) > 256) throw new UsageError('--secret must be at most 256 bytes');
     const logger = pino({ level });
-    const engine = await startEngine({ sip, admin, secret, logger });
+    const engine = await startEngine({ sip, admin, secret, limits: loadConfig().sip.engineLimits, logger });
     logger.info({ sip: engine.sipAddress, admin: engine.adminAddress }, 'SIP engine listening');
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
