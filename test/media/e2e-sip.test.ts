@@ -3,12 +3,15 @@
 // reads the keys SIPp sends as RFC 4733 (sip-tester pcaps) and SIP INFO.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinMediaServer, loadPromptLibrary, parseInfoDtmf, UnsupportedMediaError, type BuiltinMediaServer, type CollectResult } from '../../src/media/index.ts';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 import { parseRtp } from '../../src/media/rtp.ts';
+import { scenarioWithRisingDtmf } from '../support/dtmf-pcaps.ts';
 
 let engine: Engine;
 let srf: Srf;
@@ -24,13 +27,16 @@ async function udpPort(): Promise<number> {
   return port;
 }
 
-function sipp(scenario: string, args: string[]): Promise<{ code: number | null; output: string }> {
+async function sipp(scenario: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  // Each RFC 4733 press gets its own capture, rising in sequence number and timestamp (test/support/dtmf-pcaps.ts).
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-media-e2e-'));
+  const file = await scenarioWithRisingDtmf(path.resolve('test/sipp', scenario), dir);
   return new Promise((resolve) => {
-    const child = spawn('sipp', ['-sf', path.resolve('test/sipp', scenario), '-m', '1', '-i', '127.0.0.1', '-nostdin', '-timeout', '30s', '-timeout_error', ...args, `127.0.0.1:${engine.sipAddress.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sipp', ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-nostdin', '-timeout', '30s', '-timeout_error', ...args, `127.0.0.1:${engine.sipAddress.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => void rm(dir, { recursive: true, force: true }).then(() => resolve({ code, output })));
   });
 }
 
