@@ -63,7 +63,7 @@ beforeAll(async () => {
         infoRes.send(200);
       });
       await session.play([{ prompt: 'a_enter_number' }], { bargeIn: true });
-      results.push(await session.collect({ min: 10, max: 11, terminators: ['#'], firstDigitTimeoutMs: 10_000, interDigitTimeoutMs: 5_000 }));
+      results.push(await session.collect({ max: 11, terminators: ['#'], firstDigitTimeoutMs: 10_000, interDigitTimeoutMs: 5_000 }));
       dialog.destroy();
       await session.close();
     } catch (err) {

@@ -26,7 +26,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-const collectOpts = { min: 1, max: 4, terminators: ['#'], firstDigitTimeoutMs: 3000, interDigitTimeoutMs: 2000 };
+const collectOpts = { max: 4, terminators: ['#'], firstDigitTimeoutMs: 3000, interDigitTimeoutMs: 2000 };
 
 describe('built-in RTP endpoint', () => {
   it('plays a prompt as paced 20 ms µ-law packets framed by silence', async () => {
