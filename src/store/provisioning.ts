@@ -171,14 +171,14 @@ export interface ProvisioningSummary {
  */
 export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision'): Promise<ProvisioningSummary> {
   const { file, errors } = validateProvisioning(input);
-  if (!file) throw new ProvisioningError(errors);
   const client = await pool.connect();
   try {
     await client.query('begin');
     // One provisioning at a time: the checks against other contracts below must still hold at commit.
     await client.query(`select pg_advisory_xact_lock(hashtext('chakushin:provision'))`);
-    const conflicts = await conflictsWithOtherContracts(client, file);
-    if (conflicts.length) throw new ProvisioningError(conflicts);
+    // Checked for a bad file too, so one run lists everything to fix.
+    const conflicts = await conflictsWithOtherContracts(client, input);
+    if (!file || conflicts.length) throw new ProvisioningError([...errors, ...conflicts]);
     let numbers = 0;
     for (const c of file.contracts) {
       await upsertContract(client, c);
@@ -202,40 +202,45 @@ export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = '
 /**
  * What the file would take from, or share with, contracts it does not describe: a number of
  * theirs, or an auth number (認証用番号) of theirs, either way round. Each would leave the IVR
- * unable to tell which contract a call from that number is for.
+ * unable to tell which contract a call from that number is for. Reads the raw input, like
+ * the file's own rules, so it also runs for a file with field errors.
  */
-async function conflictsWithOtherContracts(client: pg.PoolClient, file: ProvisioningFile): Promise<string[]> {
-  const ids = file.contracts.map((c) => c.id);
-  const numbers = file.contracts.flatMap((c) => c.numbers.map((n) => n.number));
-  const auths = file.contracts.flatMap((c) => c.authNumbers);
+async function conflictsWithOtherContracts(client: pg.PoolClient, input: unknown): Promise<string[]> {
+  const ids: string[] = [];
+  const claims: { where: string; number: string; as: 'number' | 'auth' }[] = [];
+  list(field(input, 'contracts')).forEach((c, ci) => {
+    const id = field(c, 'id');
+    if (typeof id === 'string') ids.push(id);
+    list(field(c, 'numbers')).forEach((n, ni) => {
+      const number = numberIn(field(n, 'number'));
+      if (number) claims.push({ where: `contracts[${ci}].numbers[${ni}].number`, number, as: 'number' });
+    });
+    list(field(c, 'authNumbers')).forEach((a, ai) => {
+      const number = numberIn(a);
+      if (number) claims.push({ where: `contracts[${ci}].authNumbers[${ai}]`, number, as: 'auth' });
+    });
+  });
+  if (claims.length === 0) return [];
   const others = await client.query<{ number: string; contract_id: string; kind: 'number' | 'auth' }>(
     `select number, contract_id, 'number' as kind from phone_number where number = any($1) and not (contract_id = any($2))
      union all
      select number, contract_id, 'auth' from auth_number where number = any($1) and not (contract_id = any($2))`,
-    [[...numbers, ...auths], ids],
+    [claims.map((c) => c.number), ids],
   );
-  const errors: string[] = [];
-  file.contracts.forEach((c, ci) => {
-    c.numbers.forEach((n, ni) => {
-      for (const o of others.rows.filter((r) => r.number === n.number)) {
-        errors.push(
-          o.kind === 'number'
-            ? `contracts[${ci}].numbers[${ni}].number: ${n.number} belongs to contract ${o.contract_id}; remove it there first`
-            : `contracts[${ci}].numbers[${ni}].number: ${n.number} is an auth number (認証用番号) of contract ${o.contract_id}; remove it there first`,
-        );
-      }
-    });
-    c.authNumbers.forEach((a, ai) => {
-      for (const o of others.rows.filter((r) => r.number === a)) {
-        errors.push(
-          o.kind === 'number'
-            ? `contracts[${ci}].authNumbers[${ai}]: ${a} is a number of contract ${o.contract_id}; a call from it would be that contract's`
-            : `contracts[${ci}].authNumbers[${ai}]: ${a} is already an auth number (認証用番号) of contract ${o.contract_id}`,
-        );
-      }
-    });
-  });
-  return errors;
+  return claims.flatMap(({ where, number, as }) =>
+    others.rows
+      .filter((o) => o.number === number)
+      .map((o) => {
+        if (as === 'number') {
+          return o.kind === 'number'
+            ? `${where}: ${number} belongs to contract ${o.contract_id}; remove it there first`
+            : `${where}: ${number} is an auth number (認証用番号) of contract ${o.contract_id}; remove it there first`;
+        }
+        return o.kind === 'number'
+          ? `${where}: ${number} is a number of contract ${o.contract_id}; a call from it would be that contract's`
+          : `${where}: ${number} is already an auth number (認証用番号) of contract ${o.contract_id}`;
+      }),
+  );
 }
 
 async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<void> {

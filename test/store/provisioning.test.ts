@@ -175,6 +175,18 @@ describe('provisioning against contracts already loaded', () => {
     expect((await db.pool.query(`select count(*)::int as n from contract where id = 'DB2'`)).rows[0].n).toBe(0);
   });
 
+  it('lists those conflicts with the field errors of a bad file, in one run', async () => {
+    const bad = {
+      id: 'DB3', region: 'south', pattern: 'B', authUnit: 'number',
+      numbers: [{ number: '0722321111', role: 'main' }],
+      authNumbers: ['0722309999'],
+    };
+    expect(await errorsOf({ contracts: [bad] })).toEqual([
+      "contracts[0].region: Invalid enum value. Expected 'east' | 'west', received 'south'",
+      'contracts[0].authNumbers[0]: 0722309999 is already an auth number (認証用番号) of contract DB1',
+    ]);
+  });
+
   it('lets a file move an auth number between two contracts it describes', async () => {
     const b2 = { id: 'DB2', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722311111', role: 'main' }], authNumbers: ['0722309999'] };
     expect(await errorsOf({ contracts: [{ ...b1, authNumbers: [] }, b2] })).toEqual([]);
