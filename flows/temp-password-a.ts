@@ -6,12 +6,9 @@ import {
   type Contract,
   type FlowOptions,
   type FlowOutcome,
-  type FlowStep,
   MAIL_SERVICES,
+  eightDigits,
   entered,
-  failure,
-  isHangup,
-  eightDigitsHash,
   isEightDigits,
   mainNumberOf,
   numberWithService,
@@ -22,6 +19,7 @@ import {
   unprovidedSay,
   unprovidedStore,
 } from './temp-password-common.ts';
+import { hungUp, retry, strikeOut, tailGuards, tailUpdates, tailOutcome, tailStates, type TailContext } from './temp-password-tail.ts';
 
 export interface TempPasswordAInput {
   /** The verified caller: one of the contract's numbers. */
@@ -30,56 +28,44 @@ export interface TempPasswordAInput {
   options: FlowOptions;
 }
 
-interface AContext extends TempPasswordAInput {
-  /** Failed entries in the current step. */
-  attempts: number;
-  flushNext: boolean;
+interface AContext extends TempPasswordAInput, TailContext {
   unit: AuthUnit | null;
-  target: string | null;
-  /** The first password entry; held only until stored or abandoned. */
-  password: string | null;
-  outcome: FlowOutcome['outcome'] | null;
-  failedStep: FlowStep | null;
 }
 
 type Digits = { digits: string };
-
-const retry = { guard: 'mayRetry', reenter: true, actions: 'countFailure' } as const;
-const strikeOut = (step: FlowStep) => ({ target: 'threeStrikes', actions: { type: 'markFailed', params: { step } } }) as const;
-// Only a hang-up ends a question quietly; any other failure leaves the error unhandled so the actor errors.
-const hungUp = (step: FlowStep) =>
-  ({ guard: { type: 'hungUp', params: failure }, target: 'hungUp', actions: { type: 'markHungUp', params: { step } } }) as const;
+// Annotated rather than inferred: setup() infers the params of every guard and action at once,
+// and the shared tail's implementations are already typed.
+type Args = { context: AContext };
 
 export const tempPasswordA = setup({
   types: {} as { context: AContext; input: TempPasswordAInput; output: FlowOutcome },
   actors: { ask: unprovidedAsk, say: unprovidedSay, store: unprovidedStore },
   guards: {
+    matchesPassword: tailGuards.matchesPassword,
+    hungUp: tailGuards.hungUp,
+    mayRetry: tailGuards.mayRetry,
     // 1: 回線単位, always for the contract's main number.
-    choseLine: ({ context }, { digits }: Digits) => digits === '1' && mainNumberOf(context.contract) !== undefined,
+    choseLine: ({ context }: Args, { digits }: Digits) => digits === '1' && mainNumberOf(context.contract) !== undefined,
     // 2: 電話番号単位, the caller names the number.
-    choseNumberUnit: (_, { digits }: Digits) => digits === '2',
+    choseNumberUnit: (_: unknown, { digits }: Digits) => digits === '2',
     // 3: 管理者／ユーザ単位: the main number (管理者) names any number; an additional number (ユーザ) sets its own.
-    choseAdminAsMain: ({ context }, { digits }: Digits) => digits === '3' && context.caller.role === 'main',
-    choseAdminAsAdditional: ({ context }, { digits }: Digits) => digits === '3' && context.caller.role === 'additional',
-    isSettingsSiteNumber: ({ context }, { digits }: Digits) => numberWithService(context.contract, digits, MAIL_SERVICES) !== undefined,
-    isPassword: (_, { digits }: Digits) => isEightDigits(digits),
-    matchesPassword: ({ context }, { digits }: Digits) => context.password !== null && digits === context.password,
-    hungUp: (_, { error }: { error: unknown }) => isHangup(error),
-    mayRetry: ({ context }) => context.attempts + 1 < context.options.maxAttempts,
+    choseAdminAsMain: ({ context }: Args, { digits }: Digits) => digits === '3' && context.caller.role === 'main',
+    choseAdminAsAdditional: ({ context }: Args, { digits }: Digits) => digits === '3' && context.caller.role === 'additional',
+    isSettingsSiteNumber: ({ context }: Args, { digits }: Digits) => numberWithService(context.contract, digits, MAIL_SERVICES) !== undefined,
+    isPassword: (_: unknown, { digits }: Digits) => isEightDigits(digits),
   },
   actions: {
-    chooseUnit: assign((_, { unit }: { unit: AuthUnit }) => ({ unit })),
-    targetMainNumber: assign(({ context }) => ({ unit: 'line' as const, target: mainNumberOf(context.contract) ?? null })),
-    targetCallerAsUser: assign(({ context }) => ({ unit: 'admin_user' as const, target: context.caller.number })),
-    targetEntered: assign((_, { digits }: Digits) => ({ target: digits })),
-    keepPassword: assign((_, { digits }: Digits) => ({ password: digits })),
-    forgetPassword: assign({ password: null }),
-    nextStep: assign({ attempts: 0, flushNext: false }),
-    countFailure: assign(({ context }) => ({ attempts: context.attempts + 1, flushNext: true })),
-    markFailed: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes' as const, failedStep: step, password: null })),
-    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up' as const, failedStep: step, password: null })),
-    markStored: assign({ outcome: 'completed' as const, password: null }),
-    markStoreFailed: assign({ outcome: 'store_failed' as const, failedStep: 'store' as const, password: null }),
+    targetEntered: assign(tailUpdates.targetEntered),
+    keepPassword: assign(tailUpdates.keepPassword),
+    nextStep: assign(tailUpdates.nextStep),
+    countFailure: assign(({ context }: Args) => tailUpdates.countFailure(context)),
+    markFailed: assign(tailUpdates.markFailed),
+    markHungUp: assign(tailUpdates.markHungUp),
+    markStored: assign(tailUpdates.markStored),
+    markStoreFailed: assign(tailUpdates.markStoreFailed),
+    chooseUnit: assign((_: unknown, { unit }: { unit: AuthUnit }) => ({ unit })),
+    targetMainNumber: assign(({ context }: Args) => ({ unit: 'line' as const, target: mainNumberOf(context.contract) ?? null })),
+    targetCallerAsUser: assign(({ context }: Args) => ({ unit: 'admin_user' as const, target: context.caller.number })),
   },
 }).createMachine({
   id: 'tempPasswordA',
@@ -145,7 +131,7 @@ export const tempPasswordA = setup({
             context.attempts,
             context.flushNext,
             [{ digits: context.target ?? '' }, { prompt: 'a_enter_password_after_number' }],
-            eightDigitsHash(context.options),
+            eightDigits(context.options),
           ),
         onDone: [
           {
@@ -159,72 +145,25 @@ export const tempPasswordA = setup({
         onError: hungUp('enter_password'),
       },
     },
-    // A mismatch re-asks the confirmation only: the first entry stays, as the guide's
-    // 「もう一度押してください」 after the confirmation prompt suggests.
-    confirmPassword: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('a_invalid', context.attempts, context.flushNext, [{ prompt: 'a_confirm_password' }], eightDigitsHash(context.options)),
-        onDone: [
-          { guard: { type: 'matchesPassword', params: entered }, target: 'storing', actions: 'nextStep' },
-          { ...retry, target: 'confirmPassword' },
-          strikeOut('confirm_password'),
-        ],
-        onError: hungUp('confirm_password'),
+    ...tailStates({
+      invalidPrompt: 'a_invalid',
+      confirmPrompt: 'a_confirm_password',
+      confirmCollect: eightDigits,
+      storeInput: (context: AContext) => {
+        if (context.target === null || context.password === null || context.unit === null) {
+          throw new Error('storing without target, password and unit');
+        }
+        return { targetNumber: context.target, password: context.password, pattern: 'A', authUnit: context.unit };
       },
-    },
-    storing: {
-      invoke: {
-        src: 'store',
-        input: ({ context }) => {
-          if (context.target === null || context.password === null || context.unit === null) {
-            throw new Error('storing without target, password and unit');
-          }
-          return { targetNumber: context.target, password: context.password, pattern: 'A' as const, authUnit: context.unit };
-        },
-        onDone: { target: 'announcingCompletion', actions: 'markStored' },
-        onError: { target: 'storeFailed', actions: 'markStoreFailed' },
-      },
-    },
-    announcingCompletion: {
-      invoke: {
-        src: 'say',
-        input: ({ context }) => ({ prompts: [{ digits: context.target ?? '' }, { prompt: 'a_completed_after_number' }] }),
-        // Stored is stored: a hang-up during the thank-you does not change the outcome.
-        onDone: 'completed',
-        onError: 'completed',
-      },
-    },
-    threeStrikes: {
-      invoke: {
-        src: 'say',
-        input: { prompts: [{ prompt: 'a_three_strikes' }] },
-        onDone: 'failed',
-        onError: 'failed',
-      },
-    },
-    completed: { type: 'final' },
-    failed: { type: 'final' },
-    // Nothing was stored: say so, so the subscriber knows to call again rather than log in.
-    storeFailed: {
-      invoke: {
-        src: 'say',
-        input: { prompts: [{ prompt: 'system_unavailable' }] },
-        onDone: 'notStored',
-        onError: 'notStored',
-      },
-    },
-    notStored: { type: 'final' },
-    hungUp: { type: 'final' },
+      completionPrompts: (context: AContext) => [{ digits: context.target ?? '' }, { prompt: 'a_completed_after_number' }],
+      threeStrikesPrompt: 'a_three_strikes',
+      // Pattern A ends the call with guidance to call again (a_three_strikes).
+      afterThreeStrikes: 'failed',
+    }),
   },
-  output: ({ context }) => outcomeOf(context),
+  output: ({ context }) => {
+    const out = tailOutcome(context);
+    if (context.unit !== null) out.unit = context.unit;
+    return out;
+  },
 });
-
-function outcomeOf(context: AContext): FlowOutcome {
-  const out: FlowOutcome = { outcome: context.outcome ?? 'caller_hung_up' };
-  if (context.unit !== null) out.unit = context.unit;
-  if (context.target !== null) out.target = context.target;
-  if (context.failedStep !== null) out.failedStep = context.failedStep;
-  return out;
-}

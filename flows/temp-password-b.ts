@@ -6,13 +6,10 @@ import {
   type Contract,
   type FlowOptions,
   type FlowOutcome,
-  type FlowStep,
   type MailService,
   contractSubscribes,
   eightDigitsHash,
   entered,
-  failure,
-  isHangup,
   isEightDigits,
   numberWithService,
   oneKeyHash,
@@ -22,6 +19,7 @@ import {
   unprovidedSay,
   unprovidedStore,
 } from './temp-password-common.ts';
+import { hungUp, retry, strikeOut, tailGuards, tailOutcome, tailStates, tailUpdates, type TailContext } from './temp-password-tail.ts';
 
 export interface TempPasswordBOptions extends FlowOptions {
   /** The digit the password must contain and must not consist of only (ivr.patternBRequiredDigit). */
@@ -37,19 +35,15 @@ export interface TempPasswordBInput {
   options: TempPasswordBOptions;
 }
 
-interface BContext extends TempPasswordBInput {
-  attempts: number;
+interface BContext extends TempPasswordBInput, Omit<TailContext, 'options'> {
   restarts: number;
-  flushNext: boolean;
   service: MailService | null;
-  target: string | null;
-  /** The first password entry; held only until stored or abandoned. */
-  password: string | null;
-  outcome: FlowOutcome['outcome'] | null;
-  failedStep: FlowStep | null;
 }
 
 type Digits = { digits: string };
+// Annotated rather than inferred: setup() infers the params of every guard and action at once,
+// and the shared tail's implementations are already typed.
+type Args = { context: BContext };
 
 const SERVICE_KEYS: Record<string, MailService> = { '0': 'chakushin_mail', '1': 'fax_mail' };
 
@@ -58,36 +52,34 @@ export function isPatternBPassword(digits: string, requiredDigit: string): boole
   return isEightDigits(digits) && digits.includes(requiredDigit) && digits !== requiredDigit.repeat(8);
 }
 
-const retry = { guard: 'mayRetry', reenter: true, actions: 'countFailure' } as const;
-const strikeOut = (step: FlowStep) => ({ target: 'threeStrikes', actions: { type: 'markFailed', params: { step } } }) as const;
-// Only a hang-up ends a question quietly; any other failure leaves the error unhandled so the actor errors.
-const hungUp = (step: FlowStep) =>
-  ({ guard: { type: 'hungUp', params: failure }, target: 'hungUp', actions: { type: 'markHungUp', params: { step } } }) as const;
-
 export const tempPasswordB = setup({
   types: {} as { context: BContext; input: TempPasswordBInput; output: FlowOutcome },
   actors: { ask: unprovidedAsk, say: unprovidedSay, store: unprovidedStore },
   guards: {
-    isSubscribedService: ({ context }, { digits }: Digits) => {
+    matchesPassword: tailGuards.matchesPassword,
+    hungUp: tailGuards.hungUp,
+    mayRetry: tailGuards.mayRetry,
+    isSubscribedService: ({ context }: Args, { digits }: Digits) => {
       const service = SERVICE_KEYS[digits];
       return service !== undefined && contractSubscribes(context.contract, service);
     },
-    isNumberWithService: ({ context }, { digits }: Digits) =>
+    isNumberWithService: ({ context }: Args, { digits }: Digits) =>
       context.service !== null && numberWithService(context.contract, digits, [context.service]) !== undefined,
-    isPassword: ({ context }, { digits }: Digits) => isPatternBPassword(digits, context.options.requiredDigit),
-    matchesPassword: ({ context }, { digits }: Digits) => context.password !== null && digits === context.password,
-    hungUp: (_, { error }: { error: unknown }) => isHangup(error),
-    mayRetry: ({ context }) => context.attempts + 1 < context.options.maxAttempts,
-    mayRestart: ({ context }) => context.restarts < (context.options.maxRestarts ?? 1),
+    isPassword: ({ context }: Args, { digits }: Digits) => isPatternBPassword(digits, context.options.requiredDigit),
+    mayRestart: ({ context }: Args) => context.restarts < (context.options.maxRestarts ?? 1),
   },
   actions: {
-    chooseService: assign((_, { digits }: Digits) => ({ service: SERVICE_KEYS[digits] ?? null })),
-    targetEntered: assign((_, { digits }: Digits) => ({ target: digits })),
-    keepPassword: assign((_, { digits }: Digits) => ({ password: digits })),
-    nextStep: assign({ attempts: 0, flushNext: false }),
-    countFailure: assign(({ context }) => ({ attempts: context.attempts + 1, flushNext: true })),
+    targetEntered: assign(tailUpdates.targetEntered),
+    keepPassword: assign(tailUpdates.keepPassword),
+    nextStep: assign(tailUpdates.nextStep),
+    countFailure: assign(({ context }: Args) => tailUpdates.countFailure(context)),
+    markFailed: assign(tailUpdates.markFailed),
+    markHungUp: assign(tailUpdates.markHungUp),
+    markStored: assign(tailUpdates.markStored),
+    markStoreFailed: assign(tailUpdates.markStoreFailed),
+    chooseService: assign((_: unknown, { digits }: Digits) => ({ service: SERVICE_KEYS[digits] ?? null })),
     // はじめからやり直し: fresh counters and nothing kept from the failed round.
-    restart: assign(({ context }) => ({
+    restart: assign(({ context }: Args) => ({
       restarts: context.restarts + 1,
       attempts: 0,
       flushNext: true,
@@ -97,10 +89,6 @@ export const tempPasswordB = setup({
       outcome: null,
       failedStep: null,
     })),
-    markFailed: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes' as const, failedStep: step, password: null })),
-    markHungUp: assign((_, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up' as const, failedStep: step, password: null })),
-    markStored: assign({ outcome: 'completed' as const, password: null }),
-    markStoreFailed: assign({ outcome: 'store_failed' as const, failedStep: 'store' as const, password: null }),
   },
 }).createMachine({
   id: 'tempPasswordB',
@@ -178,70 +166,25 @@ export const tempPasswordB = setup({
         onError: hungUp('enter_password'),
       },
     },
-    confirmPassword: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('b_invalid', context.attempts, context.flushNext, [{ prompt: 'b_confirm_password' }], eightDigitsHash(context.options)),
-        onDone: [
-          { guard: { type: 'matchesPassword', params: entered }, target: 'storing', actions: 'nextStep' },
-          { ...retry, target: 'confirmPassword' },
-          strikeOut('confirm_password'),
-        ],
-        onError: hungUp('confirm_password'),
+    ...tailStates({
+      invalidPrompt: 'b_invalid',
+      confirmPrompt: 'b_confirm_password',
+      confirmCollect: eightDigitsHash,
+      storeInput: (context: BContext) => {
+        if (context.target === null || context.password === null || context.service === null) {
+          throw new Error('storing without target, password and service');
+        }
+        return { targetNumber: context.target, password: context.password, pattern: 'B', service: context.service };
       },
-    },
-    storing: {
-      invoke: {
-        src: 'store',
-        input: ({ context }) => {
-          if (context.target === null || context.password === null || context.service === null) {
-            throw new Error('storing without target, password and service');
-          }
-          return { targetNumber: context.target, password: context.password, pattern: 'B' as const, service: context.service };
-        },
-        onDone: { target: 'announcingCompletion', actions: 'markStored' },
-        onError: { target: 'storeFailed', actions: 'markStoreFailed' },
-      },
-    },
-    announcingCompletion: {
-      invoke: {
-        src: 'say',
-        input: { prompts: [{ prompt: 'b_completed' }] },
-        // Stored is stored: a hang-up during the thank-you does not change the outcome.
-        onDone: 'completed',
-        onError: 'completed',
-      },
-    },
-    threeStrikes: {
-      invoke: {
-        src: 'say',
-        input: { prompts: [{ prompt: 'b_three_strikes' }] },
-        onDone: [{ guard: 'mayRestart', target: 'serviceMenu', actions: 'restart' }, { target: 'failed' }],
-        onError: 'failed',
-      },
-    },
-    completed: { type: 'final' },
-    failed: { type: 'final' },
-    // Nothing was stored: say so, so the subscriber knows to call again rather than log in.
-    storeFailed: {
-      invoke: {
-        src: 'say',
-        input: { prompts: [{ prompt: 'system_unavailable' }] },
-        onDone: 'notStored',
-        onError: 'notStored',
-      },
-    },
-    notStored: { type: 'final' },
-    hungUp: { type: 'final' },
+      completionPrompts: () => [{ prompt: 'b_completed' }],
+      threeStrikesPrompt: 'b_three_strikes',
+      // はじめからやり直してください: back to the service menu, up to maxRestarts times.
+      afterThreeStrikes: [{ guard: 'mayRestart', target: 'serviceMenu', actions: 'restart' }, { target: 'failed' }],
+    }),
   },
-  output: ({ context }) => outcomeOf(context),
+  output: ({ context }) => {
+    const out = tailOutcome(context);
+    if (context.service !== null) out.service = context.service;
+    return out;
+  },
 });
-
-function outcomeOf(context: BContext): FlowOutcome {
-  const out: FlowOutcome = { outcome: context.outcome ?? 'caller_hung_up' };
-  if (context.service !== null) out.service = context.service;
-  if (context.target !== null) out.target = context.target;
-  if (context.failedStep !== null) out.failedStep = context.failedStep;
-  return out;
-}

@@ -37,6 +37,8 @@ export interface FlowOptions {
   interDigitTimeoutMs: number;
   /** The entry that fails this many times in one step ends the step (ivr.maxAttempts). */
   maxAttempts: number;
+  /** Pattern A: a `#` this soon after a complete 8-digit entry is dropped (ivr.trailingHashWindowMs). */
+  trailingHashWindowMs: number;
 }
 
 /** Flow options from the `ivr` config section (pattern B's maxRestarts is left at its default). */
@@ -45,6 +47,7 @@ export function flowOptionsFromConfig(ivr: Config['ivr']): FlowOptions & { requi
     firstDigitTimeoutMs: ivr.firstDigitTimeoutMs,
     interDigitTimeoutMs: ivr.interDigitTimeoutMs,
     maxAttempts: ivr.maxAttempts,
+    trailingHashWindowMs: ivr.trailingHashWindowMs,
     requiredDigit: ivr.patternBRequiredDigit,
   };
 }
@@ -110,28 +113,49 @@ export function contractSubscribes(contract: Contract, service: MailService): bo
   return contract.numbers.some((n) => n.services.includes(service));
 }
 
-// Collect shapes. Every entry that ends with '#' gets max = longest valid entry + 1, so a
-// correct entry is always ended by the terminator (or by the caller pausing) and a '#'
-// typed by habit is never left over to cut the next prompt short.
+// Collect shapes. An entry that ends with '#' gets max = longest valid entry + 1, so a
+// correct entry is always ended by the terminator (or by the caller pausing) and the '#'
+// is never left over to cut the next prompt short. Validity is the flows' rule, judged on
+// the digits, never on how the entry ended.
 
-/** A one-key menu (A: 1/2/3). */
+/** Pattern A's one-key menu (1/2/3); a `#` pressed by habit right after the key is dropped. */
 export function oneKey(o: FlowOptions): CollectOptions {
-  return { min: 1, max: 1, firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+  return {
+    max: 1,
+    dropAfterMax: { keys: ['#'], withinMs: o.trailingHashWindowMs },
+    firstDigitTimeoutMs: o.firstDigitTimeoutMs,
+    interDigitTimeoutMs: o.interDigitTimeoutMs,
+  };
 }
 
 /** A one-key menu confirmed with '#' (B: 0# / 1#). */
 export function oneKeyHash(o: FlowOptions): CollectOptions {
-  return { min: 1, max: 2, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+  return { max: 2, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
 }
 
 /** A telephone number from 市外局番 then '#': 10 or 11 digits. */
 export function phoneNumberHash(o: FlowOptions): CollectOptions {
-  return { min: 10, max: 12, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+  return { max: 12, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
 }
 
-/** An 8-digit temp password; '#' after it is accepted (pattern B asks for it, pattern A callers press it by habit). */
+/**
+ * Pattern A's 8-digit temp password (its guide asks for 8 digits, nothing else): the entry
+ * ends at the 8th digit, so the next prompt starts at once. A `#` pressed by habit right
+ * after it is dropped; a `#` before the 8th digit ends a short (invalid) entry at once.
+ */
+export function eightDigits(o: FlowOptions): CollectOptions {
+  return {
+    max: 8,
+    terminators: ['#'],
+    dropAfterMax: { keys: ['#'], withinMs: o.trailingHashWindowMs },
+    firstDigitTimeoutMs: o.firstDigitTimeoutMs,
+    interDigitTimeoutMs: o.interDigitTimeoutMs,
+  };
+}
+
+/** Pattern B's 8-digit temp password, ended by the '#' its guide asks for (or by a pause). */
 export function eightDigitsHash(o: FlowOptions): CollectOptions {
-  return { min: 8, max: 9, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
+  return { max: 9, terminators: ['#'], firstDigitTimeoutMs: o.firstDigitTimeoutMs, interDigitTimeoutMs: o.interDigitTimeoutMs };
 }
 
 /** The prompts of one question: the step's own prompts, preceded by the invalid-entry notice on a retry. */

@@ -98,6 +98,8 @@ export const configSchema = z.object({
       firstDigitTimeoutMs: z.number().int().positive().default(5000),
       interDigitTimeoutMs: z.number().int().positive().default(3000),
       maxAttempts: z.number().int().min(1).default(3),
+      /** Pattern A: a `#` pressed this soon after a complete 8-digit entry is dropped (habit), not taken into the next step. */
+      trailingHashWindowMs: z.number().int().min(0).default(1500),
       /**
        * Pattern B's temp password must contain this digit (the glyph is lost in the printed guide:
        * 「『　』を含む8桁」) and must not consist of it alone.

@@ -18,6 +18,11 @@ export class DigitCollector {
   private waiter: Waiter | undefined;
   private readonly listeners = new Set<DigitListener>();
   private closed = false;
+  /** Set when an entry ended on max with dropAfterMax: the next key is dropped if it is one of `keys` and arrives by `until`. */
+  private habitual: { keys: readonly string[]; until: number } | undefined;
+
+  /** `now`: a monotonic clock in ms (injectable for tests). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   onDigit(listener: DigitListener): () => void {
     this.listeners.add(listener);
@@ -26,6 +31,10 @@ export class DigitCollector {
 
   push(digit: string, source: DtmfSource): void {
     if (this.closed) return;
+    const habitual = this.habitual;
+    this.habitual = undefined;
+    // Dropped before the listeners hear it: a habitual '#' must not cut the next prompt short.
+    if (habitual && habitual.keys.includes(digit) && this.now() <= habitual.until) return;
     this.buffer.push(digit);
     for (const l of this.listeners) l(digit, source);
     this.pump();
@@ -42,7 +51,7 @@ export class DigitCollector {
   collect(opts: CollectOptions): Promise<CollectResult> {
     if (this.closed) return Promise.reject(new HangupError());
     if (this.waiter) return Promise.reject(new Error('collect() is already running on this call'));
-    if (!(opts.max >= 1 && opts.min >= 0 && opts.min <= opts.max)) return Promise.reject(new RangeError('collect() needs 0 <= min <= max, max >= 1'));
+    if (!(opts.max >= 1)) return Promise.reject(new RangeError('collect() needs max >= 1'));
     return new Promise((resolve, reject) => {
       this.waiter = { opts, digits: '', timer: undefined, resolve, reject };
       this.arm(opts.firstDigitTimeoutMs);
@@ -91,6 +100,15 @@ export class DigitCollector {
     if (!w) return;
     this.waiter = undefined;
     clearTimeout(w.timer);
+    const drop = w.opts.dropAfterMax;
+    if (reason === 'max' && drop) {
+      // Typed in the same burst as the entry: already buffered, so certainly within the window.
+      if (this.buffer.length > 0) {
+        if (drop.keys.includes(this.buffer[0]!)) this.buffer.shift();
+      } else {
+        this.habitual = { keys: drop.keys, until: this.now() + drop.withinMs };
+      }
+    }
     w.resolve(terminator === undefined ? { digits: w.digits, reason } : { digits: w.digits, terminator, reason });
   }
 }

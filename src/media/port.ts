@@ -5,18 +5,23 @@
 /** What a caller hears: a prompt id from prompts/catalog.json, or a number read digit by digit. */
 export type PromptItem = { prompt: string } | { digits: string };
 
+/**
+ * One entry. collect() never judges what was pressed (a short entry is returned as it is):
+ * whether the digits are valid is the flow's rule.
+ */
 export interface CollectOptions {
-  /**
-   * Fewest digits that make a complete entry (terminator excluded). collect() does not
-   * retry on a short entry: it returns what was pressed and the flow judges it.
-   */
-  min: number;
   /** Most digits; collection completes as soon as this many arrive. */
   max: number;
   /** Keys that end the entry (e.g. ['#']); not included in `digits`. */
   terminators?: string[];
   firstDigitTimeoutMs: number;
   interDigitTimeoutMs: number;
+  /**
+   * A key pressed by habit after an entry that ended on `max` (a `#` after the 8th digit):
+   * the first key to arrive within `withinMs` of the end is dropped if it is one of `keys`,
+   * instead of being buffered for the next collect. Any other key stays buffered (type-ahead).
+   */
+  dropAfterMax?: { keys: readonly string[]; withinMs: number };
 }
 
 export interface CollectResult {

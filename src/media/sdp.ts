@@ -1,6 +1,7 @@
 // Offer/answer (RFC 3264) for the built-in endpoint: pick the caller's first G.711 codec,
 // echo its telephone-event payload type, and reject every other stream with port 0.
 import { randomInt } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { parse } from 'sdp-transform';
 import type { G711Law } from './g711.ts';
 import { UnsupportedMediaError } from './port.ts';
@@ -19,8 +20,29 @@ export interface Negotiated {
 const STATIC_CODECS: Record<number, 'PCMU' | 'PCMA'> = { 0: 'PCMU', 8: 'PCMA' };
 const MIRROR: Record<Direction, Direction> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
 
-// RFC 3261 warn-codes: 304 media type not available, 305 incompatible media format.
-const warn = (code: 304 | 305, text: string) => new UnsupportedMediaError(`${code} chakushin "${text}"`);
+// RFC 3261 warn-codes: 301 incompatible network address formats, 304 media type not
+// available, 305 incompatible media format.
+const warn = (code: 301 | 304 | 305, text: string) => new UnsupportedMediaError(`${code} chakushin "${text}"`);
+
+/**
+ * Why the audio stream's transport address cannot be where the caller's phone listens, or
+ * undefined when it can. A caller chooses where our guidance is sent; an address no phone
+ * can have (multicast, broadcast, reserved, a name we would have to resolve) or a port out
+ * of range would make us send RTP at someone else, so the offer is refused instead.
+ * 0.0.0.0 is the RFC 2543 hold idiom (RFC 3264 §8.4): accepted only when the stream's
+ * direction also says the caller receives nothing (sendonly, inactive); then nothing is
+ * sent until the caller's own RTP shows where it is.
+ */
+function unusableAddress(ip: string, port: number, offered: Direction): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `audio port ${port} out of range`;
+  if (!isIPv4(ip)) return `audio address ${ip} is not a numeric IPv4 address`;
+  const [a] = ip.split('.').map(Number) as [number];
+  if (ip === '0.0.0.0') return offered === 'sendonly' || offered === 'inactive' ? undefined : 'audio address 0.0.0.0 cannot receive the guidance';
+  if (a === 0) return `audio address ${ip} is not a host address`;
+  if (a >= 224 && a <= 239) return `multicast audio address ${ip} not served`;
+  if (a >= 240) return `audio address ${ip} is broadcast or reserved`;
+  return undefined;
+}
 
 export function negotiate(offerSdp: string): Negotiated {
   const offer = parse(offerSdp);
@@ -31,6 +53,9 @@ export function negotiate(offerSdp: string): Negotiated {
   if (audio.protocol !== 'RTP/AVP' && audio.protocol !== 'RTP/AVPF') throw warn(305, `transport ${audio.protocol} not supported`);
   const connection = audio.connection ?? offer.connection;
   if (!connection || connection.version !== 4) throw warn(305, 'only IPv4 audio is supported');
+  const offered = (audio.direction ?? offer.direction ?? 'sendrecv') as Direction;
+  const unusable = unusableAddress(connection.ip, audio.port, offered);
+  if (unusable) throw warn(301, unusable);
 
   const rtpmaps = new Map((audio.rtp ?? []).map((r) => [r.payload, r]));
   const payloads = String(audio.payloads ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -46,7 +71,6 @@ export function negotiate(offerSdp: string): Negotiated {
   }
   if (!codec) throw warn(305, 'no supported codec (PCMU or PCMA at 8000 Hz)');
 
-  const offered = (audio.direction ?? offer.direction ?? 'sendrecv') as Direction;
   const direction = MIRROR[offered] ?? 'sendrecv';
   const chosen = codec;
   const sessionId = randomInt(1, 2 ** 47);

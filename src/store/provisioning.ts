@@ -57,25 +57,7 @@ const contract = z
     numbers: z.array(phoneNumber).min(1, 'a contract needs its main number'),
     authNumbers: z.array(nationalNumber).default([]),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    const mains = c.numbers.filter((n) => n.role === 'main').length;
-    if (mains !== 1) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numbers'], message: `exactly one main number (契約者回線番号) is required, found ${mains}` });
-    }
-    c.numbers.forEach((n, i) => {
-      if (n.notify && !n.services.includes('chakushin_mail')) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numbers', i, 'notify'], message: 'notify settings given but the number does not subscribe chakushin_mail' });
-      }
-      if (n.notify?.started && n.notify.destinations.length === 0) {
-        // The guides: 本サービスを「開始」するには、あらかじめ「送信先メールアドレス設定」が必要です。
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numbers', i, 'notify', 'started'], message: 'the service cannot be started without a destination address' });
-      }
-      if (n.blocked.length && !n.services.includes('nuisance_block')) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['numbers', i, 'blocked'], message: 'block list given but the number does not subscribe nuisance_block' });
-      }
-    });
-  });
+  .strict();
 
 const provisioningFile = z.object({ contracts: z.array(contract) }).strict();
 
@@ -91,32 +73,83 @@ function pathText(path: (string | number)[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 }
 
-/** Checks a whole file, including duplicates across contracts. Returns every error found. */
+/**
+ * Checks a whole file. Field errors (shape, formats, limits) and the rules that span fields,
+ * numbers or contracts are checked together, so one run lists everything to fix.
+ */
 export function validateProvisioning(input: unknown): ValidationResult {
   const parsed = provisioningFile.safeParse(input);
-  if (!parsed.success) {
-    return { errors: parsed.error.issues.map((i) => `${pathText(i.path) || '(file)'}: ${i.message}`) };
-  }
+  const errors = parsed.success ? [] : parsed.error.issues.map((i) => `${pathText(i.path) || '(file)'}: ${i.message}`);
+  errors.push(...contractRuleErrors(input));
+  return parsed.success && errors.length === 0 ? { file: parsed.data, errors } : { errors };
+}
+
+// The rules below read the raw input, so they also run where some field is malformed; a
+// value they cannot read is left to the field errors.
+const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+const field = (x: unknown, key: string): unknown => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined);
+const numberIn = (x: unknown): string | undefined => (typeof x === 'string' && NATIONAL_NUMBER.test(x) ? x : undefined);
+
+function contractRuleErrors(input: unknown): string[] {
   const errors: string[] = [];
-  const seenNumber = new Map<string, string>();
-  const seenContract = new Map<string, number>();
-  parsed.data.contracts.forEach((c, ci) => {
-    const prev = seenContract.get(c.id);
-    if (prev !== undefined) errors.push(`contracts[${ci}].id: contract ${c.id} already given at contracts[${prev}]`);
-    seenContract.set(c.id, ci);
-    c.numbers.forEach((n, ni) => {
+  const contractAt = new Map<string, number>();
+  /** Every number of every contract in the file → where it is given, and its contract's id. */
+  const numberAt = new Map<string, { where: string; contract: unknown }>();
+  const authAt = new Map<string, { where: string; contract: unknown }>();
+  const contracts = list(field(input, 'contracts'));
+  contracts.forEach((c, ci) => {
+    const id = field(c, 'id');
+    if (typeof id === 'string') {
+      const prev = contractAt.get(id);
+      if (prev !== undefined) errors.push(`contracts[${ci}].id: contract ${id} already given at contracts[${prev}]`);
+      else contractAt.set(id, ci);
+    }
+    const numbers = list(field(c, 'numbers'));
+    const mains = numbers.filter((n) => field(n, 'role') === 'main').length;
+    // An empty list already has its field error ("a contract needs its main number").
+    if (numbers.length > 0 && mains !== 1) errors.push(`contracts[${ci}].numbers: exactly one main number (契約者回線番号) is required, found ${mains}`);
+    numbers.forEach((n, ni) => {
       const where = `contracts[${ci}].numbers[${ni}]`;
-      const other = seenNumber.get(n.number);
-      if (other) errors.push(`${where}.number: ${n.number} is already given at ${other}`);
-      else seenNumber.set(n.number, where);
-      n.notify?.designated.forEach((d, di) => {
-        const num = typeof d === 'string' ? d : d.number;
-        const first = n.notify!.designated.findIndex((x) => (typeof x === 'string' ? x : x.number) === num);
-        if (first !== di) errors.push(`${where}.notify.designated[${di}]: ${num} is listed twice`);
+      const number = numberIn(field(n, 'number'));
+      if (number) {
+        const other = numberAt.get(number);
+        if (other) errors.push(`${where}.number: ${number} is already given at ${other.where}`);
+        else numberAt.set(number, { where, contract: id });
+      }
+      const services = list(field(n, 'services'));
+      const notify = field(n, 'notify');
+      if (notify !== undefined && !services.includes('chakushin_mail')) {
+        errors.push(`${where}.notify: notify settings given but the number does not subscribe chakushin_mail`);
+      }
+      if (field(notify, 'started') === true && list(field(notify, 'destinations')).length === 0) {
+        // The guides: 本サービスを「開始」するには、あらかじめ「送信先メールアドレス設定」が必要です。
+        errors.push(`${where}.notify.started: the service cannot be started without a destination address`);
+      }
+      if (list(field(n, 'blocked')).length > 0 && !services.includes('nuisance_block')) {
+        errors.push(`${where}.blocked: block list given but the number does not subscribe nuisance_block`);
+      }
+      const designated = list(field(notify, 'designated')).map((d) => numberIn(d) ?? numberIn(field(d, 'number')));
+      designated.forEach((d, di) => {
+        if (d !== undefined && designated.indexOf(d) !== di) errors.push(`${where}.notify.designated[${di}]: ${d} is listed twice`);
       });
     });
+    list(field(c, 'authNumbers')).forEach((a, ai) => {
+      const number = numberIn(a);
+      if (!number) return;
+      const where = `contracts[${ci}].authNumbers[${ai}]`;
+      const other = authAt.get(number);
+      // The IVR finds a caller's contract by the number: it must lead to one contract only.
+      if (other && other.contract !== id) errors.push(`${where}: ${number} is already an auth number (認証用番号) of another contract at ${other.where}`);
+      else if (!other) authAt.set(number, { where, contract: id });
+    });
   });
-  return errors.length ? { errors } : { file: parsed.data, errors };
+  for (const [number, auth] of authAt) {
+    const own = numberAt.get(number);
+    if (own && own.contract !== auth.contract) {
+      errors.push(`${auth.where}: ${number} is a number of another contract (${own.where}); a call from it would be that contract's`);
+    }
+  }
+  return errors;
 }
 
 export class ProvisioningError extends Error {
@@ -138,25 +171,14 @@ export interface ProvisioningSummary {
  */
 export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision'): Promise<ProvisioningSummary> {
   const { file, errors } = validateProvisioning(input);
-  if (!file) throw new ProvisioningError(errors);
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const foreign = await client.query<{ number: string; contract_id: string }>(
-      'select number, contract_id from phone_number where number = any($1)',
-      [file.contracts.flatMap((c) => c.numbers.map((n) => n.number))],
-    );
-    const owner = new Map(foreign.rows.map((r) => [r.number, r.contract_id]));
-    const moved: string[] = [];
-    file.contracts.forEach((c, ci) =>
-      c.numbers.forEach((n, ni) => {
-        const current = owner.get(n.number);
-        if (current && current !== c.id && !file.contracts.some((o) => o.id === current)) {
-          moved.push(`contracts[${ci}].numbers[${ni}].number: ${n.number} belongs to contract ${current}; remove it there first`);
-        }
-      }),
-    );
-    if (moved.length) throw new ProvisioningError(moved);
+    // One provisioning at a time: the checks against other contracts below must still hold at commit.
+    await client.query(`select pg_advisory_xact_lock(hashtext('chakushin:provision'))`);
+    // Checked for a bad file too, so one run lists everything to fix.
+    const conflicts = await conflictsWithOtherContracts(client, input);
+    if (!file || conflicts.length) throw new ProvisioningError([...errors, ...conflicts]);
     let numbers = 0;
     for (const c of file.contracts) {
       await upsertContract(client, c);
@@ -175,6 +197,50 @@ export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = '
   } finally {
     client.release();
   }
+}
+
+/**
+ * What the file would take from, or share with, contracts it does not describe: a number of
+ * theirs, or an auth number (認証用番号) of theirs, either way round. Each would leave the IVR
+ * unable to tell which contract a call from that number is for. Reads the raw input, like
+ * the file's own rules, so it also runs for a file with field errors.
+ */
+async function conflictsWithOtherContracts(client: pg.PoolClient, input: unknown): Promise<string[]> {
+  const ids: string[] = [];
+  const claims: { where: string; number: string; as: 'number' | 'auth' }[] = [];
+  list(field(input, 'contracts')).forEach((c, ci) => {
+    const id = field(c, 'id');
+    if (typeof id === 'string') ids.push(id);
+    list(field(c, 'numbers')).forEach((n, ni) => {
+      const number = numberIn(field(n, 'number'));
+      if (number) claims.push({ where: `contracts[${ci}].numbers[${ni}].number`, number, as: 'number' });
+    });
+    list(field(c, 'authNumbers')).forEach((a, ai) => {
+      const number = numberIn(a);
+      if (number) claims.push({ where: `contracts[${ci}].authNumbers[${ai}]`, number, as: 'auth' });
+    });
+  });
+  if (claims.length === 0) return [];
+  const others = await client.query<{ number: string; contract_id: string; kind: 'number' | 'auth' }>(
+    `select number, contract_id, 'number' as kind from phone_number where number = any($1) and not (contract_id = any($2))
+     union all
+     select number, contract_id, 'auth' from auth_number where number = any($1) and not (contract_id = any($2))`,
+    [claims.map((c) => c.number), ids],
+  );
+  return claims.flatMap(({ where, number, as }) =>
+    others.rows
+      .filter((o) => o.number === number)
+      .map((o) => {
+        if (as === 'number') {
+          return o.kind === 'number'
+            ? `${where}: ${number} belongs to contract ${o.contract_id}; remove it there first`
+            : `${where}: ${number} is an auth number (認証用番号) of contract ${o.contract_id}; remove it there first`;
+        }
+        return o.kind === 'number'
+          ? `${where}: ${number} is a number of contract ${o.contract_id}; a call from it would be that contract's`
+          : `${where}: ${number} is already an auth number (認証用番号) of contract ${o.contract_id}`;
+      }),
+  );
 }
 
 async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<void> {

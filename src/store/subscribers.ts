@@ -24,10 +24,13 @@ export interface ContractView {
  */
 export async function findContractOfCaller(pool: pg.Pool, number: string): Promise<ContractView | undefined> {
   const { rows } = await pool.query(
+    // Provisioning keeps a number to one contract (as its number or its 認証用番号); should data
+    // break that anyway, the answer is still one and always the same: own number first, then id.
     `with c as (
-       select contract_id as id from phone_number where number = $1
-       union
-       select contract_id from auth_number where number = $1
+       select contract_id as id, 0 as rank from phone_number where number = $1
+       union all
+       select contract_id, 1 from auth_number where number = $1
+       order by rank, id
        limit 1)
      select k.id, k.region, k.pattern, k.auth_unit,
        (select json_agg(json_build_object('number', p.number, 'role', p.role, 'services', p.services) order by p.role desc, p.number)

@@ -62,6 +62,32 @@ describe('chakushin provision', () => {
     expect((await db.pool.query('select count(*)::int as n from contract')).rows[0].n).toBe(0);
   });
 
+  it('lists a contract-level error (two main numbers) together with a field error, with --check and when loading', async () => {
+    const c = structuredClone(example.contracts[0]) as any;
+    c.id = 'W0009';
+    c.numbers = [
+      { number: '0633331111', role: 'main', services: ['fax_mail', 'call_waiting'] },
+      { number: '0633332222', role: 'main' },
+    ];
+    const p = await file('both.json', { contracts: [c] });
+    for (const args of [['provision', p, '--check'], ['provision', p]]) {
+      const r = await runCli(args, { DATABASE_URL: db.url });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${p}: contracts[0].numbers[0].services[1]: unknown service`);
+      expect(r.stderr).toContain(`${p}: contracts[0].numbers: exactly one main number (契約者回線番号) is required, found 2`);
+    }
+    expect((await db.pool.query(`select count(*)::int as n from contract where id = 'W0009'`)).rows[0].n).toBe(0);
+  });
+
+  it('refuses an auth number another contract in the database already has, naming that contract', async () => {
+    const b1 = { id: 'B0001', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722401111', role: 'main' }], authNumbers: ['0722409999'] };
+    const b2 = { id: 'B0002', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: '0722411111', role: 'main' }], authNumbers: ['0722409999'] };
+    expect((await runCli(['provision', await file('b1.json', { contracts: [b1] })], { DATABASE_URL: db.url })).code).toBe(0);
+    const r = await runCli(['provision', await file('b2.json', { contracts: [b2] })], { DATABASE_URL: db.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('contracts[0].authNumbers[0]: 0722409999 is already an auth number (認証用番号) of contract B0001');
+  });
+
   it('says which file is not JSON', async () => {
     const r = await runCli(['provision', await file('broken.json', '{"contracts": [')], { DATABASE_URL: db.url });
     expect(r.code).toBe(1);
@@ -76,7 +102,7 @@ describe('chakushin provision', () => {
       expect(r.stdout).toContain('provisioned 1 contract(s), 2 number(s)');
       expect(r.code).toBe(0);
     }
-    const rows = (await db.pool.query('select number, role, services from phone_number order by number')).rows;
+    const rows = (await db.pool.query(`select number, role, services from phone_number where contract_id = 'W0001' order by number`)).rows;
     expect(rows).toEqual([
       { number: '0611112222', role: 'main', services: ['chakushin_mail'] },
       { number: '0611113333', role: 'additional', services: ['chakushin_mail', 'fax_mail'] },

@@ -1,7 +1,8 @@
 // A caller at a keypad, for running the flows without media: each answer is the keys the
 // caller types after hearing a question. Keys are collected the way the media port does
-// (stop at a terminator or at `max`, else the caller paused: timeout), and keys beyond the
-// end of an entry stay buffered for the next question unless the flow asks to flush them.
+// (stop at a terminator or at `max`, else the caller paused: timeout; a habitual key right
+// after a `max` entry dropped when the flow asks), and keys beyond the end of an entry stay
+// buffered for the next question unless the flow asks to flush them.
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { HangupError, type CollectOptions, type CollectResult } from '../../src/media/port.ts';
 import type { AskInput, Contract, FlowOutcome, SayInput, StoreInput } from '../../flows/temp-password-common.ts';
@@ -14,7 +15,11 @@ export function collectFrom(buffer: string[], opts: CollectOptions): CollectResu
     const key = buffer.shift()!;
     if (opts.terminators?.includes(key)) return { digits, terminator: key, reason: 'terminator' };
     digits += key;
-    if (digits.length >= opts.max) return { digits, reason: 'max' };
+    if (digits.length >= opts.max) {
+      // Typed in the same breath as the entry, so within the window: a habitual '#' is dropped.
+      if (opts.dropAfterMax && buffer.length > 0 && opts.dropAfterMax.keys.includes(buffer[0]!)) buffer.shift();
+      return { digits, reason: 'max' };
+    }
   }
   return { digits, reason: 'timeout' };
 }
@@ -33,7 +38,10 @@ export interface ScriptOptions {
   sayFails?: boolean;
 }
 
-/** Actors for one call; `answers` run out → the caller hangs up (ask rejects with HangupError). */
+/**
+ * Actors for one call; a question with keys already typed ahead takes those, else the next
+ * answer; `answers` run out → the caller hangs up (ask rejects with HangupError).
+ */
 export function scriptedActors(answers: string[], opts: ScriptOptions = {}) {
   const record: CallRecord = { heard: [], asks: [], stores: [] };
   const pending = [...answers];
@@ -43,9 +51,12 @@ export function scriptedActors(answers: string[], opts: ScriptOptions = {}) {
       record.heard.push({ kind: 'ask', input });
       record.asks.push(input);
       if (input.flushBuffered) buffer = [];
-      const answer = pending.shift();
-      if (answer === undefined) throw new HangupError();
-      buffer.push(...answer);
+      // Keys typed ahead answer the question (barge-in skips the prompt); otherwise the next answer.
+      if (buffer.length === 0) {
+        const answer = pending.shift();
+        if (answer === undefined) throw new HangupError();
+        buffer.push(...answer);
+      }
       return collectFrom(buffer, input.collect);
     }),
     say: fromPromise<void, SayInput>(async ({ input }) => {
@@ -81,7 +92,7 @@ export function promptTrail(record: CallRecord): string[] {
   return record.heard.flatMap((h) => h.input.prompts.map((p) => ('prompt' in p ? p.prompt : `#${p.digits}`)));
 }
 
-export const options = { firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000, maxAttempts: 3 };
+export const options = { firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000, maxAttempts: 3, trailingHashWindowMs: 1500 };
 
 /**
  * West-region contract: 契約者回線番号 0612340001 with 着信お知らせメール, additional numbers

@@ -97,7 +97,7 @@ describe('pattern A: unit menu failures', () => {
     const { record } = await runA(fromMain, ['1', PW, PW]);
     expect(record.asks[0]).toEqual({
       prompts: [{ prompt: 'a_unit_menu' }],
-      collect: { min: 1, max: 1, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
+      collect: { max: 1, dropAfterMax: { keys: ['#'], withinMs: 1500 }, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
       flushBuffered: false,
     });
   });
@@ -139,7 +139,7 @@ describe('pattern A: unit menu failures', () => {
 describe('pattern A: number entry', () => {
   it('asks for 10–11 digits ended by #', async () => {
     const { record } = await runA(fromMain, ['2', `${EXTRA}#`, PW, PW]);
-    expect(record.asks[1]!.collect).toMatchObject({ min: 10, max: 12, terminators: ['#'] });
+    expect(record.asks[1]!.collect).toMatchObject({ max: 12, terminators: ['#'] });
   });
 
   it('a number of another contract is invalid', async () => {
@@ -170,9 +170,36 @@ describe('pattern A: number entry', () => {
 });
 
 describe('pattern A: password entry', () => {
-  it('asks for 8 digits, allowing a trailing #', async () => {
+  it('asks for 8 digits, ending at the 8th; a # right after it is dropped (entry and confirmation alike)', async () => {
     const { record } = await runA(fromMain, ['1', PW, PW]);
-    expect(record.asks[1]!.collect).toMatchObject({ min: 8, max: 9, terminators: ['#'] });
+    const eightDigits = {
+      max: 8,
+      terminators: ['#'],
+      dropAfterMax: { keys: ['#'], withinMs: 1500 },
+      firstDigitTimeoutMs: 5000,
+      interDigitTimeoutMs: 3000,
+    };
+    expect(record.asks[1]!.collect).toEqual(eightDigits);
+    expect(record.asks[2]!.collect).toEqual(eightDigits);
+  });
+
+  it('a caller who types ahead: both entries in one go complete the call (keys beyond the 8th are the confirmation)', async () => {
+    const { output, record } = await runA(fromMain, ['1', `${PW}${PW}`]);
+    expect(record.stores).toEqual([{ targetNumber: MAIN, password: PW, pattern: 'A', authUnit: 'line' }]);
+    expect(output.outcome).toBe('completed');
+  });
+
+  it('a # by habit between type-ahead entries is dropped; other keys typed ahead are kept', async () => {
+    const { output, record } = await runA(fromMain, ['1', `${PW}#${PW}#`]);
+    expect(record.stores).toEqual([{ targetNumber: MAIN, password: PW, pattern: 'A', authUnit: 'line' }]);
+    expect(output.outcome).toBe('completed');
+  });
+
+  it('a 9th digit is no part of the password: it starts the confirmation', async () => {
+    const { output, record } = await runA(fromMain, ['1', `${PW}1`, '1111111', PW]);
+    expect(promptTrail(record).slice(3, 6)).toEqual(['a_confirm_password', 'a_invalid', 'a_confirm_password']);
+    expect(record.stores).toEqual([{ targetNumber: MAIN, password: PW, pattern: 'A', authUnit: 'line' }]);
+    expect(output.outcome).toBe('completed');
   });
 
   it('8 digits then # by habit is accepted, and the # does not spill into the confirmation', async () => {
@@ -181,8 +208,8 @@ describe('pattern A: password entry', () => {
     expect(output.outcome).toBe('completed');
   });
 
-  it('7 digits, then 9 digits: two failures, then success', async () => {
-    const { output, record } = await runA(fromMain, ['1', '1234567#', '123456789', PW, PW]);
+  it('7 digits ended by #, then 7 digits and a pause: two failures, then success', async () => {
+    const { output, record } = await runA(fromMain, ['1', '1234567#', '1234567', PW, PW]);
     expect(promptTrail(record).slice(1, 9)).toEqual([
       `#${MAIN}`,
       'a_enter_password_after_number',

@@ -32,10 +32,10 @@ describe('pattern B: the happy paths', () => {
   it('collects menu, number and password with # as terminator', async () => {
     const { record } = await runB(fromMain, ['0#', `${MAIN}#`, `${PW}#`, `${PW}#`]);
     expect(record.asks.map((a) => a.collect)).toEqual([
-      { min: 1, max: 2, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
-      { min: 10, max: 12, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
-      { min: 8, max: 9, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
-      { min: 8, max: 9, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
+      { max: 2, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
+      { max: 12, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
+      { max: 9, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
+      { max: 9, terminators: ['#'], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000 },
     ]);
   });
 

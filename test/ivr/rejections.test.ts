@@ -65,6 +65,16 @@ describe.concurrent('temp-password IVR, refused calls', () => {
     expect(await h.tempPasswordState('0611115555')).toBe('none');
   });
 
+  it.each([
+    ['a multicast address', '224.0.0.1', '40000', '0612340001'],
+    ['the broadcast address', '255.255.255.255', '40000', '0612340002'],
+    ['a port above 65535', '127.0.0.1', '70000', '0612340003'],
+  ])('an audio stream at %s: 488 with Warning 301, never answered', async (_what, address, port, caller) => {
+    const { callId } = await h.call('ivr-reject-media-address.xml', { caller, dialled: ACCESS.A_WEST, keys: { audio_address: address, audio_port: port } });
+    callIds.push(callId);
+    expect(await h.ivrCall(callId)).toMatchObject({ outcome: 'rejected', pattern: 'A', caller, reason: 'unsupported_media', unit: null, target: null });
+  });
+
   it('an offer with G.729 only: 488, never answered', async ({ expect }) => {
     const record = await call('ivr-reject-g729.xml', '0611116666', ACCESS.A_WEST);
     expect(record).toMatchObject({ outcome: 'rejected', pattern: 'A', caller: '0611116666', reason: 'unsupported_media', unit: null, target: null });
@@ -73,7 +83,7 @@ describe.concurrent('temp-password IVR, refused calls', () => {
 });
 
 it('leaves a clean log', () => {
-  expect(callIds).toHaveLength(8);
+  expect(callIds).toHaveLength(11);
   expect(h.problems()).toEqual([]);
   expect(h.unloggedCalls(callIds)).toEqual([]);
 });

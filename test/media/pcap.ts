@@ -2,8 +2,8 @@
 // RFC 4733 captures shipped with sip-tester.
 import { readFileSync } from 'node:fs';
 
-export function udpPayloads(file: string): Buffer[] {
-  const data = readFileSync(file);
+export function udpPayloads(file: string | Buffer): Buffer[] {
+  const data = typeof file === 'string' ? readFileSync(file) : file;
   const out: Buffer[] = [];
   let offset = 24;
   while (offset + 16 <= data.length) {

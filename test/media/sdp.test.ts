@@ -71,4 +71,32 @@ describe('SDP offer/answer', () => {
   ])('refuses %s', (_name, sdp, warning) => {
     expect(refusal(sdp)).toMatch(warning);
   });
+
+  const at = (address: string, mline = AUDIO) =>
+    ['v=0', 'o=caller 1 1 IN IP4 192.0.2.10', 's=-', `c=IN IP4 ${address}`, 't=0 0', mline].join('\r\n') + '\r\n';
+
+  it.each([
+    ['a multicast address', at('224.2.1.1'), '301 chakushin "multicast audio address 224.2.1.1 not served"'],
+    ['a multicast address with a TTL', at('239.255.0.1/127'), '301 chakushin "audio address 239.255.0.1/127 is not a numeric IPv4 address"'],
+    ['the broadcast address', at('255.255.255.255'), '301 chakushin "audio address 255.255.255.255 is broadcast or reserved"'],
+    ['a reserved (class E) address', at('240.0.0.1'), '301 chakushin "audio address 240.0.0.1 is broadcast or reserved"'],
+    ['an address of "this network" other than 0.0.0.0', at('0.1.2.3'), '301 chakushin "audio address 0.1.2.3 is not a host address"'],
+    ['a host name (never resolved for media)', at('phone.example.jp'), '301 chakushin "audio address phone.example.jp is not a numeric IPv4 address"'],
+    ['0.0.0.0 when the caller would receive (sendrecv)', at('0.0.0.0'), '301 chakushin "audio address 0.0.0.0 cannot receive the guidance"'],
+    ['0.0.0.0 with recvonly', at('0.0.0.0', `${AUDIO}\r\na=recvonly`), '301 chakushin "audio address 0.0.0.0 cannot receive the guidance"'],
+    ['a port above 65535', offer(AUDIO.replace('40000', '70000')), '301 chakushin "audio port 70000 out of range"'],
+    ['a multicast media-level address under a unicast session address', offer(`${AUDIO}\r\nc=IN IP4 233.252.0.1`), '301 chakushin "multicast audio address 233.252.0.1 not served"'],
+  ])('refuses %s with 301', (_name, sdp, warning) => {
+    expect(refusal(sdp)).toBe(warning);
+  });
+
+  it.each(['sendonly', 'inactive'])('accepts 0.0.0.0 as hold with %s: nothing will be sent there', (direction) => {
+    const n = negotiate(at('0.0.0.0', `${AUDIO}\r\na=${direction}`));
+    expect(n.remote).toEqual({ address: '0.0.0.0', port: 40000 });
+    expect(n.direction).toBe(direction === 'sendonly' ? 'recvonly' : 'inactive');
+  });
+
+  it('accepts the highest port and an ordinary unicast address', () => {
+    expect(negotiate(at('198.51.100.7', AUDIO.replace('40000', '65535'))).remote).toEqual({ address: '198.51.100.7', port: 65535 });
+  });
 });

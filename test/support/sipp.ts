@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { scenarioWithRisingDtmf } from './dtmf-pcaps.ts';
 import { freePort } from './ports.ts';
 
 export type SippTransport = 'udp' | 'tcp';
@@ -79,7 +80,8 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   const localPort = opts.localPort ?? (await freePort(opts.transport === 'tcp' ? 'tcp' : 'udp'));
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args: string[] = [];
-  if (typeof opts.scenario === 'string') args.push('-sf', path.resolve(opts.scenario));
+  // RFC 4733 presses rise in sequence number and timestamp through the call, as a phone sends them.
+  if (typeof opts.scenario === 'string') args.push('-sf', await scenarioWithRisingDtmf(path.resolve(opts.scenario), dir));
   else args.push('-sn', opts.scenario.builtin);
   if (opts.remote) args.push(`${opts.remote.host ?? '127.0.0.1'}:${opts.remote.port}`);
   args.push('-i', '127.0.0.1', '-p', String(localPort), '-t', opts.transport === 'tcp' ? 't1' : 'u1');

@@ -14,7 +14,10 @@ described whole (its numbers, services, notify settings, auth numbers); loading 
 same file again changes nothing. If any entry is bad, every error is listed with its
 path and nothing is written. The format is described in the README.
 
-  --check   validate only; do not touch the database`,
+Rules checked against the database (a number or 認証用番号 another contract already
+has) apply when loading.
+
+  --check   validate the file only; do not touch the database`,
   async run(args) {
     const { positional, flags } = parseArgs(args, { booleans: ['check'] });
     const file = positional[0];
