@@ -79,12 +79,36 @@ describe('bad input', () => {
     expect(engine.counters.parseErrors).toBe(before + 1);
   });
 
-  it('answers 400 to a request missing Call-ID', async () => {
-    const lines = options('nocallid').filter((l) => !l.startsWith('Call-ID'));
-    // Without Call-ID a response cannot be built either: dropped and counted.
-    expect(await exchange(msg(lines))).toEqual([]);
+  it.each(['Call-ID', 'From', 'To', 'CSeq'])('answers 400 to a request missing %s (there is a Via to answer to)', async (name) => {
+    const lines = options(`no${name}`).filter((l) => !l.startsWith(`${name}:`));
+    const res = await exchange(msg(lines));
+    expect(res.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    expect(res[0]).toContain(`branch=z9hG4bKno${name}`);
+  });
+
+  it('drops what cannot be answered: no Via, or an ACK', async () => {
+    const before = engine.counters.parseErrors;
+    expect(await exchange(msg(options('novia').filter((l) => !l.startsWith('Via:'))))).toEqual([]);
+    expect(await exchange(msg(options('badack', [], 'ACK').filter((l) => !l.startsWith('Call-ID:'))))).toEqual([]);
+    expect(engine.counters.parseErrors).toBe(before + 2);
+  });
+
+  it('answers 400 to a CSeq whose method is not the request\'s, and to a Max-Forwards that is not a number; a missing Max-Forwards passes', async () => {
     const res = await exchange(msg(options('nocseqm').map((l) => (l.startsWith('CSeq') ? 'CSeq: 1 INVITE' : l))));
     expect(res.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    const mf = await exchange(msg(options('mfword').map((l) => (l.startsWith('Max-Forwards') ? 'Max-Forwards: many' : l))));
+    expect(mf.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    const none = await exchange(msg(options('nomf').filter((l) => !l.startsWith('Max-Forwards'))));
+    expect(none.map(startLine)).toEqual(['SIP/2.0 200 OK']);
+  });
+
+  it('answers 505 to another SIP version, and 400 to a start line that cannot be read', async () => {
+    const v3 = await exchange(msg(options('sip3').map((l, i) => (i === 0 ? l.replace('SIP/2.0', 'SIP/3.0') : l))));
+    expect(v3.map(startLine)).toEqual(['SIP/2.0 505 Version Not Supported']);
+    expect(v3[0]).toContain('Call-ID: sip3@127.0.0.1');
+    const bad = await exchange(msg(options('nouri').map((l, i) => (i === 0 ? 'OPTIONS  SIP/2.0' : l))));
+    expect(bad.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    expect(engine.counters.rejected.get(505)).toBe(1);
   });
 
   it('answers 400 when Content-Length is larger than the body', async () => {
