@@ -58,6 +58,7 @@ beforeAll(async () => {
   srf.invite((req, res) => { seen.push('INVITE'); res.send(486); });
   srf.use('options', (req, res) => { seen.push('OPTIONS'); res.send(200); });
   srf.use('info', (req, res) => res.send(200));
+  srf.use('subscribe', (req, res) => res.send(202));
   await new Promise<void>((resolve, reject) => {
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
     srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
@@ -134,6 +135,13 @@ describe('bad input', () => {
 
   it('answers 503 for a method no app has a route for', async () => {
     expect((await exchange(msg(options('noroute', [], 'MESSAGE')))).map(startLine)).toEqual(['SIP/2.0 503 Service Unavailable']);
+  });
+
+  it('forms no dialog for a SUBSCRIBE: its 2xx goes out as the app wrote it, without an engine Contact', async () => {
+    const res = await exchange(msg(options('subscribe', ['Event: presence', 'Contact: <sip:s@127.0.0.1>'], 'SUBSCRIBE')));
+    expect(res.map(startLine)).toEqual(['SIP/2.0 202 Accepted']);
+    expect(res[0]).not.toMatch(/\r\nContact:/i);
+    expect(engine.counters.dialogs()).toBe(0);
   });
 
   it('absorbs a flood of retransmissions: the app sees the request once, each copy gets the same answer', async () => {
