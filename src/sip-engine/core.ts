@@ -307,10 +307,12 @@ export class EngineCore {
     this.toApp(entry.app, localResponse(req, status), entry.txn.peer, entry.txn.id, entry.dialog?.id ?? '');
   }
 
+  /** Its unanswered requests get 503, the lines it is ringing a CANCEL, its dialogs are forgotten. */
   private appGone(app: AppConnection): void {
     for (const e of [...this.txns.server.byId.values()]) {
       if (e.app === app && e.txn.request && e.txn.lastStatus < 200) e.txn.respond(buildResponse(e.txn.request, 503, e.txn));
     }
+    for (const e of [...this.txns.client.byId.values()]) if (e.app === app && e.txn instanceof InviteClientTransaction) e.txn.cancel();
     for (const d of this.dialogs.all()) if (d.app === app) this.dialogs.remove(d);
   }
 }

@@ -4,7 +4,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Registry } from 'prom-client';
 import Srf from 'drachtio-srf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import pino from 'pino';
+import { Dialogs } from '../../src/sip-engine/dialog.ts';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 
 const SECRET = 'robust';
@@ -13,6 +15,7 @@ let srf: Srf;
 let sock: dgram.Socket;
 let port = 0;
 const seen: string[] = [];
+const logs: { msg: string; callId?: string }[] = [];
 
 function msg(lines: string[], body = ''): Buffer {
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
@@ -51,6 +54,7 @@ beforeAll(async () => {
   engine = await startEngine({
     sip: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, secret: SECRET,
     timers: { t1: 10, t2: 40, t4: 50 },
+    logger: pino({ level: 'error' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg: string }); } }),
   });
   srf = new Srf();
   // Answers everything with a final response that creates no dialog, so the fuzzer never makes
@@ -165,6 +169,19 @@ describe('bad input', () => {
     expect(got.length).toBeGreaterThanOrEqual(190);
   });
 
+  it('contains an exception while handling one request: 500 to that request, logged with its Call-ID, counted, still serving', async () => {
+    const spy = vi.spyOn(Dialogs.prototype, 'find').mockImplementationOnce(() => { throw new Error('injected fault'); });
+    const lines = options('faulty', [], 'INFO').map((l) => (l.startsWith('To:') ? 'To: <sip:robust@127.0.0.1>;tag=t1' : l));
+    try {
+      expect((await exchange(msg(lines))).map(startLine)).toEqual(['SIP/2.0 500 Server Internal Error']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(engine.counters.faults).toBe(1);
+    expect(logs.filter((l) => l.callId === 'faulty@127.0.0.1').map((l) => l.msg)).toEqual(['SIP engine fault in INFO request; that transaction or call is ended']);
+    expect((await exchange(msg(options('afterfault')))).map(startLine)).toEqual(['SIP/2.0 200 OK']);
+  });
+
   it('exposes its counters on a prom-client registry', async () => {
     const registry = new Registry();
     engine.registerMetrics(registry);
@@ -172,6 +189,9 @@ describe('bad input', () => {
     expect(text).toMatch(/sip_engine_parse_errors_total [1-9]/);
     expect(text).toMatch(/sip_engine_rejected_total\{status="501"\} 1/);
     expect(text).toMatch(/sip_engine_app_connections 1/);
+    expect(text).toMatch(/sip_engine_faults_total 1/);
+    expect(text).toMatch(/sip_engine_illegal_transitions_total 0/);
+    expect(text).toMatch(/sip_engine_timer_c_cancels_total 0/);
   });
 });
 
