@@ -272,8 +272,9 @@ export class EngineCore {
   private newClient(req: SipRequest, peer: Peer, app?: AppConnection, dialog?: Dialog): ClientEntry {
     return this.txns.addClient(req, peer, (entry): ClientTu => ({
       response: (res) => this.clientResponse(entry, res),
-      timeout: () => {
+      timeout: (txn) => {
         this.counters.transactionTimeouts++;
+        this.log.info({ callId: txn.callId, method: txn.method, state: txn.state }, 'no final response from the next hop; the app gets a local 408');
         this.localResponse(entry, 408);
       },
       cancel: (cancel, inv, byTimerC) => {
