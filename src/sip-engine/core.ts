@@ -4,16 +4,16 @@
 // with its Call-ID and counted (sip_engine_faults_total); it never reaches the process.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AppCommands, meta } from './app-commands.ts';
+import { AppCommands, meta, toApp } from './app-commands.ts';
 import { AppLink, type AppConnection } from './app-link.ts';
-import { dialogId, Dialogs, type Dialog } from './dialog.ts';
+import { Dialogs, type Dialog } from './dialog.ts';
 import { LocalAddress } from './local-address.ts';
 import {
   cseqOf, getHeader, getHeaders, KNOWN_METHODS, messageText, parseMessage, parseVia,
   serialize, SipParseError, tagOf, topBranch, type Header, type SipMessage, type SipRequest, type SipResponse,
 } from './message.ts';
 import { countRejected, newCounters, type EngineCounters } from './metrics.ts';
-import { buildResponse, localResponse, responsePeer, stampVia } from './responses.ts';
+import { buildResponse, responsePeer, stampVia } from './responses.ts';
 import { TransactionTable, type ClientEntry } from './transaction-table.ts';
 import { clientKey, DEFAULT_TIMERS, InviteClientTransaction, InviteServerTransaction, serverKey, type ClientTu, type SipTimers, type Transaction } from './transactions.ts';
 import { Transport, type Peer } from './transport.ts';
@@ -135,7 +135,7 @@ export class EngineCore {
       const client = this.txns.client.byId.get(txn.id);
       if (client && !client.txn.finalStatus) {
         if (client.txn instanceof InviteClientTransaction) client.txn.cancel();
-        this.localResponse(client, 500);
+        this.appCommands.localResponse(client, 500);
       }
     });
     txn.terminate();
@@ -196,7 +196,7 @@ export class EngineCore {
     if (!app) return this.reject(req, rpeer, key, 503);
     const entry = this.txns.addServer(key, rpeer, req, app);
     if (req.method === 'INVITE') entry.txn.respond(buildResponse(req, 100, entry.txn));
-    this.toApp(app, req, peer, entry.txn.id, '', true);
+    toApp(app, req, peer, entry.txn.id, '', { address: this.local.host, port: this.local.port });
   }
 
   private onAck(req: SipRequest, key: string): void {
@@ -223,7 +223,7 @@ export class EngineCore {
     if (!invite || inv.txn.lastStatus >= 200) return;
     const app = inv.app;
     inv.txn.respond(buildResponse(invite, 487, inv.txn));
-    if (app) this.toApp(app, req, rpeer, inv.txn.id, '');
+    if (app) toApp(app, req, rpeer, inv.txn.id, '');
   }
 
   private onInDialog(req: SipRequest, rpeer: Peer, key: string, toTag: string): void {
@@ -235,7 +235,7 @@ export class EngineCore {
     if (rpeer.protocol === 'tcp') d.peer = rpeer;
     const entry = this.txns.addServer(key, rpeer, req, d.app, d);
     if (req.method === 'INVITE') entry.txn.respond(buildResponse(req, 100, entry.txn));
-    this.toApp(d.app, req, rpeer, entry.txn.id, d.id);
+    toApp(d.app, req, rpeer, entry.txn.id, d.id);
     if (req.method === 'BYE') this.dialogs.remove(d);
   }
 
@@ -246,11 +246,6 @@ export class EngineCore {
     if (entry) return entry.txn.receive(res);
     this.counters.dropped++;
     this.log.debug({ callId: getHeader(res, 'call-id'), status: res.status }, 'stray response dropped');
-  }
-
-  private toApp(app: AppConnection, msg: SipMessage, peer: Peer, txnId: string, dlgId: string, withRecv = false): void {
-    const raw = messageText(msg);
-    app.send(sipMessage(meta('network', raw.bytes, peer), txnId, dlgId, raw.text, withRecv ? { address: this.local.host, port: this.local.port } : undefined));
   }
 
   // ───────────────────────────── transactions ─────────────────────────────
@@ -271,11 +266,11 @@ export class EngineCore {
 
   private newClient(req: SipRequest, peer: Peer, app?: AppConnection, dialog?: Dialog): ClientEntry {
     return this.txns.addClient(req, peer, (entry): ClientTu => ({
-      response: (res) => this.clientResponse(entry, res),
+      response: (res) => this.appCommands.response(entry, res),
       timeout: (txn) => {
         this.counters.transactionTimeouts++;
         this.log.info({ callId: txn.callId, method: txn.method, state: txn.state }, 'no final response from the next hop; the app gets a local 408');
-        this.localResponse(entry, 408);
+        this.appCommands.localResponse(entry, 408);
       },
       cancel: (cancel, inv, byTimerC) => {
         if (byTimerC) {
@@ -286,26 +281,6 @@ export class EngineCore {
       },
       retransmitted2xx: (res) => { this.dialogs.reAck(res); },
     }), app, dialog);
-  }
-
-  private clientResponse(entry: ClientEntry, res: SipResponse): void {
-    const req = entry.txn.request;
-    // 200 to CANCEL is not passed up, as with drachtio-server (sofia swallows it).
-    if (!req || req.method === 'CANCEL' || !entry.app) return;
-    let dlgId = entry.dialog?.id ?? '';
-    if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) {
-      dlgId = this.dialogs.uacAnswered(req, res, entry.txn.peer, entry.app, entry.dialog)?.id ?? dlgId;
-    } else if (req.method === 'INVITE' && !dlgId && tagOf(getHeader(res, 'to'))) {
-      dlgId = dialogId(getHeader(req, 'call-id') ?? '', tagOf(getHeader(req, 'from')) ?? '');
-    }
-    this.toApp(entry.app, res, entry.txn.peer, entry.txn.id, dlgId);
-  }
-
-  /** A final response the engine makes for the app when the network gave none (timeout, fault). */
-  private localResponse(entry: ClientEntry, status: number): void {
-    const req = entry.txn.request;
-    if (!entry.app || !req || req.method === 'CANCEL') return;
-    this.toApp(entry.app, localResponse(req, status), entry.txn.peer, entry.txn.id, entry.dialog?.id ?? '');
   }
 
   /** Its unanswered requests get 503, the lines it is ringing a CANCEL, its dialogs are forgotten. */
