@@ -1,7 +1,7 @@
-// The app side of the drachtio wire protocol: what the engine does with each `sip` message an app sends,
-// and the responses to the app's own requests it hands back
-// (a response to a network request, a request in or out of a dialog, a CANCEL). An exception while
-// handling one ends that message (NO to the app, 500 to the peer if its request was still unanswered).
+// The app side of the drachtio wire protocol: what the engine does with each `sip` message an app sends
+// (a response to a network request, a request in or out of a dialog, a CANCEL), and the responses to the
+// app's own requests it hands back. An exception while handling an app's message ends that message
+// (NO to the app, 500 to the peer if its request was still unanswered).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AppConnection } from './app-link.ts';
