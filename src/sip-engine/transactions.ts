@@ -235,10 +235,13 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
         return;
       }
       case 'accepted':
+        // Neither state answers retransmissions, so the response need not be kept (the dialog has the 2xx).
         this.released();
+        this.lastResponse = undefined;
         this.arm('L', 64 * t1, () => this.transition('terminated'));
         return;
       case 'confirmed':
+        this.lastResponse = undefined;
         this.arm('I', this.reliable ? 0 : t4, () => this.transition('terminated'));
         return;
       case 'terminated':
