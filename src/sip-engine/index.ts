@@ -11,7 +11,7 @@ export interface EngineOptions {
   admin: { host: string; port: number };
   secret: string;
   logger?: Logger;
-  /** RFC 3261 T1/T2/T4 in ms; only tests shorten them (e.g. to see an ACK timeout quickly). */
+  /** RFC 3261 T1/T2/T4 and timer C in ms; only tests shorten them, all by one factor so every edge keeps its place. */
   timers?: Partial<SipTimers>;
   /** Connection, transaction and admin-socket limits; unset entries take DEFAULT_LIMITS. */
   limits?: Partial<EngineLimits>;

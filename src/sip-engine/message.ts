@@ -59,7 +59,7 @@ export function canonicalName(key: string): string {
 }
 
 export class SipParseError extends Error {
-  /** Response status the RFC prescribes (400 or 513), when the message can be answered at all. */
+  /** Response status the RFC prescribes (400, 505 or 513), when the message can be answered at all. */
   readonly status: number;
   /** Whatever could be read, so the caller may still answer a request. */
   readonly partial?: SipMessage;
@@ -165,16 +165,23 @@ export function parseMessage(buf: Buffer, opts: { fromApp?: boolean } = {}): Sip
   }
 
   let msg: SipMessage;
+  /** A request whose start line is wrong is still answered (400, or 505 for another version) when its headers allow. */
+  let startProblem: { status: number; why: string } | undefined;
   const resp = /^SIP\/2\.0 ([1-6]\d\d) ?(.*)$/.exec(startLine);
   if (resp) {
     msg = { kind: 'response', status: Number(resp[1]), reason: resp[2] ?? '', headers: [], body: Buffer.alloc(0) };
   } else {
     const parts = startLine.split(' ');
-    const [method, uri, version] = parts;
-    if (parts.length !== 3 || !method || !uri || version !== 'SIP/2.0' || !TOKEN.test(method) || !/^[a-zA-Z][\w+.-]*:\S+$/.test(uri)) {
+    const [method = '', uri = '', version = ''] = parts;
+    if (!TOKEN.test(method) || /^SIP\//i.test(startLine)) {
       throw new SipParseError(`malformed start line: ${JSON.stringify(startLine.slice(0, 80))}`);
     }
     msg = { kind: 'request', method, uri, headers: [], body: Buffer.alloc(0) };
+    if (parts.length === 3 && /^SIP\/\d+\.\d+$/.test(version) && version !== 'SIP/2.0') {
+      startProblem = { status: 505, why: `unsupported SIP version ${version}` };
+    } else if (parts.length !== 3 || version !== 'SIP/2.0' || !/^[a-zA-Z][\w+.-]*:\S+$/.test(uri)) {
+      startProblem = { status: 400, why: `malformed start line: ${JSON.stringify(startLine.slice(0, 80))}` };
+    }
   }
 
   const problems: string[] = [];
@@ -189,6 +196,8 @@ export function parseMessage(buf: Buffer, opts: { fromApp?: boolean } = {}): Sip
     msg.headers.push({ key: headerKey(name), value: line.slice(colon + 1).trim() });
   }
 
+  // An app's message with a bad start line is refused whole; a network request may still be answered.
+  if (startProblem) throw new SipParseError(startProblem.why, startProblem.status, opts.fromApp ? undefined : msg);
   if (opts.fromApp) {
     // The app leaves Via, Call-ID, CSeq… to the engine, and its Content-Length may count characters.
     msg.body = Buffer.from(data.subarray(bodyStart));
@@ -269,6 +278,16 @@ export function parseCSeq(value: string): CSeq | undefined {
   const seq = Number(m[1]);
   if (seq > 2 ** 31 - 1) return undefined;
   return { seq, method: m[2] ?? '' };
+}
+
+/** The branch parameter of the top Via: with the method, what names a client transaction (§17.1.3). */
+export function topBranch(msg: { headers: Header[] }): string | undefined {
+  return /;\s*branch=([^;,\s]+)/i.exec(getHeaders(msg, 'via')[0] ?? '')?.[1];
+}
+
+/** The message's CSeq, parsed; undefined when absent or malformed. */
+export function cseqOf(msg: { headers: Header[] }): CSeq | undefined {
+  return parseCSeq(getHeader(msg, 'cseq') ?? '');
 }
 
 export interface Via {

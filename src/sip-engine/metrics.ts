@@ -14,6 +14,12 @@ export interface EngineCounters {
   dropped: number;
   ackTimeouts: number;
   transactionTimeouts: number;
+  /** Ringing INVITEs the engine CANCELled itself when timer C fired (§16.8). */
+  timerCCancels: number;
+  /** Exceptions contained at a transaction, dialog or message boundary (that transaction or call was ended). */
+  faults: number;
+  /** Transitions a transaction state machine does not have (a bug; logged, never thrown). */
+  illegalTransitions: number;
   appConnections: () => number;
   transactions: () => number;
   dialogs: () => number;
@@ -32,7 +38,7 @@ export function newCounters(gauges: Pick<EngineCounters, 'appConnections' | 'tra
   return {
     tcpRefused: 0, tcpTimedOut: 0, tcpConnections: () => 0, adminAuthFailures: 0, adminUnauthenticatedClosed: 0,
     messagesIn: 0, messagesOut: 0, parseErrors: 0, rejected: new Map(), retransmissionsAbsorbed: 0,
-    dropped: 0, ackTimeouts: 0, transactionTimeouts: 0, ...gauges,
+    dropped: 0, ackTimeouts: 0, transactionTimeouts: 0, timerCCancels: 0, faults: 0, illegalTransitions: 0, ...gauges,
   };
 }
 
@@ -58,7 +64,10 @@ export function registerEngineMetrics(c: EngineCounters, registry: Registry): vo
   counter('sip_engine_retransmissions_absorbed_total', 'Retransmissions absorbed by transactions', () => c.retransmissionsAbsorbed);
   counter('sip_engine_dropped_total', 'SIP messages dropped without an answer', () => c.dropped);
   counter('sip_engine_ack_timeouts_total', 'INVITE 2xx never acknowledged (dialog torn down with BYE)', () => c.ackTimeouts);
-  counter('sip_engine_transaction_timeouts_total', 'Client transactions that timed out (timer B/F)', () => c.transactionTimeouts);
+  counter('sip_engine_transaction_timeouts_total', 'Client transactions that timed out (timer B/F, or no answer to a CANCEL)', () => c.transactionTimeouts);
+  counter('sip_engine_timer_c_cancels_total', 'Ringing INVITEs CANCELled by the engine when timer C fired', () => c.timerCCancels);
+  counter('sip_engine_faults_total', 'Exceptions contained at a transaction, dialog or message boundary', () => c.faults);
+  counter('sip_engine_illegal_transitions_total', 'Transitions a transaction state machine does not have', () => c.illegalTransitions);
   new Counter({
     name: 'sip_engine_rejected_total', help: 'Requests the engine answered itself with an error', labelNames: ['status'], registers,
     collect() {

@@ -5,5 +5,5 @@ export const REASONS: Record<number, string> = {
   405: 'Method Not Allowed', 408: 'Request Timeout', 480: 'Temporarily Unavailable',
   481: 'Call/Transaction Does Not Exist', 483: 'Too Many Hops', 486: 'Busy Here', 487: 'Request Terminated',
   488: 'Not Acceptable Here', 500: 'Server Internal Error', 501: 'Not Implemented', 503: 'Service Unavailable',
-  513: 'Message Too Large', 603: 'Decline',
+  505: 'Version Not Supported', 513: 'Message Too Large', 603: 'Decline',
 };

@@ -62,7 +62,8 @@ export async function startTestApp(admin: { host: string; port: number }, secret
       }
       const uas = await srf.createUAS(req, res, { localSdp: SDP });
       log('answered');
-      uas.on('destroy', () => log('bye'));
+      // A BYE the engine made itself (source=application) carries why: drachtio-srf passes its Reason text.
+      uas.on('destroy', (bye: Srf.SrfRequest, reason?: string) => log(bye.source === 'application' ? `bye:${reason}` : 'bye'));
       uas.on('info', (infoReq, infoRes) => { log('info'); infoRes.send(200); });
       if (user === 'hangup') uas.on('ack', () => setTimeout(() => { void uas.destroy(); log('hungup'); }, 200));
     } catch (err) {

@@ -80,7 +80,8 @@ describe.each<SippTransport>(['udp', 'tcp'])('built-in engine over %s', (transpo
     const r = await uac('engine-uac-noack.xml', 'noack', 20_000);
     expect(r.exitCode, sippSummary(r)).toBe(0);
     expect(engine.counters.ackTimeouts).toBe(before + 1);
-    await waitFor(() => app.events.includes('bye'));
+    // What the app sees: its dialog's 'destroy' for a BYE from source "application" with reason "ACK timeout".
+    await waitFor(() => app.events.includes('bye:ACK timeout'));
   });
 
   describe('B2BUA (srf.createB2BUA)', () => {

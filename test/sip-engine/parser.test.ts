@@ -48,7 +48,7 @@ describe('SIP parser', () => {
   });
 
   it.each([
-    ['a malformed start line', ['INVITE sip:x SIP/3.0', ...base.slice(1)], /start line/],
+    ['a malformed start line', ['INVITE  SIP/2.0', ...base.slice(1)], /start line/],
     ['a missing Call-ID', base.filter((l) => !l.startsWith('i:')), /missing Call-ID/],
     ['a missing Via', base.filter((l) => !/^(v|Via):/.test(l)), /missing Via/],
     ['a CSeq method mismatch', base.map((l) => (l.startsWith('CSeq') ? 'CSeq: 7 BYE' : l)), /CSeq method/],
@@ -63,6 +63,14 @@ describe('SIP parser', () => {
     expect(err).toBeInstanceOf(SipParseError);
     expect((err as SipParseError).message).toMatch(re);
     expect((err as SipParseError).status).toBe(400);
+    expect((err as SipParseError).partial?.kind).toBe('request');
+  });
+
+  it('rejects another SIP version with 505, keeping the headers to answer with; an app\'s such message has no partial', () => {
+    const lines = crlf(['INVITE sip:x@example.jp SIP/3.0', ...base.slice(1), '', '']);
+    expect(() => parseMessage(lines)).toThrow(expect.objectContaining({ status: 505, message: 'unsupported SIP version SIP/3.0' }));
+    try { parseMessage(lines); } catch (e) { expect(getHeader((e as SipParseError).partial ?? { headers: [] }, 'call-id')).toBeTruthy(); }
+    try { parseMessage(lines, { fromApp: true }); } catch (e) { expect((e as SipParseError).partial).toBeUndefined(); }
   });
 
   it('rejects oversized messages with 513', () => {

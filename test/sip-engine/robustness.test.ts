@@ -4,7 +4,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Registry } from 'prom-client';
 import Srf from 'drachtio-srf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import pino from 'pino';
+import { Dialogs } from '../../src/sip-engine/dialog.ts';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 
 const SECRET = 'robust';
@@ -13,6 +15,7 @@ let srf: Srf;
 let sock: dgram.Socket;
 let port = 0;
 const seen: string[] = [];
+const logs: { msg: string; callId?: string }[] = [];
 
 function msg(lines: string[], body = ''): Buffer {
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
@@ -51,6 +54,7 @@ beforeAll(async () => {
   engine = await startEngine({
     sip: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, secret: SECRET,
     timers: { t1: 10, t2: 40, t4: 50 },
+    logger: pino({ level: 'error' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg: string }); } }),
   });
   srf = new Srf();
   // Answers everything with a final response that creates no dialog, so the fuzzer never makes
@@ -58,6 +62,7 @@ beforeAll(async () => {
   srf.invite((req, res) => { seen.push('INVITE'); res.send(486); });
   srf.use('options', (req, res) => { seen.push('OPTIONS'); res.send(200); });
   srf.use('info', (req, res) => res.send(200));
+  srf.use('subscribe', (req, res) => res.send(202));
   await new Promise<void>((resolve, reject) => {
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
     srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
@@ -79,12 +84,36 @@ describe('bad input', () => {
     expect(engine.counters.parseErrors).toBe(before + 1);
   });
 
-  it('answers 400 to a request missing Call-ID', async () => {
-    const lines = options('nocallid').filter((l) => !l.startsWith('Call-ID'));
-    // Without Call-ID a response cannot be built either: dropped and counted.
-    expect(await exchange(msg(lines))).toEqual([]);
+  it.each(['Call-ID', 'From', 'To', 'CSeq'])('answers 400 to a request missing %s (there is a Via to answer to)', async (name) => {
+    const lines = options(`no${name}`).filter((l) => !l.startsWith(`${name}:`));
+    const res = await exchange(msg(lines));
+    expect(res.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    expect(res[0]).toContain(`branch=z9hG4bKno${name}`);
+  });
+
+  it('drops what cannot be answered: no Via, or an ACK', async () => {
+    const before = engine.counters.parseErrors;
+    expect(await exchange(msg(options('novia').filter((l) => !l.startsWith('Via:'))))).toEqual([]);
+    expect(await exchange(msg(options('badack', [], 'ACK').filter((l) => !l.startsWith('Call-ID:'))))).toEqual([]);
+    expect(engine.counters.parseErrors).toBe(before + 2);
+  });
+
+  it('answers 400 to a CSeq whose method is not the request\'s, and to a Max-Forwards that is not a number; a missing Max-Forwards passes', async () => {
     const res = await exchange(msg(options('nocseqm').map((l) => (l.startsWith('CSeq') ? 'CSeq: 1 INVITE' : l))));
     expect(res.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    const mf = await exchange(msg(options('mfword').map((l) => (l.startsWith('Max-Forwards') ? 'Max-Forwards: many' : l))));
+    expect(mf.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    const none = await exchange(msg(options('nomf').filter((l) => !l.startsWith('Max-Forwards'))));
+    expect(none.map(startLine)).toEqual(['SIP/2.0 200 OK']);
+  });
+
+  it('answers 505 to another SIP version, and 400 to a start line that cannot be read', async () => {
+    const v3 = await exchange(msg(options('sip3').map((l, i) => (i === 0 ? l.replace('SIP/2.0', 'SIP/3.0') : l))));
+    expect(v3.map(startLine)).toEqual(['SIP/2.0 505 Version Not Supported']);
+    expect(v3[0]).toContain('Call-ID: sip3@127.0.0.1');
+    const bad = await exchange(msg(options('nouri').map((l, i) => (i === 0 ? 'OPTIONS  SIP/2.0' : l))));
+    expect(bad.map(startLine)).toEqual(['SIP/2.0 400 Bad Request']);
+    expect(engine.counters.rejected.get(505)).toBe(1);
   });
 
   it('answers 400 when Content-Length is larger than the body', async () => {
@@ -112,6 +141,13 @@ describe('bad input', () => {
     expect((await exchange(msg(options('noroute', [], 'MESSAGE')))).map(startLine)).toEqual(['SIP/2.0 503 Service Unavailable']);
   });
 
+  it('forms no dialog for a SUBSCRIBE: its 2xx goes out as the app wrote it, without an engine Contact', async () => {
+    const res = await exchange(msg(options('subscribe', ['Event: presence', 'Contact: <sip:s@127.0.0.1>'], 'SUBSCRIBE')));
+    expect(res.map(startLine)).toEqual(['SIP/2.0 202 Accepted']);
+    expect(res[0]).not.toMatch(/\r\nContact:/i);
+    expect(engine.counters.dialogs()).toBe(0);
+  });
+
   it('absorbs a flood of retransmissions: the app sees the request once, each copy gets the same answer', async () => {
     seen.length = 0;
     const before = engine.counters.retransmissionsAbsorbed;
@@ -133,6 +169,19 @@ describe('bad input', () => {
     expect(got.length).toBeGreaterThanOrEqual(190);
   });
 
+  it('contains an exception while handling one request: 500 to that request, logged with its Call-ID, counted, still serving', async () => {
+    const spy = vi.spyOn(Dialogs.prototype, 'find').mockImplementationOnce(() => { throw new Error('injected fault'); });
+    const lines = options('faulty', [], 'INFO').map((l) => (l.startsWith('To:') ? 'To: <sip:robust@127.0.0.1>;tag=t1' : l));
+    try {
+      expect((await exchange(msg(lines))).map(startLine)).toEqual(['SIP/2.0 500 Server Internal Error']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(engine.counters.faults).toBe(1);
+    expect(logs.filter((l) => l.callId === 'faulty@127.0.0.1').map((l) => l.msg)).toEqual(['SIP engine fault in INFO request; that transaction or call is ended']);
+    expect((await exchange(msg(options('afterfault')))).map(startLine)).toEqual(['SIP/2.0 200 OK']);
+  });
+
   it('exposes its counters on a prom-client registry', async () => {
     const registry = new Registry();
     engine.registerMetrics(registry);
@@ -140,6 +189,9 @@ describe('bad input', () => {
     expect(text).toMatch(/sip_engine_parse_errors_total [1-9]/);
     expect(text).toMatch(/sip_engine_rejected_total\{status="501"\} 1/);
     expect(text).toMatch(/sip_engine_app_connections 1/);
+    expect(text).toMatch(/sip_engine_faults_total 1/);
+    expect(text).toMatch(/sip_engine_illegal_transitions_total 0/);
+    expect(text).toMatch(/sip_engine_timer_c_cancels_total 0/);
   });
 });
 
