@@ -12,6 +12,8 @@ import { quietWarn, type QuietWarn } from './quiet-log.ts';
 import { answerable, statelessResponse } from './stateless.ts';
 import { StreamFramer, StreamFramingError } from './stream.ts';
 
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 export type Protocol = 'udp' | 'tcp';
 
 export interface Peer {
@@ -76,7 +78,9 @@ export class Transport {
   async listen(host: string, port: number): Promise<void> {
     // With port 0, let UDP pick and retry until TCP can share the number.
     for (let attempt = 0; ; attempt++) {
-      const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      // A large receive buffer absorbs bursts (a softswitch failing over, a stalled event loop)
+      // instead of the kernel dropping datagrams; the kernel caps it at net.core.rmem_max.
+      const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
         udp.bind(port, host, () => { udp.off('error', reject); resolve(); });
