@@ -4,7 +4,7 @@
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { NATIONAL_NUMBER } from './store/phone-number.ts';
+import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
 const nationalNumber = z.string().regex(NATIONAL_NUMBER, 'a national number: 0 and 9–10 digits, no hyphens');

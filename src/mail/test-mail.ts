@@ -1,7 +1,7 @@
 // 送信テスト: one mail to one address, for the CLI now and the settings site later.
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { mailAddressProblem } from './address.ts';
+import { mailAddressProblem } from '../domain/mail-address.ts';
 import { formatTestMail } from './format.ts';
 import { claimDue, enqueueMails, getOutboxRow, markFailed, markRetry, markSent, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
