@@ -11,7 +11,7 @@ export class TestMailError extends Error {
 }
 
 /** Queues a 送信テスト mail for `number` to `address`. Returns the outbox id. */
-export async function queueTestMail(pool: pg.Pool, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
+export async function queueTestMail(pool: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
   const problem = mailAddressProblem(address);
   if (problem) throw new TestMailError(`mail address ${problem}`);
   const { rows } = await pool.query<{ region: 'east' | 'west'; pattern: 'A' | 'B'; services: string[] }>(
