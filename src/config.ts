@@ -57,6 +57,8 @@ export const configSchema = z.object({
       testMailsPerHour: z.number().int().min(1).default(5),
       /** Mail the send-enabled destinations when the password becomes invalid. */
       lockNoticeMail: z.boolean().default(true),
+      /** Path prefix of the legacy site (サービス設定ホームページ, pattern B) on the same listener. */
+      legacyPrefix: z.string().regex(/^\/[a-z0-9-]+$/, 'a path prefix such as /legacy').default('/legacy'),
     })
     .default({}),
   media: z

@@ -4,6 +4,10 @@
 // (000 p.139). Also refused because the carrier cannot deliver to them (001 p.2 "RFC違反"):
 // '..' anywhere, '.' first or right before '@', a local part of 64 characters or more.
 const LOCAL = /^[0-9A-Za-z_.\-!$%'*+/?^#]+$/;
+/** The legacy site (サービス設定ホームページ, 000 p.146): left of '@' may not use ! $ % ' * + / ? ^ #. */
+const LEGACY_LOCAL = /^[0-9A-Za-z_.-]+$/;
+/** Which site's rule: the current one, or the legacy site's narrower local part. */
+export type MailAddressVariant = 'site' | 'legacy';
 const DOMAIN = /^[0-9A-Za-z.-]+$/;
 export const MAX_ADDRESS_LENGTH = 256;
 /** The local part must be shorter than this (「@マークの前が64文字以上」 is refused). */
@@ -22,14 +26,14 @@ export type MailAddressRefusal =
   | 'local_too_long';
 
 /** Why an address is refused (checked in the order a person would fix them), or undefined. */
-export function mailAddressRefusal(address: string): MailAddressRefusal | undefined {
+export function mailAddressRefusal(address: string, variant: MailAddressVariant = 'site'): MailAddressRefusal | undefined {
   if (address.length === 0) return 'empty';
   if (address.length > MAX_ADDRESS_LENGTH) return 'too_long';
   const at = address.split('@');
   if (at.length !== 2) return 'at_count';
   const [local, domain] = at as [string, string];
   if (!local || !domain) return 'at_edge';
-  if (!LOCAL.test(local)) return 'local_chars';
+  if (!(variant === 'legacy' ? LEGACY_LOCAL : LOCAL).test(local)) return 'local_chars';
   if (!DOMAIN.test(domain)) return 'domain_chars';
   if (domain.endsWith('.')) return 'domain_trailing_dot';
   if (address.includes('..')) return 'double_dot';

@@ -24,13 +24,23 @@ export interface PasswordContext {
 
 /** Why a new password is refused, or undefined when it may be set. */
 export function passwordRefusal(candidate: string, ctx: PasswordContext): PasswordRefusal | undefined {
-  if (candidate.length < PASSWORD_MIN || candidate.length > PASSWORD_MAX) return 'length';
-  if (!/^[0-9A-Za-z]+$/.test(candidate)) return 'characters';
-  if (/^[0-9]+$/.test(candidate)) return 'digits_only';
-  if (ctx.sameAsCurrent) return 'same_as_current';
+  const shape = passwordShapeRefusal(candidate, PASSWORD_MIN, PASSWORD_MAX, ctx.sameAsCurrent);
+  if (shape) return shape;
   if (hasRepeatedRun(candidate)) return 'repeated_run';
   if (hasSequenceRun(candidate)) return 'sequence_run';
   if (ctx.contractNumbers.some((n) => candidate.includes(n))) return 'contains_number';
+  return undefined;
+}
+
+/**
+ * The part every site's password rule shares (the legacy site's is only this, with 4–8):
+ * length, half-width letters and digits, not digits only, not the current password.
+ */
+export function passwordShapeRefusal(candidate: string, min: number, max: number, sameAsCurrent: boolean): 'length' | 'characters' | 'digits_only' | 'same_as_current' | undefined {
+  if (candidate.length < min || candidate.length > max) return 'length';
+  if (!/^[0-9A-Za-z]+$/.test(candidate)) return 'characters';
+  if (/^[0-9]+$/.test(candidate)) return 'digits_only';
+  if (sameAsCurrent) return 'same_as_current';
   return undefined;
 }
 

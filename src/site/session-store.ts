@@ -10,18 +10,23 @@ import type { SiteLoginState } from './session.ts';
 const idHash = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 type Callback = (err?: unknown) => void;
+/** Who a saved session belongs to and its times (ms since epoch by the site's clock). */
+type SessionOwner = Pick<SiteLoginState, 'number' | 'at' | 'lastSeen'>;
 
 export function pgSessionStore(pool: pg.Pool, clock: Clock, absoluteLimitMs: number): SessionStore & { sweep(): Promise<number> } {
   return {
     set(id, session, cb: Callback) {
-      const login = (session as { login?: SiteLoginState }).login;
+      // The legacy site and the 設備変更工事 hand-over keep their own state beside the new site's login.
+      const s = session as { login?: SiteLoginState; legacy?: SessionOwner; handover?: SessionOwner };
+      const login = s.login ?? s.legacy ?? s.handover;
       if (!login) return cb();
+      const realm = s.login ? 'site' : s.legacy ? 'legacy' : 'handover';
       pool
         .query(
           `insert into session (id_hash, login_number, realm, auth_unit, created_at, last_seen_at, expires_at, data)
-           values ($1, $2, 'site', null, $3, $4, $5, $6)
+           values ($1, $2, $7, null, $3, $4, $5, $6)
            on conflict (id_hash) do update set last_seen_at = excluded.last_seen_at, data = excluded.data`,
-          [idHash(id), login.number, new Date(login.at), new Date(login.lastSeen), new Date(login.at + absoluteLimitMs), JSON.stringify(session)],
+          [idHash(id), login.number, new Date(login.at), new Date(login.lastSeen), new Date(login.at + absoluteLimitMs), JSON.stringify(session), realm],
         )
         .then(() => cb(), cb);
     },
