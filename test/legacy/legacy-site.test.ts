@@ -4,6 +4,7 @@
 // contract moved to pattern A by 設備変更工事.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
+import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { startSiteHarness, type SiteHarness } from '../support/site.ts';
 import { heading, LEGACY, legacyLogIn, setFirstPassword, setLegacyTemp, setOldPassword } from './support.ts';
@@ -19,6 +20,7 @@ const CONTRACTS = {
     contract('B3', '0722310003'),
     contract('B4', '0722310004'),
     contract('B5', '0722310005'),
+    contract('B6', '0722310006'),
   ],
 };
 
@@ -200,5 +202,17 @@ describe('legacy site', () => {
     expect(await page.getByRole('status').textContent()).toBe('ログイン状態で30分間何も操作しなかったため、自動的にログアウトしました。設定作業を続ける場合は、再度ログインしてください。');
     // The form posted after the limit saved nothing.
     expect((await readNotifySettings(h.db.pool, '0722310005')).designatedOnly).toBe(false);
+  });
+
+  it('設備変更工事 while logged in: the next request ends the session and says where to go', async () => {
+    const { page } = b;
+    await setOldPassword(h.db.pool, '0722310006', 'chakushin_mail', 'pw66');
+    await legacyLogIn(page, h.url, '0722310006', 'pw66');
+    expect(await heading(page)).toBe('メインメニュー');
+    await applyProvisioning(h.db.pool, { contracts: [contract('B6', '0722310006', 'A')] });
+    await page.getByRole('link', { name: '開始／停止設定' }).click();
+    expect(await heading(page)).toBe('ログイン（着信お知らせメール）');
+    expect(await page.getByRole('status').textContent()).toContain('設備変更工事により、このお電話番号の設定は「ひかり電話設定サイト」で行っていただくこととなりました。');
+    expect(await page.getByRole('link', { name: '旧設定サイトからパスワード引継ぎ（ひかり電話設定サイト）' }).isVisible()).toBe(true);
   });
 });

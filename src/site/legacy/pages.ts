@@ -68,8 +68,9 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     if (check.ok) return reply.redirect(check.state.mustSetPassword ? setupPath : `${base}/menu`, 303);
     const q = req.query as Record<string, string>;
     const timedOut = check.why === 'timeout' || q.timeout;
-    const notice = timedOut ? LEGACY_MSG.timeout(deps.config.site.idleTimeoutMin) : q.gone ? LEGACY_MSG.gone : q.ended ? LEGACY_MSG.ended : undefined;
-    return loginPage(req, reply, { notice });
+    const migrated = check.why === 'migrated' || Boolean(q.migrated);
+    const notice = timedOut ? LEGACY_MSG.timeout(deps.config.site.idleTimeoutMin) : migrated ? LEGACY_MSG.migrated : q.gone ? LEGACY_MSG.gone : undefined;
+    return loginPage(req, reply, { notice, migrated });
   });
 
   app.post(

@@ -28,7 +28,7 @@ declare module 'fastify' {
 const TOUCH_MS = 30_000;
 export const LEGACY_SERVICE = 'chakushin_mail';
 
-export type LegacyCheck = { ok: true; state: LegacyLoginState; account: LegacyAccount } | { ok: false; why: 'none' | 'timeout' | 'gone' };
+export type LegacyCheck = { ok: true; state: LegacyLoginState; account: LegacyAccount } | { ok: false; why: 'none' | 'timeout' | 'gone' | 'migrated' };
 
 export async function checkLegacyLogin(req: FastifyRequest, ctx: SiteContext): Promise<LegacyCheck> {
   const state = req.session.get('legacy');
@@ -42,7 +42,7 @@ export async function checkLegacyLogin(req: FastifyRequest, ctx: SiteContext): P
   // 設備変更工事 moved the contract to pattern A, or the service was cancelled: the legacy site is done with it.
   if (!account || account.pattern !== 'B' || !account.services.includes(LEGACY_SERVICE)) {
     await req.session.destroy();
-    return { ok: false, why: 'gone' };
+    return { ok: false, why: account?.pattern === 'A' ? 'migrated' : 'gone' };
   }
   if (now - state.lastSeen > TOUCH_MS) req.session.set('legacy', { ...state, lastSeen: now });
   return { ok: true, state, account };
