@@ -20,6 +20,7 @@ import {
   type LegacyRealm,
 } from '../../store/legacy-accounts.ts';
 import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
+import { withTransaction } from '../../store/transaction.ts';
 import { contractNumbers, setContractAuthUnit, setSitePassword } from '../../store/site-accounts.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { countWrongEntry, liveTemp, livePassword, proveCredential } from '../legacy/credentials.ts';
@@ -277,34 +278,24 @@ function register(app: FastifyInstance, ctx: SiteContext) {
       if (next !== raw(b, 'confirm')) return resultPage(req, reply, { confirm: MSG.confirmMismatch }, 400);
       hash = await hashPassword(next);
     }
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    const kept = hash;
+    const done = await withTransaction(deps.pool, async (client) => {
       // One hand-over per number at a time, and never over a password the new site already has.
       const { rows } = await client.query(
         `select c.pattern, exists (select 1 from password w where w.login_number = $1 and w.realm = 'site') as has_site
            from phone_number p join contract c on c.id = p.contract_id where p.number = $1 for update of p`,
         [s.number],
       );
-      if (rows[0]?.pattern !== 'A' || rows[0]?.has_site) {
-        await client.query('rollback');
-        await req.session.destroy();
-        return reply.redirect(`${HANDOVER_PATH}?gone=1`, 303);
-      }
-      const now = deps.clock.now();
-      await setSitePassword(client, s.number, hash, now);
+      if (rows[0]?.pattern !== 'A' || rows[0]?.has_site) return false;
+      await setSitePassword(client, s.number, kept, deps.clock.now());
       await setContractAuthUnit(client, account.contractId, s.unit);
       await retireLegacyCredentials(client, s.scope);
       await endSessionsOf(client, s.number);
       await ctx.audit(req, { actor: s.number, action: 'handover.done', subject: s.number, detail: { case: decision.case, authUnit: s.unit, numbers: s.scope.length } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return true;
+    });
     await req.session.destroy();
+    if (!done) return reply.redirect(`${HANDOVER_PATH}?gone=1`, 303);
     return page(req, reply, 'done', { notice: HANDOVER_MSG.done, caseName: HANDOVER_CASE_NAMES[decision.case] });
   });
 }

@@ -23,9 +23,11 @@ import {
   type NotifySettings,
 } from '../../store/notify-settings.ts';
 import { hashPassword } from '../../store/password-hash.ts';
+import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
+import { hasExtraRows, rowErrors } from '../settings-rows.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
@@ -139,19 +141,12 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
       if (refusal) return draw(req, reply, { next: LEGACY_PASSWORD_MESSAGES[refusal] }, 400);
       if (next !== raw(b, 'confirm')) return draw(req, reply, { confirm: LEGACY_MSG.confirmMismatch }, 400);
       const hash = await hashPassword(next);
-      const client = await deps.pool.connect();
-      try {
-        await client.query('begin');
+      await withTransaction(deps.pool, async (client) => {
         await setLegacyPassword(client, account.number, LEGACY_SERVICE, hash, deps.clock.now());
+        // Other sessions of the number end: whoever knew the old password is out.
         await endSessionsOf(client, account.number);
         await ctx.audit(req, { actor: account.number, action: 'legacy.password.change', subject: account.number, detail: { setup } }, client);
-        await client.query('commit');
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       await req.session.regenerate();
       const now = deps.clock.now().getTime();
       req.session.set('legacy', { number: account.number, at: state.at, lastSeen: now });
@@ -249,18 +244,9 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     async (client, number, b, current) => {
       refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
       const rows = destinationRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.address) {
-          if (r.send) errors[`address${r.n}`] = LEGACY_MSG.sendWithoutAddress;
-          continue;
-        }
-        const problem = addressError(r.address);
-        if (problem) errors[`address${r.n}`] = problem;
-        else if (seen.has(r.address)) errors[`address${r.n}`] = MSG.duplicateAddress;
-        seen.add(r.address);
-      }
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
+        field: (n) => `address${n}`, refusal: addressError, flagWithoutValue: LEGACY_MSG.sendWithoutAddress, duplicate: MSG.duplicateAddress,
+      });
       const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
       if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
       if (Object.keys(errors).length) throw new FormError(errors);
@@ -280,22 +266,15 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     if (problem) throw new FormError({ [`address${n}`]: problem });
     const now = deps.clock.now();
     const perHour = deps.config.site.testMailsPerHour;
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    await withTransaction(deps.pool, async (client) => {
+      // Count and send under a per-number lock, so two windows cannot both pass the cap.
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
       // One counter per number for both sites.
       const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
       if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
       const id = await queueTestMail(client, deps.config, number, row.address, now);
       await ctx.audit(req, { actor: number, action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id, site: 'legacy' } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return LEGACY_MSG.testMailSent(n, row.address);
   }
 
@@ -325,17 +304,12 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     async (client, number, b) => {
       refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, '発信電話番号', 'number1');
       const rows = designatedRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.callerNumber) {
-          if (r.designated) errors[`number${r.n}`] = LEGACY_MSG.designatedWithoutNumber;
-          continue;
-        }
-        if (!isNationalNumber(r.callerNumber)) errors[`number${r.n}`] = MSG.badNumber;
-        else if (seen.has(r.callerNumber)) errors[`number${r.n}`] = MSG.duplicateNumber;
-        seen.add(r.callerNumber);
-      }
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
+        field: (n) => `number${n}`,
+        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
+        flagWithoutValue: LEGACY_MSG.designatedWithoutNumber,
+        duplicate: MSG.duplicateNumber,
+      });
       if (Object.keys(errors).length) throw new FormError(errors);
       const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
       await writeDesignated(client, number, kept, deps.clock.now());
@@ -346,6 +320,5 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
 
 /** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
 function refuseExtraRows(b: Body, prefixes: string[], max: number, what: string, fieldName: string) {
-  const extra = Object.keys(b).some((k) => prefixes.some((p) => k.startsWith(p) && /^\d+$/.test(k.slice(p.length)) && Number(k.slice(p.length)) > max));
-  if (extra) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
+  if (hasExtraRows(b, prefixes, max)) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
 }
