@@ -34,6 +34,8 @@ const C: Record<string, Num[]> = {
   // case 4
   diffShort: [{ number: '0723120001', role: 'main', services: both }],
   diffTemp: [{ number: '0723130001', role: 'main', services: both }],
+  // 10 wrong entries during the hand-over lock that old password
+  strikes: [{ number: '0723150001', role: 'main', services: both }],
   // the legacy site refusing a migrated contract
   refused: [{ number: '0723140001', role: 'main', services: ['chakushin_mail'] }],
 };
@@ -70,6 +72,8 @@ beforeAll(async () => {
   await old('0723130001', 'chakushin_mail', 'v5b9n3m7');
   await setLegacyTemp(h.db.pool, '0723130001', 'fax_mail', '52584136');
   await old('0723140001', 'chakushin_mail', 'zz9x');
+  await old('0723150001', 'chakushin_mail', 'm3n7b1v5');
+  await old('0723150001', 'fax_mail', 'j4k8l2h6');
   b = await openBrowser('desktop');
   // 設備変更工事: the operator loads the same contracts with pattern A.
   await applyProvisioning(h.db.pool, provisioning('A'));
@@ -275,4 +279,22 @@ describe('設備変更工事 hand-over', () => {
     await finish(page);
     await worksOnNewSite(page, '0723130001', 'a9s3d7f1');
   });
+
+  it('10 wrong entries of an old password during the hand-over lock it: then 新規パスワード登録', async () => {
+    const { page } = b;
+    await start(page, 'number', '0723150001', 'm3n7b1v5');
+    const fax = '0723150001のFAXお知らせメールのパスワード';
+    for (let i = 0; i < 9; i++) {
+      await others(page, { [fax]: `wrong${i}` });
+      expect(await page.getByRole('alert').textContent()).toContain(`${fax}：パスワードが正しくありません。`);
+    }
+    await others(page, { [fax]: 'wrong9' });
+    expect(await caseShown(page)).toBe('新規パスワード登録');
+    expect(await page.getByText(`ロック状態のため引き継げないパスワード：${fax}`).isVisible()).toBe(true);
+    const { rows } = await h.db.pool.query(`select locked_at from password where login_number = '0723150001' and realm = 'fax_mail'`);
+    expect(rows[0].locked_at).not.toBeNull();
+    await newPassword(page, 'e5r1t7y3');
+    await finish(page);
+    await worksOnNewSite(page, '0723150001', 'e5r1t7y3');
+  }, 120_000);
 });

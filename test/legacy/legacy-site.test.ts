@@ -21,6 +21,7 @@ const CONTRACTS = {
     contract('B4', '0722310004'),
     contract('B5', '0722310005'),
     contract('B6', '0722310006'),
+    contract('B7', '0722310007'),
   ],
 };
 
@@ -214,5 +215,22 @@ describe('legacy site', () => {
     expect(await heading(page)).toBe('ログイン（着信お知らせメール）');
     expect(await page.getByRole('status').textContent()).toContain('設備変更工事により、このお電話番号の設定は「ひかり電話設定サイト」で行っていただくこととなりました。');
     expect(await page.getByRole('link', { name: '旧設定サイトからパスワード引継ぎ（ひかり電話設定サイト）' }).isVisible()).toBe(true);
+  });
+
+  it('a POST without the CSRF token is refused and changes nothing', async () => {
+    const { page } = b;
+    await setOldPassword(h.db.pool, '0722310007', 'chakushin_mail', 'pw77');
+    await legacyLogIn(page, h.url, '0722310007', 'pw77');
+    await page.getByRole('link', { name: 'メール送信条件設定' }).click();
+    const version = await page.locator('input[name=version]').inputValue();
+    const r = await page.request.post(`${h.url}${LEGACY}/chakushin-mail/conditions`, { form: { version, unansweredOnly: 'on' }, maxRedirects: 0 });
+    expect(r.status()).toBe(403);
+    expect(await r.text()).toContain('操作を受け付けられませんでした');
+    expect((await readNotifySettings(h.db.pool, '0722310007')).unansweredOnly).toBe(false);
+    // The same form through the page (with its token) is taken.
+    await page.getByLabel('電話を受けられなかった場合に着信お知らせメールを送信する').check();
+    await page.getByRole('button', { name: '設定' }).click();
+    expect(await page.getByRole('status').textContent()).toBe('設定しました。');
+    expect((await readNotifySettings(h.db.pool, '0722310007')).unansweredOnly).toBe(true);
   });
 });
