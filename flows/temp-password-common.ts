@@ -4,7 +4,7 @@
 import { fromPromise } from 'xstate';
 import type { Config } from '../src/config.ts';
 import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
-import { isNationalNumber } from '../src/store/phone-number.ts';
+import { isNationalNumber } from '../src/domain/phone-number.ts';
 
 export type Pattern = 'A' | 'B';
 export type Region = 'east' | 'west';

@@ -4,8 +4,8 @@
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
-import { NATIONAL_NUMBER } from './store/phone-number.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
 const engineLimit = (value: number, min = 1) => z.number().int().min(min).default(value);
@@ -57,6 +57,29 @@ export const configSchema = z.object({
     })
     .default({}),
   http: z.object({ listen: hostPort.default({ host: '127.0.0.1', port: 8080 }) }).default({}),
+  site: z
+    .object({
+      /** The settings site's own listener (設定サイト). /healthz and /metrics are never served here. */
+      listen: hostPort.default({ host: '127.0.0.1', port: 8000 }),
+      /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto are believed; nobody else's. */
+      trustedProxies: z.array(z.string()).default([]),
+      /** Signs the session cookie; instances behind one proxy must share it. Unset: random per process. */
+      sessionSecret: z.string().min(32).optional(),
+      idleTimeoutMin: z.number().positive().default(30),
+      absoluteTimeoutHours: z.number().positive().default(12),
+      passwordTtlDays: z.number().positive().default(60),
+      passwordMaxFailures: z.number().int().min(1).default(10),
+      tempPasswordMaxFailures: z.number().int().min(1).default(3),
+      /** Login attempts per client address per window, before the per-number counters. */
+      loginRateLimit: z.object({ max: z.number().int().min(1).default(20), windowSec: z.number().int().min(1).default(60) }).default({}),
+      /** 送信テスト mails per number per hour. */
+      testMailsPerHour: z.number().int().min(1).default(5),
+      /** Mail the send-enabled destinations when the password becomes invalid. */
+      lockNoticeMail: z.boolean().default(true),
+      /** Path prefix of the legacy site (サービス設定ホームページ, pattern B) on the same listener. */
+      legacyPrefix: z.string().regex(/^\/[a-z0-9-]+$/, 'a path prefix such as /legacy').default('/legacy'),
+    })
+    .default({}),
   media: z
     .object({
       /** Set to use FreeSWITCH through drachtio-fsmrf instead of the built-in RTP endpoint. */
@@ -209,6 +232,9 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.ENGINE_SECRET) set('sip', 'engineSecret', env.ENGINE_SECRET);
   if (env.TRUSTED_PEERS !== undefined) set('sip', 'trustedPeers', env.TRUSTED_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.HTTP_LISTEN) set('http', 'listen', parseHostPort('HTTP_LISTEN', env.HTTP_LISTEN, problems));
+  if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
+  if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.SITE_SESSION_SECRET) set('site', 'sessionSecret', env.SITE_SESSION_SECRET);
   if (env.RTP_HOST) set('media', 'rtpHost', env.RTP_HOST);
   if (env.RTP_PORT_RANGE) {
     const m = /^(\d+)-(\d+)$/.exec(env.RTP_PORT_RANGE);

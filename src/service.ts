@@ -16,9 +16,13 @@ import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
 import { startPart } from './start-failure.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
+import { systemClock } from './domain/clock.ts';
+import { startSettingsSite } from './site/index.ts';
 
 export interface Service {
   httpPort: number;
+  /** Where the settings site (設定サイト) listens. */
+  sitePort: number;
   /** Where the built-in SIP engine listens (undefined with a real drachtio-server). */
   sipAddress?: { host: string; port: number };
   /** Where the built-in SMTP catcher listens (undefined with a real relay). */
@@ -98,9 +102,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger }));
     parts.push({ name: 'http', stop: () => web.close() });
-    logger.info({ http: web.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
+    const site = await startSettingsSite({ pool: db.pool, config, clock: systemClock, logger });
+    parts.push({ name: 'site', stop: () => site.close() });
+    logger.info({ http: web.port, site: site.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
 
-    return { httpPort: web.port, sipAddress: sip.engine?.sipAddress, smtpCatcher, stop: stopAll };
+    return { httpPort: web.port, sitePort: site.port, sipAddress: sip.engine?.sipAddress, smtpCatcher, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -6,7 +6,7 @@
 import { parse as parseSdp } from 'sdp-transform';
 import type { Config } from '../config.ts';
 import { MAIL_SERVICES, type Contract, type Region } from '../../flows/temp-password-common.ts';
-import { isNationalNumber } from '../store/phone-number.ts';
+import { isNationalNumber } from '../domain/phone-number.ts';
 
 /** The identity-bearing parts of the INVITE, as header values. */
 export interface InviteIdentity {

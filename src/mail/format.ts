@@ -66,3 +66,15 @@ export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, 
   ];
   return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
 }
+
+/** Sent when 10 wrong passwords in a row make the settings-site password invalid (our own notice). */
+export function formatPasswordLockedMail(number: string, pattern: Pattern, f: MailFooter, at: Date): MailText {
+  const lines = [
+    `${number}の${f.siteName}のパスワードが、連続して誤って入力されたため無効になりました。`,
+    `無効になった日時:${tokyoTime(at)}`,
+    'お心当たりのない場合も、仮パスワードを設定し直してからログインしてください。',
+    '',
+    ...footer(pattern, f),
+  ];
+  return { subject: `パスワード無効のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
+}

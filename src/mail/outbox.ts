@@ -8,7 +8,7 @@ import type pg from 'pg';
 export const NOTIFY_CHANNEL = 'mail_outbox';
 
 export interface NewMail {
-  kind: 'notify' | 'test';
+  kind: 'notify' | 'test' | 'notice';
   incomingCallId: number | null;
   to: string;
   from: string;
@@ -22,7 +22,7 @@ export interface NewMail {
 
 export interface OutboxRow {
   id: number;
-  kind: 'notify' | 'test';
+  kind: 'notify' | 'test' | 'notice';
   incoming_call_id: number | null;
   to_address: string;
   from_address: string;

@@ -1,7 +1,7 @@
 // 送信テスト: one mail to one address, for the CLI now and the settings site later.
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { mailAddressProblem } from './address.ts';
+import { mailAddressProblem } from '../domain/mail-address.ts';
 import { formatTestMail } from './format.ts';
 import { claimDue, enqueueMails, getOutboxRow, markFailed, markRetry, markSent, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
@@ -11,7 +11,7 @@ export class TestMailError extends Error {
 }
 
 /** Queues a 送信テスト mail for `number` to `address`. Returns the outbox id. */
-export async function queueTestMail(pool: pg.Pool, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
+export async function queueTestMail(pool: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
   const problem = mailAddressProblem(address);
   if (problem) throw new TestMailError(`mail address ${problem}`);
   const { rows } = await pool.query<{ region: 'east' | 'west'; pattern: 'A' | 'B'; services: string[] }>(

@@ -2,8 +2,7 @@
 import type { Classification } from './classify.ts';
 import type { CallerIdentity } from './identity.ts';
 import type { NotifyProfile } from './profile.ts';
-
-export const MAX_DESTINATIONS = 5;
+import { MAX_DESTINATIONS } from '../domain/limits.ts';
 
 export type Refusal = { by: 'number_request'; status: 433; reason: 'Anonymity Disallowed' } | { by: 'nuisance_block'; status: 603; reason: 'Decline' };
 

@@ -1,7 +1,7 @@
 // Who called: the caller's number as the mail shows it, or the 非通知理由 when it must not or
 // cannot be shown. Pure: works on header values, so it is the same for any SIP stack.
 import type { Config } from '../config.ts';
-import { isNationalNumber } from '../store/phone-number.ts';
+import { isNationalNumber } from '../domain/phone-number.ts';
 
 export type AbsentReason = '非通知' | '公衆' | '表示圏外';
 export type AbsentReasonRule = Config['notify']['absentReasonRules'][number];

@@ -3,12 +3,11 @@
 // entry changes nothing. Every problem is reported with its JSON path.
 import type pg from 'pg';
 import { z } from 'zod';
-import { mailAddressProblem } from '../mail/address.ts';
-import { NATIONAL_NUMBER } from './phone-number.ts';
+import { mailAddressProblem } from '../domain/mail-address.ts';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
+import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 
 export const SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp', 'number_request', 'nuisance_block'] as const;
-export const MAX_DESTINATIONS = 5;
-export const MAX_DESIGNATED = 30;
 
 const nationalNumber = z
   .string({ invalid_type_error: 'must be a string' })

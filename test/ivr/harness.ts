@@ -113,7 +113,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
   const varDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-ivr-'));
   const config = loadConfig({
     env: {
-      DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SIP_LISTEN: `127.0.0.1:${await freePort('both')}`,
+      DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SITE_LISTEN: '127.0.0.1:0', SIP_LISTEN: `127.0.0.1:${await freePort('both')}`,
       ENGINE_ADMIN: '127.0.0.1:0', SMTP_CATCHER_LISTEN: '127.0.0.1:0', RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'debug',
     },
     // Short timeouts keep the no-input branches quick; the flow logic is the same.

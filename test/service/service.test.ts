@@ -14,7 +14,7 @@ beforeAll(async () => {
   const varDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-service-'));
   const config = loadConfig({
     env: {
-      DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SIP_LISTEN: '127.0.0.1:0',
+      DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SITE_LISTEN: '127.0.0.1:0', SIP_LISTEN: '127.0.0.1:0',
       ENGINE_ADMIN: '127.0.0.1:0', SMTP_CATCHER_LISTEN: '127.0.0.1:0',
     },
   });

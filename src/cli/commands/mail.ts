@@ -10,7 +10,7 @@ import { listOutbox, type OutboxRow } from '../../mail/outbox.ts';
 import { deliverNow, queueTestMail, TestMailError } from '../../mail/test-mail.ts';
 import { createSmtpTransport } from '../../mail/transport.ts';
 import { tokyoTime } from '../../mail/format.ts';
-import { isNationalNumber } from '../../store/phone-number.ts';
+import { isNationalNumber } from '../../domain/phone-number.ts';
 import type { Config } from '../../config.ts';
 
 const STATES = ['pending', 'sent', 'failed'] as const;

@@ -1,7 +1,7 @@
 import { UsageError, type Command } from '../command.ts';
 import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { isNationalNumber } from '../../store/phone-number.ts';
+import { isNationalNumber } from '../../domain/phone-number.ts';
 import { tempPasswordStatus } from '../../store/temp-passwords.ts';
 
 export const tempPasswordCommand: Command = {

@@ -1,0 +1,48 @@
+// 認証単位: who may log in to the settings site, and which numbers a login may set
+// (000 p.125, 001 p.5–6).
+// - 回線単位 (line): only the 契約者回線番号 logs in; it sets every number of the contract.
+// - 電話番号単位 (number): any number with a site service logs in; it sets only itself.
+// - 管理者／ユーザ単位 (admin_user): the main number logs in as 管理者 and sets every number;
+//   an additional number with a site service logs in as ユーザ and sets only itself.
+export type AuthUnit = 'line' | 'number' | 'admin_user';
+export type NumberRole = 'main' | 'additional';
+
+/** Services configured on the settings site (the others are network features set elsewhere). */
+export const SITE_SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp'] as const;
+
+export interface ContractNumber {
+  number: string;
+  role: NumberRole;
+  services: readonly string[];
+}
+
+export const AUTH_UNIT_NAMES: Record<AuthUnit, string> = { line: '回線単位', number: '電話番号単位', admin_user: '管理者／ユーザ単位' };
+
+const hasSiteService = (n: ContractNumber) => n.services.some((s) => (SITE_SERVICES as readonly string[]).includes(s));
+
+/** Whether `login` may log in under `unit`. */
+export function mayLogIn(unit: AuthUnit, login: ContractNumber): boolean {
+  if (login.role === 'main' && unit !== 'number') return true;
+  if (unit === 'line') return false;
+  return hasSiteService(login);
+}
+
+/** The numbers a login may set, in the contract's order. Empty when it may not log in at all. */
+export function numbersInScope(unit: AuthUnit, login: ContractNumber, contract: readonly ContractNumber[]): ContractNumber[] {
+  if (!mayLogIn(unit, login)) return [];
+  if (unit !== 'number' && login.role === 'main') return [...contract];
+  return contract.filter((n) => n.number === login.number);
+}
+
+/** 管理者 or ユーザ in 管理者／ユーザ単位; undefined in the other units. */
+export function adminUserRole(unit: AuthUnit, login: ContractNumber): '管理者' | 'ユーザ' | undefined {
+  if (unit !== 'admin_user') return undefined;
+  return login.role === 'main' ? '管理者' : 'ユーザ';
+}
+
+/** Whose password a login may change: its own, and in 管理者／ユーザ単位 the 管理者 every number's. */
+export function passwordScope(unit: AuthUnit, login: ContractNumber, contract: readonly ContractNumber[]): ContractNumber[] {
+  if (!mayLogIn(unit, login)) return [];
+  if (unit === 'admin_user' && login.role === 'main') return [...contract];
+  return [login];
+}

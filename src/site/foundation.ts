@@ -1,0 +1,168 @@
+// The settings-site foundation: one Fastify server with the parts every set of pages shares —
+// security headers (CSP), form bodies, signed cookies, sessions in PostgreSQL, CSRF on every
+// POST, per-address rate limits, templates with auto-escaping, login checks and audit.
+// A set of pages (pattern A's site, the legacy site, 回線情報通知機能) is a PageSet mounted
+// under its own prefix; it gets a SiteContext and adds routes.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySession from '@fastify/session';
+import { Eta } from 'eta';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { Logger } from '../logger.ts';
+import { writeAudit, type AuditEntry } from '../store/audit.ts';
+import { pgSessionStore } from './session-store.ts';
+import { checkLogin, redirectToLogin, type SessionLimits } from './session.ts';
+
+export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
+const STYLESHEET_PATH = '/static/site.css';
+
+export interface SiteDeps {
+  pool: pg.Pool;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SiteContext {
+  deps: SiteDeps;
+  limits: SessionLimits;
+  /** Renders views/<view>.eta inside the layout; `data` is auto-escaped. */
+  render(req: FastifyRequest, reply: FastifyReply, view: string, data?: Record<string, unknown>, status?: number): FastifyReply;
+  /** preHandler for every page behind login: session limits, forced password change, 認証単位 scope. */
+  requireLogin: preHandlerAsyncHookHandler;
+  /** requireLogin without the forced-password-change redirect (the change page itself, logout). */
+  requireSession: preHandlerAsyncHookHandler;
+  audit(req: FastifyRequest, e: Omit<AuditEntry, 'at' | 'source' | 'actor'> & { actor?: string }, db?: pg.PoolClient): Promise<void>;
+}
+
+export interface PageSet {
+  /** Path prefix ('' for pattern A's site at /). */
+  prefix: string;
+  register(app: FastifyInstance, ctx: SiteContext): Promise<void> | void;
+}
+
+export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<FastifyInstance> {
+  const { config, clock } = deps;
+  const site = config.site;
+  const limits: SessionLimits = { idleMs: site.idleTimeoutMin * 60_000, absoluteMs: site.absoluteTimeoutHours * 3_600_000 };
+  const app = Fastify({
+    // X-Forwarded-For/-Proto only from the configured reverse proxies.
+    trustProxy: site.trustedProxies.length ? site.trustedProxies : false,
+    loggerInstance: deps.logger.child({ part: 'site' }) as FastifyBaseLogger,
+    // Request lines carry no secrets, but request logging at 1,000 req/s is noise; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+  });
+  await app.register(fastifyFormbody);
+  const secret = site.sessionSecret ?? randomBytes(32).toString('base64url');
+  await app.register(fastifyCookie, { secret });
+  const store = pgSessionStore(deps.pool, clock, limits.absoluteMs);
+  await app.register(fastifySession, {
+    secret,
+    cookieName: 'sid',
+    store,
+    saveUninitialized: false,
+    rolling: false,
+    // No maxAge: a browser-session cookie; the server enforces idle and absolute limits.
+    cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
+  });
+  await app.register(fastifyCsrf, {
+    cookieKey: 'csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto', signed: true },
+  });
+  await app.register(fastifyRateLimit, { global: false });
+
+  // Every POST on every page set carries the CSRF token.
+  app.addHook('preHandler', (req, reply, done) => {
+    if (req.method === 'POST') app.csrfProtection(req, reply, done);
+    else done();
+  });
+
+  const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
+  const render: SiteContext['render'] = (req, reply, view, data = {}, status = 200) => {
+    const csrf = reply.generateCsrf();
+    const html = eta.render(view, { ...data, csrf, stylesheet: STYLESHEET_PATH, login: req.login ?? null });
+    return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  };
+
+  const loginHook = (forceChange: boolean): preHandlerAsyncHookHandler =>
+    async function (req, reply) {
+      const check = await checkLogin(req, deps.pool, clock, limits);
+      if (!check.ok) return redirectToLogin(reply, check.why);
+      req.login = check.login;
+      if (forceChange && check.login.state.mustChange) return reply.redirect('/password', 303);
+    };
+
+  const ctx: SiteContext = {
+    deps,
+    limits,
+    render,
+    requireLogin: loginHook(true),
+    requireSession: loginHook(false),
+    audit: (req, e, db) =>
+      writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
+  };
+  app.decorateRequest('login', null as never);
+
+  const css = await import('node:fs/promises').then((fs) => fs.readFile(path.join(VIEWS_DIR, 'site.css'), 'utf8'));
+  app.get(STYLESHEET_PATH, (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+
+  app.setNotFoundHandler((req, reply) => render(req, reply, 'error', { title: 'ページが見つかりません', message: 'お探しのページは見つかりませんでした。' }, 404));
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code?.startsWith('FST_CSRF')) {
+      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '画面の有効期限が切れたか、正しくない画面からの操作です。画面を読み込み直してから、もう一度操作してください。' }, 403);
+    }
+    if (err.statusCode === 429) {
+      return render(req, reply, 'error', { title: 'しばらくお待ちください', message: 'ログインの試行が多すぎます。しばらくしてから、もう一度お試しください。' }, 429);
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '入力の形式が正しくありません。' }, err.statusCode);
+    }
+    req.log.error({ err: err.message, url: req.url.split('?')[0] }, 'site handler failed');
+    return render(req, reply, 'error', { title: 'エラー', message: 'ただいま処理できません。しばらくしてから、もう一度お試しください。' }, 500);
+  });
+
+  for (const set of pageSets) {
+    await app.register(async (scoped) => set.register(scoped, ctx), { prefix: set.prefix });
+  }
+  const sweep = setInterval(() => store.sweep().catch((err) => deps.logger.warn({ err: (err as Error).message }, 'session sweep failed')), 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+  return app;
+}
+
+export interface SiteServer {
+  port: number;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startSite(deps: SiteDeps, pageSets: PageSet[]): Promise<SiteServer> {
+  const app = await buildSite(deps, pageSets);
+  await app.listen({ host: deps.config.site.listen.host, port: deps.config.site.listen.port });
+  const address = app.server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => app.close() };
+}

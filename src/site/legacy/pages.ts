@@ -1,0 +1,324 @@
+// The legacy site (サービス設定ホームページ, pattern B, 000 p.143–150) under its own prefix
+// (site.legacyPrefix, default /legacy): 着信お知らせメール → ログイン → (仮パスワードなら) パスワード設定
+// → メインメニュー: 開始／停止設定, 送信先メールアドレス登録／確認, メール送信条件設定,
+// 発信電話番号指定通知設定, パスワード変更, 終了. Small pages without JavaScript, for feature phones.
+// The settings are the same per-number rows the new site and the notify path use.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { legacyPasswordRefusal } from '../../domain/legacy-password.ts';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
+import { mailAddressRefusal } from '../../domain/mail-address.ts';
+import { isNationalNumber } from '../../domain/phone-number.ts';
+import { queueTestMail } from '../../mail/test-mail.ts';
+import { countAudit } from '../../store/audit.ts';
+import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
+import {
+  changeNotifySettings,
+  readNotifySettings,
+  StaleFormError,
+  writeConditions,
+  writeDesignated,
+  writeDestinations,
+  writeStarted,
+  type NotifySettings,
+} from '../../store/notify-settings.ts';
+import { hashPassword } from '../../store/password-hash.ts';
+import { withTransaction } from '../../store/transaction.ts';
+import type { PageSet, SiteContext } from '../foundation.ts';
+import { MSG } from '../messages.ts';
+import { endSessionsOf } from '../session-store.ts';
+import { hasExtraRows, rowErrors } from '../settings-rows.ts';
+import { countWrongEntry, proveCredential } from './credentials.ts';
+import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
+import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
+
+type Body = Record<string, string | undefined>;
+type Errors = Record<string, string>;
+const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
+const text = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
+const raw = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]! : '');
+const checked = (b: Body, k: string) => b[k] === 'on';
+
+class FormError extends Error {
+  constructor(readonly errors: Errors) {
+    super('form refused');
+  }
+}
+
+export function legacyPages(prefix: string): PageSet {
+  return { prefix, register: (app, ctx) => register(app, ctx, prefix) };
+}
+
+function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
+  const { deps } = ctx;
+  const base = `${prefix}/chakushin-mail`;
+  const loginPath = base;
+  const setupPath = `${base}/first-password`;
+  const behindLogin = { preHandler: requireLegacyLogin(ctx, loginPath, setupPath) };
+  const view = (name: string) => `legacy/${name}`;
+  const page = (req: FastifyRequest, reply: FastifyReply, name: string, data: Record<string, unknown>, status = 200) =>
+    ctx.render(req, reply, view(name), { base, prefix, errors: {}, ...data }, status);
+
+  // トップ: the legacy site has one password per service; 着信お知らせメール is the one built here.
+  app.get('/', async (req, reply) => page(req, reply, 'top', { title: 'サービス設定ホームページ' }));
+
+  const loginPage = (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string; errors?: Errors; number?: string; migrated?: boolean } = {}, status = 200) =>
+    page(req, reply, 'login', { title: 'ログイン（着信お知らせメール）', notice: extra.notice, errors: extra.errors ?? {}, number: extra.number ?? '', migrated: extra.migrated }, status);
+
+  app.get('/chakushin-mail', async (req, reply) => {
+    const check = await checkLegacyLogin(req, ctx);
+    if (check.ok) return reply.redirect(check.state.mustSetPassword ? setupPath : `${base}/menu`, 303);
+    const q = req.query as Record<string, string>;
+    const timedOut = check.why === 'timeout' || q.timeout;
+    const migrated = check.why === 'migrated' || Boolean(q.migrated);
+    const notice = timedOut ? LEGACY_MSG.timeout(deps.config.site.idleTimeoutMin) : migrated ? LEGACY_MSG.migrated : q.gone ? LEGACY_MSG.gone : undefined;
+    return loginPage(req, reply, { notice, migrated });
+  });
+
+  app.post(
+    '/chakushin-mail/login',
+    { config: { rateLimit: { max: deps.config.site.loginRateLimit.max, timeWindow: deps.config.site.loginRateLimit.windowSec * 1000 } } },
+    async (req, reply) => {
+      const b = body(req);
+      const number = text(b, 'number');
+      const entered = raw(b, 'password');
+      const valid = isNationalNumber(number);
+      const account = valid ? await loadLegacyAccount(deps.pool, number) : undefined;
+      const subscribes = account?.services.includes(LEGACY_SERVICE) ? account : undefined;
+      const [cred] = subscribes ? await loadLegacyCredentials(deps.pool, [subscribes]) : [];
+      const proof = await proveCredential(deps, cred, entered);
+      const audit = (action: string, detail: Record<string, unknown> = {}) =>
+        ctx.audit(req, { actor: valid ? number : 'anonymous', action, subject: valid ? number : null, detail });
+      if (subscribes && cred && proof && subscribes.pattern !== 'B') {
+        // The right password of a contract moved by 設備変更工事: say where to go now.
+        await audit('legacy.login.migrated');
+        return loginPage(req, reply, { errors: { password: LEGACY_MSG.migrated }, number, migrated: true }, 403);
+      }
+      if (subscribes && cred && proof === 'password' && !(await resetLegacyPasswordFailures(deps.pool, number, LEGACY_SERVICE))) {
+        return loginPage(req, reply, { errors: { password: LEGACY_MSG.loginFailed }, number }, 401);
+      }
+      if (!subscribes || !cred || !proof) {
+        if (subscribes && cred) await countWrongEntry(deps, subscribes, cred, req.ip);
+        await audit('legacy.login.failed');
+        return loginPage(req, reply, { errors: { password: LEGACY_MSG.loginFailed }, number }, 401);
+      }
+      await req.session.regenerate();
+      const now = deps.clock.now().getTime();
+      req.session.set('legacy', { number, at: now, lastSeen: now, mustSetPassword: proof === 'temp' });
+      await audit('legacy.login', { with: proof === 'temp' ? 'temp_password' : 'password' });
+      return reply.redirect(proof === 'temp' ? setupPath : `${base}/menu`, 303);
+    },
+  );
+
+  /** パスワード設定 (after a temp-password login) and パスワード変更 share the rule and the save. */
+  const passwordForm = (path: string, name: string, title: string, setup: boolean) => {
+    const opts = { preHandler: requireLegacyLogin(ctx, loginPath, setupPath, setup) };
+    const draw = (req: FastifyRequest, reply: FastifyReply, errors: Errors = {}, status = 200) =>
+      page(req, reply, name, { title, number: req.legacyLogin.account.number, notice: setup ? LEGACY_MSG.mustSetPassword : undefined, errors }, status);
+    app.get(path, opts, async (req, reply) => {
+      if (setup && !req.legacyLogin.state.mustSetPassword) return reply.redirect(`${base}/menu`, 303);
+      return draw(req, reply);
+    });
+    app.post(path, opts, async (req, reply) => {
+      const { state, account } = req.legacyLogin;
+      if (setup && !state.mustSetPassword) return reply.redirect(`${base}/menu`, 303);
+      const b = body(req);
+      const current = raw(b, 'current');
+      const next = raw(b, 'next');
+      const [cred] = await loadLegacyCredentials(deps.pool, [account]);
+      const proof = await proveCredential(deps, cred, current);
+      // 電話で設定したパスワード is the temp password; 現在のパスワード the password.
+      if (!cred || proof !== (setup ? 'temp' : 'password')) {
+        const { lockedNow } = cred ? await countWrongEntry(deps, account, cred, req.ip) : { lockedNow: false };
+        const still = await checkLegacyLogin(req, ctx);
+        if (lockedNow || !still.ok) {
+          await req.session.destroy();
+          return reply.redirect(loginPath, 303);
+        }
+        return draw(req, reply, { current: setup ? LEGACY_MSG.tempWrong : LEGACY_MSG.currentWrong }, 400);
+      }
+      const refusal = legacyPasswordRefusal(next, next === current);
+      if (refusal) return draw(req, reply, { next: LEGACY_PASSWORD_MESSAGES[refusal] }, 400);
+      if (next !== raw(b, 'confirm')) return draw(req, reply, { confirm: LEGACY_MSG.confirmMismatch }, 400);
+      const hash = await hashPassword(next);
+      await withTransaction(deps.pool, async (client) => {
+        await setLegacyPassword(client, account.number, LEGACY_SERVICE, hash, deps.clock.now());
+        // Other sessions of the number end: whoever knew the old password is out.
+        await endSessionsOf(client, account.number);
+        await ctx.audit(req, { actor: account.number, action: 'legacy.password.change', subject: account.number, detail: { setup } }, client);
+      });
+      await req.session.regenerate();
+      const now = deps.clock.now().getTime();
+      req.session.set('legacy', { number: account.number, at: state.at, lastSeen: now });
+      return reply.redirect(`${base}/menu?${setup ? 'set' : 'changed'}=1`, 303);
+    });
+  };
+  passwordForm('/chakushin-mail/first-password', 'first-password', 'パスワード設定', true);
+  passwordForm('/chakushin-mail/password', 'password', 'パスワード変更', false);
+
+  const menuData = async (number: string) => ({ title: 'メインメニュー', number, started: (await readNotifySettings(deps.pool, number)).started });
+  app.get('/chakushin-mail/menu', behindLogin, async (req, reply) => {
+    const q = req.query as Record<string, string>;
+    const notice = q.set ? LEGACY_MSG.passwordSet : q.changed ? LEGACY_MSG.passwordChanged : undefined;
+    return page(req, reply, 'menu', { ...(await menuData(req.legacyLogin.account.number)), notice });
+  });
+
+  // 終了 (設定の終了): the session ends; the guide then asks to close the browser.
+  app.post('/chakushin-mail/end', async (req, reply) => {
+    const state = req.session.get('legacy');
+    if (state) await ctx.audit(req, { actor: state.number, action: 'legacy.logout', subject: state.number });
+    await req.session.destroy();
+    return page(req, reply, 'ended', { title: '設定の終了', notice: LEGACY_MSG.ended });
+  });
+
+  /** One settings form of the login's own number: parse, validate, save in one transaction with the stale check. */
+  const form = (
+    name: string,
+    title: string,
+    draw: (s: NotifySettings) => Record<string, unknown>,
+    save: (client: pg.PoolClient, number: string, b: Body, current: NotifySettings) => Promise<void>,
+    redraw: (b: Body) => Record<string, unknown>,
+    other?: (req: FastifyRequest, number: string, b: Body) => Promise<string | undefined>,
+  ) => {
+    app.get(`/chakushin-mail/${name}`, behindLogin, async (req, reply) => {
+      const number = req.legacyLogin.account.number;
+      const s = await readNotifySettings(deps.pool, number);
+      return page(req, reply, name, { title, number, version: s.version, ...draw(s) });
+    });
+    app.post(`/chakushin-mail/${name}`, behindLogin, async (req, reply) => {
+      const number = req.legacyLogin.account.number;
+      const b = body(req);
+      const version = Number(b.version);
+      const again = async (errors: Errors, status: number, notice?: string) => {
+        const s = await readNotifySettings(deps.pool, number);
+        const stale = status === 409;
+        return page(req, reply, name, { title, number, version: stale ? s.version : version, errors, notice, ...(stale ? draw(s) : redraw(b)) }, status);
+      };
+      try {
+        const otherNotice = other && (await other(req, number, b));
+        if (otherNotice) return await again({}, 200, otherNotice);
+        if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
+        await changeNotifySettings(deps.pool, number, version, async (client, current) => {
+          await save(client, number, b, current);
+          await ctx.audit(req, { actor: number, action: `legacy.chakushin_mail.${name}`, subject: number }, client);
+        });
+        const s = await readNotifySettings(deps.pool, number);
+        return page(req, reply, name, { title, number, version: s.version, notice: LEGACY_MSG.saved, ...draw(s) });
+      } catch (err) {
+        if (err instanceof FormError) return again(err.errors, 400);
+        if (err instanceof StaleFormError) return again({ form: MSG.stale }, 409);
+        throw err;
+      }
+    });
+  };
+
+  // 開始／停止設定: 開始 needs a registered destination (000 p.145).
+  form(
+    'start',
+    '開始／停止設定',
+    (s) => ({ started: s.started }),
+    async (client, number, b, current) => {
+      const started = b.started === 'on';
+      if (started && current.destinations.length === 0) throw new FormError({ started: LEGACY_MSG.startWithoutAddress });
+      await writeStarted(client, number, started, deps.clock.now());
+    },
+    (b) => ({ started: b.started === 'on' }),
+  );
+
+  // 送信先メールアドレス登録／確認: 5 rows of address, 送信する, テストメール送信; the legacy address rule.
+  const destinationRows = (b: Body) =>
+    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
+  const addressError = (address: string) => {
+    const refusal = mailAddressRefusal(address, 'legacy');
+    return refusal && LEGACY_ADDRESS_MESSAGES[refusal];
+  };
+  form(
+    'destinations',
+    '送信先メールアドレス登録／確認',
+    (s) => ({
+      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
+        const d = s.destinations.find((x) => x.position === i + 1);
+        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
+      }),
+    }),
+    async (client, number, b, current) => {
+      refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+      const rows = destinationRows(b);
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
+        field: (n) => `address${n}`, refusal: addressError, flagWithoutValue: LEGACY_MSG.sendWithoutAddress, duplicate: MSG.duplicateAddress,
+      });
+      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
+      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
+      if (Object.keys(errors).length) throw new FormError(errors);
+      await writeDestinations(client, number, kept, deps.clock.now());
+    },
+    (b) => ({ rows: destinationRows(b) }),
+    (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
+  );
+
+  /** テストメール送信n: the address typed in row n (saved or not), through the outbox; the same hourly cap as the new site. */
+  async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
+    refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+    const n = Number(b.test);
+    const row = destinationRows(b).find((r) => r.n === n);
+    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
+    const problem = addressError(row.address);
+    if (problem) throw new FormError({ [`address${n}`]: problem });
+    const now = deps.clock.now();
+    const perHour = deps.config.site.testMailsPerHour;
+    await withTransaction(deps.pool, async (client) => {
+      // Count and send under a per-number lock, so two windows cannot both pass the cap.
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
+      // One counter per number for both sites.
+      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
+      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
+      const id = await queueTestMail(client, deps.config, number, row.address, now);
+      await ctx.audit(req, { actor: number, action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id, site: 'legacy' } }, client);
+    });
+    return LEGACY_MSG.testMailSent(n, row.address);
+  }
+
+  // メール送信条件設定: off by default.
+  form(
+    'conditions',
+    'メール送信条件設定',
+    (s) => ({ designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly }),
+    async (client, number, b) => {
+      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+    },
+    (b) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }),
+  );
+
+  // 発信電話番号指定通知設定: 30 rows of 発信電話番号 and 指定する.
+  const designatedRows = (b: Body) =>
+    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
+  form(
+    'designated',
+    '発信電話番号指定通知設定',
+    (s) => ({
+      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
+        const d = s.designated.find((x) => x.position === i + 1);
+        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
+      }),
+    }),
+    async (client, number, b) => {
+      refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, '発信電話番号', 'number1');
+      const rows = designatedRows(b);
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
+        field: (n) => `number${n}`,
+        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
+        flagWithoutValue: LEGACY_MSG.designatedWithoutNumber,
+        duplicate: MSG.duplicateNumber,
+      });
+      if (Object.keys(errors).length) throw new FormError(errors);
+      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
+      await writeDesignated(client, number, kept, deps.clock.now());
+    },
+    (b) => ({ rows: designatedRows(b) }),
+  );
+}
+
+/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
+function refuseExtraRows(b: Body, prefixes: string[], max: number, what: string, fieldName: string) {
+  if (hasExtraRows(b, prefixes, max)) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
+}

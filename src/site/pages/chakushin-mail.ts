@@ -1,0 +1,273 @@
+// 着信お知らせメール settings (000 p.137–140): 電話番号選択, サービスメニュー, サービス開始／停止,
+// 送信先メールアドレス設定 (with 送信テスト), メール送信条件設定, お知らせ対象電話番号設定.
+// Every route under /:number checks the number against the login's 認証単位 scope first.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
+import { mailAddressRefusal } from '../../domain/mail-address.ts';
+import { isNationalNumber } from '../../domain/phone-number.ts';
+import { queueTestMail } from '../../mail/test-mail.ts';
+import { countAudit } from '../../store/audit.ts';
+import {
+  changeNotifySettings,
+  readNotifySettings,
+  StaleFormError,
+  writeConditions,
+  writeDesignated,
+  writeDestinations,
+  writeStarted,
+  type NotifySettings,
+} from '../../store/notify-settings.ts';
+import type { PageSet, SiteContext } from '../foundation.ts';
+import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
+import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
+
+/** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
+export const SEARCH_FROM = 33;
+const SERVICE = 'chakushin_mail';
+
+type Body = Record<string, string | undefined>;
+type Errors = Record<string, string>;
+const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
+const text = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
+const checked = (b: Body, k: string) => b[k] === 'on';
+
+export function chakushinMailPages(): PageSet {
+  return { prefix: CHAKUSHIN_MAIL_PATH, register };
+}
+
+class FormError extends Error {
+  constructor(readonly errors: Errors) {
+    super('form refused');
+  }
+}
+
+function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
+  const { deps } = ctx;
+  const base = CHAKUSHIN_MAIL_PATH;
+  app.addHook('preHandler', ctx.requireLogin);
+
+  const numbersWithService = (req: FastifyRequest) => req.login.scope.filter((n) => n.services.includes(SERVICE)).map((n) => n.number);
+
+  app.get('/', async (req, reply) => {
+    const all = numbersWithService(req);
+    if (all.length === 1) return reply.redirect(`${base}/${all[0]}`, 303);
+    const q = String((req.query as Record<string, string>).q ?? '').trim();
+    const searchable = all.length >= SEARCH_FROM;
+    let numbers = all;
+    const errors: Errors = {};
+    if (searchable && q) {
+      if (!/^[0-9*]{1,11}$/.test(q)) errors.q = MSG.searchBad;
+      else {
+        // Part of a number matches anywhere; '*' stands for any run of digits.
+        const re = new RegExp(q.split('*').map((p) => p.replace(/\D/g, '')).join('\\d*'));
+        numbers = all.filter((n) => re.test(n));
+      }
+    }
+    return ctx.render(req, reply, 'numbers', { title: '電話番号選択', numbers, searchable, q, errors, base });
+  });
+
+  /** The number in the URL, if this login may set its 着信お知らせメール; otherwise the refusal is sent. */
+  const numberInScope = async (req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
+    const asked = (req.params as { number: string }).number;
+    if (numbersWithService(req).includes(asked)) return asked;
+    await scopeRefused(ctx, req, reply, asked);
+    return undefined;
+  };
+
+  const pageData = (req: FastifyRequest, number: string) => ({
+    number,
+    base: `${base}/${number}`,
+    back: numbersWithService(req).length > 1 ? base : '/services',
+  });
+
+  app.get('/:number', async (req, reply) => {
+    const number = await numberInScope(req, reply);
+    if (!number) return reply;
+    const s = await readNotifySettings(deps.pool, number);
+    return ctx.render(req, reply, 'menu', { ...pageData(req, number), title: 'サービスメニュー（着信お知らせメール）', started: s.started });
+  });
+
+  /** One form: parse, validate, save in one transaction with the stale check, then redraw. */
+  const form = (
+    view: string,
+    title: string,
+    draw: (s: NotifySettings) => Record<string, unknown>,
+    save: (client: pg.PoolClient, number: string, b: Body, current: NotifySettings) => Promise<string | void>,
+    redraw: (b: Body) => Record<string, unknown>,
+    /** A button that is not 設定 (送信テストn): handled instead of the save; returns the notice. */
+    other?: (req: FastifyRequest, number: string, b: Body) => Promise<string | undefined>,
+  ) => {
+    app.get(`/:number/${view}`, async (req, reply) => {
+      const number = await numberInScope(req, reply);
+      if (!number) return reply;
+      const s = await readNotifySettings(deps.pool, number);
+      return ctx.render(req, reply, view, { ...pageData(req, number), title, version: s.version, errors: {}, ...draw(s) });
+    });
+    app.post(`/:number/${view}`, async (req, reply) => {
+      const number = await numberInScope(req, reply);
+      if (!number) return reply;
+      const b = body(req);
+      const version = Number(b.version);
+      const again = async (errors: Errors, status: number, notice?: string) => {
+        const s = await readNotifySettings(deps.pool, number);
+        // The typed values are kept; the version stays the one the form was drawn from, so a
+        // stale form stays stale until reloaded.
+        const v = status === 409 ? s.version : version;
+        return ctx.render(req, reply, view, { ...pageData(req, number), title, version: v, errors, notice, ...(status === 409 ? draw(s) : redraw(b)) }, status);
+      };
+      try {
+        const otherNotice = other && (await other(req, number, b));
+        if (otherNotice) return again({}, 200, otherNotice);
+        if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
+        const notice = await changeNotifySettings(deps.pool, number, version, async (client, current) => {
+          const done = await save(client, number, b, current);
+          await ctx.audit(req, { action: `chakushin_mail.${view}`, subject: number, detail: summary(view, b) }, client);
+          return done;
+        });
+        const s = await readNotifySettings(deps.pool, number);
+        return ctx.render(req, reply, view, { ...pageData(req, number), title, version: s.version, errors: {}, notice: notice ?? MSG.saved, ...draw(s) });
+      } catch (err) {
+        if (err instanceof FormError) return again(err.errors, 400);
+        if (err instanceof StaleFormError) return again({ form: MSG.stale }, 409);
+        throw err;
+      }
+    });
+  };
+
+  // サービス開始／停止: 開始 needs a destination (000 p.138).
+  form(
+    'start',
+    'サービス開始／停止',
+    (s) => ({ values: { started: s.started } }),
+    async (client, number, b, current) => {
+      const started = b.started === 'on';
+      if (started && current.destinations.length === 0) throw new FormError({ started: MSG.startWithoutAddress });
+      await writeStarted(client, number, started, deps.clock.now());
+    },
+    (b) => ({ values: { started: b.started === 'on' } }),
+  );
+
+  // 送信先メールアドレス設定: 5 rows, each with 送信 and 送信テスト.
+  const destinationRows = (b: Body) =>
+    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
+  form(
+    'destinations',
+    '送信先メールアドレス設定',
+    (s) => ({
+      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
+        const d = s.destinations.find((x) => x.position === i + 1);
+        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
+      }),
+    }),
+    async (client, number, b, current) => {
+      refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+      refuseExtraRows(b, 'send', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+      const rows = destinationRows(b);
+      const errors: Errors = {};
+      const seen = new Set<string>();
+      for (const r of rows) {
+        if (!r.address) {
+          if (r.send) errors[`address${r.n}`] = MSG.sendWithoutAddress;
+          continue;
+        }
+        const refusal = mailAddressRefusal(r.address);
+        if (refusal) errors[`address${r.n}`] = ADDRESS_MESSAGES[refusal];
+        else if (seen.has(r.address)) errors[`address${r.n}`] = MSG.duplicateAddress;
+        seen.add(r.address);
+      }
+      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
+      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
+      if (Object.keys(errors).length) throw new FormError(errors);
+      await writeDestinations(client, number, kept, deps.clock.now());
+    },
+    (b) => ({ rows: destinationRows(b) }),
+    (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
+  );
+
+  /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
+  async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
+    refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+    const n = Number(b.test);
+    const row = destinationRows(b).find((r) => r.n === n);
+    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
+    const refusal = mailAddressRefusal(row.address);
+    if (refusal) throw new FormError({ [`address${n}`]: ADDRESS_MESSAGES[refusal] });
+    const now = deps.clock.now();
+    const perHour = deps.config.site.testMailsPerHour;
+    const client = await deps.pool.connect();
+    try {
+      await client.query('begin');
+      // Count and send under a per-number lock, so two windows cannot both pass the cap.
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
+      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
+      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
+      const id = await queueTestMail(client, deps.config, number, row.address, now);
+      await ctx.audit(req, { action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id } }, client);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    return MSG.testMailSent(n, row.address);
+  }
+
+  // メール送信条件設定
+  form(
+    'conditions',
+    'メール送信条件設定',
+    (s) => ({ values: { designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly } }),
+    async (client, number, b) => {
+      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+    },
+    (b) => ({ values: { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') } }),
+  );
+
+  // お知らせ対象電話番号設定: 30 rows of 電話番号 and 指定.
+  const designatedRows = (b: Body) =>
+    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
+  form(
+    'designated',
+    'お知らせ対象電話番号設定',
+    (s) => ({
+      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
+        const d = s.designated.find((x) => x.position === i + 1);
+        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
+      }),
+    }),
+    async (client, number, b) => {
+      refuseExtraRows(b, 'number', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
+      refuseExtraRows(b, 'designated', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
+      const rows = designatedRows(b);
+      const errors: Errors = {};
+      const seen = new Set<string>();
+      for (const r of rows) {
+        if (!r.callerNumber) {
+          if (r.designated) errors[`number${r.n}`] = MSG.designatedWithoutNumber;
+          continue;
+        }
+        if (!isNationalNumber(r.callerNumber)) errors[`number${r.n}`] = MSG.badNumber;
+        else if (seen.has(r.callerNumber)) errors[`number${r.n}`] = MSG.duplicateNumber;
+        seen.add(r.callerNumber);
+      }
+      if (Object.keys(errors).length) throw new FormError(errors);
+      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
+      await writeDesignated(client, number, kept, deps.clock.now());
+    },
+    (b) => ({ rows: designatedRows(b) }),
+  );
+}
+
+/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
+function refuseExtraRows(b: Body, prefix: string, max: number, what: string, fieldName: string) {
+  const extra = Object.keys(b).some((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) && Number(k.slice(prefix.length)) > max);
+  if (extra) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
+}
+
+function summary(view: string, b: Body): Record<string, unknown> {
+  if (view === 'start') return { started: b.started === 'on' };
+  if (view === 'conditions') return { designatedOnly: b.designatedOnly === 'on', unansweredOnly: b.unansweredOnly === 'on' };
+  return { rows: Object.keys(b).filter((k) => /^(address|number)\d+$/.test(k) && b[k]).length };
+}

@@ -1,0 +1,106 @@
+// 着信お知らせメール settings of one number as the settings site reads and writes them.
+// Each save is one transaction that first checks the version the form was drawn from
+// (StaleFormError when someone saved in between), so a second window never silently overwrites.
+import type pg from 'pg';
+
+export interface NotifySettings {
+  number: string;
+  started: boolean;
+  designatedOnly: boolean;
+  unansweredOnly: boolean;
+  /** 0: no settings row yet. */
+  version: number;
+  destinations: { position: number; address: string; send: boolean }[];
+  designated: { position: number; callerNumber: string; designated: boolean }[];
+}
+
+export class StaleFormError extends Error {
+  override name = 'StaleFormError';
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export async function readNotifySettings(db: Queryable, number: string): Promise<NotifySettings> {
+  const [s, d, g] = await Promise.all([
+    db.query('select started, designated_only, unanswered_only, version from notify_setting where number = $1', [number]),
+    db.query('select position, address, send from notify_destination where number = $1 order by position', [number]),
+    db.query('select position, caller_number, designated from notify_designated where number = $1 order by position', [number]),
+  ]);
+  const row = s.rows[0];
+  return {
+    number,
+    started: row?.started ?? false,
+    designatedOnly: row?.designated_only ?? false,
+    unansweredOnly: row?.unanswered_only ?? false,
+    version: row ? Number(row.version) : 0,
+    destinations: d.rows,
+    designated: g.rows.map((r) => ({ position: r.position, callerNumber: r.caller_number, designated: r.designated })),
+  };
+}
+
+/**
+ * Runs `change` in a transaction holding the number's settings row, after checking that the
+ * row is still at `expectedVersion`. Anything `change` throws rolls the whole form back.
+ */
+export async function changeNotifySettings<T>(
+  pool: pg.Pool,
+  number: string,
+  expectedVersion: number,
+  change: (client: pg.PoolClient, current: NotifySettings) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('insert into notify_setting (number) values ($1) on conflict (number) do nothing', [number]);
+    const { rows } = await client.query('select version from notify_setting where number = $1 for update', [number]);
+    const version = Number(rows[0].version);
+    // A number without settings is drawn as version 0 and gets its row (version 1) here.
+    const expected = expectedVersion === 0 ? 1 : expectedVersion;
+    if (version !== expected) throw new StaleFormError(`settings of ${number} changed since the form was drawn`);
+    const result = await change(client, await readNotifySettings(client, number));
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function writeStarted(db: pg.PoolClient, number: string, started: boolean, now: Date): Promise<void> {
+  await db.query('update notify_setting set started = $2, updated_at = $3 where number = $1', [number, started, now]);
+}
+
+export async function writeConditions(db: pg.PoolClient, number: string, c: { designatedOnly: boolean; unansweredOnly: boolean }, now: Date): Promise<void> {
+  await db.query('update notify_setting set designated_only = $2, unanswered_only = $3, updated_at = $4 where number = $1', [
+    number,
+    c.designatedOnly,
+    c.unansweredOnly,
+    now,
+  ]);
+}
+
+export async function writeDestinations(db: pg.PoolClient, number: string, rows: NotifySettings['destinations'], now: Date): Promise<void> {
+  await db.query('delete from notify_destination where number = $1', [number]);
+  if (rows.length) {
+    await db.query(
+      `insert into notify_destination (number, position, address, send)
+       select $1, d.position, d.address, d.send from json_to_recordset($2::json) as d(position int, address text, send boolean)`,
+      [number, JSON.stringify(rows)],
+    );
+  }
+  await db.query('update notify_setting set updated_at = $2 where number = $1', [number, now]);
+}
+
+export async function writeDesignated(db: pg.PoolClient, number: string, rows: NotifySettings['designated'], now: Date): Promise<void> {
+  await db.query('delete from notify_designated where number = $1', [number]);
+  if (rows.length) {
+    await db.query(
+      `insert into notify_designated (number, position, caller_number, designated)
+       select $1, d.position, d."callerNumber", d.designated from json_to_recordset($2::json) as d(position int, "callerNumber" text, designated boolean)`,
+      [number, JSON.stringify(rows)],
+    );
+  }
+  await db.query('update notify_setting set updated_at = $2 where number = $1', [number, now]);
+}
