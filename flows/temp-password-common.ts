@@ -2,7 +2,6 @@
 // what they ask of the outside world (ask / say / store actors) and what they hand back.
 // Pure: no I/O here or in the machines; the glue provides real actors.
 import { fromPromise } from 'xstate';
-import type { Config } from '../src/config.ts';
 import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
 import { isNationalNumber } from '../src/domain/phone-number.ts';
 
@@ -39,17 +38,6 @@ export interface FlowOptions {
   maxAttempts: number;
   /** Pattern A: a `#` this soon after a complete 8-digit entry is dropped (ivr.trailingHashWindowMs). */
   trailingHashWindowMs: number;
-}
-
-/** Flow options from the `ivr` config section (pattern B's maxRestarts is left at its default). */
-export function flowOptionsFromConfig(ivr: Config['ivr']): FlowOptions & { requiredDigit: string } {
-  return {
-    firstDigitTimeoutMs: ivr.firstDigitTimeoutMs,
-    interDigitTimeoutMs: ivr.interDigitTimeoutMs,
-    maxAttempts: ivr.maxAttempts,
-    trailingHashWindowMs: ivr.trailingHashWindowMs,
-    requiredDigit: ivr.patternBRequiredDigit,
-  };
 }
 
 /** What the glue answers with media play (barge-in) followed by collect. */

@@ -2,8 +2,7 @@
 // pattern B (legacy サービス設定ホームページ) differ in one label and the footer's wording;
 // brand, site and sender come from config per region and pattern.
 import type { Config } from '../config.ts';
-import type { CallStatus } from '../notify/classify.ts';
-import type { AbsentReason } from '../notify/identity.ts';
+import type { AbsentReason, CallStatus } from '../domain/incoming-call.ts';
 
 export type MailFooter = Config['mail']['footers']['A']['east'];
 export type Pattern = 'A' | 'B';

@@ -1,6 +1,6 @@
 // 着信状態 and 呼出時間 from what happened on the call. Pure.
 
-export type CallStatus = '通話' | '応答なし' | '転送';
+import type { CallStatus } from '../domain/incoming-call.ts';
 
 export interface CallTimeline {
   inviteAt: Date;

@@ -3,7 +3,8 @@
 import type { Config } from '../config.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
 
-export type AbsentReason = '非通知' | '公衆' | '表示圏外';
+import type { AbsentReason } from '../domain/incoming-call.ts';
+
 export type AbsentReasonRule = Config['notify']['absentReasonRules'][number];
 
 export interface CallerHeaders {

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createMachine, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import { parseConfig } from '../../src/config.ts';
-import { flowOptionsFromConfig } from '../../flows/temp-password-common.ts';
+import { flowOptionsFromConfig } from '../../src/ivr/flow-options.ts';
 import { tempPasswordA } from '../../flows/temp-password-a.ts';
 import { tempPasswordB } from '../../flows/temp-password-b.ts';
 
