@@ -95,7 +95,12 @@ export interface IvrHarness {
   /** Of these calls, the ones with no 'ivr call ended' log line. */
   unloggedCalls(callIds: readonly string[]): string[];
   /** One SIPp call; resolves when the scenario has run to its end. */
-  call(scenario: string, opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp' }): Promise<{ callId: string; sipp: SippResult }>;
+  call(
+    scenario: string,
+    opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp'; localIp?: string },
+  ): Promise<{ callId: string; sipp: SippResult }>;
+  /** The service's /metrics text. */
+  metrics(): Promise<string>;
   /** The ivr_call record of a call, once written. */
   ivrCall(callId: string): Promise<Record<string, any>>;
   /**
@@ -143,6 +148,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
         scenario: path.join(SIPP_DIR, scenario),
         remote: { port: sipPort },
         transport: opts.transport ?? 'udp',
+        localIp: opts.localIp,
         service: opts.dialled,
         calls: 1,
         keys: { caller: opts.caller, ...opts.keys },
@@ -153,6 +159,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
       if (result.exitCode !== 0) throw new Error(`SIPp ${scenario} failed: ${sippSummary(result)}`);
       return { callId, sipp: result };
     },
+    metrics: async () => (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text(),
     async ivrCall(callId) {
       // The record is written right after the call ends; SIPp may finish a moment earlier.
       for (let i = 0; i < 50; i++) {
