@@ -7,7 +7,7 @@ import { ACCESS, startIvrHarness, type IvrHarness } from './harness.ts';
 
 let h: IvrHarness;
 beforeAll(async () => {
-  h = await startIvrHarness({ ivr: { maxCalls: 1 } });
+  h = await startIvrHarness({ ivr: { maxCalls: 1, shutdownGraceSec: 1 } });
 });
 afterAll(async () => {
   await h?.stop();

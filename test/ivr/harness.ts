@@ -153,6 +153,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
         calls: 1,
         keys: { caller: opts.caller, ...opts.keys },
         timeoutMs: 120_000,
+        traceMessages: true,
         // SIPp's own Call-ID, fixed here so the test can find the call's record.
         extraArgs: ['-mp', String(mediaPort), '-cid_str', callId],
       });

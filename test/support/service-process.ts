@@ -2,7 +2,7 @@
 // survive a call (or be killed during one). DATABASE_URL points at the test database, so embedded
 // PostgreSQL is not involved; every other part is embedded, on free ports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigInput } from '../../src/config.ts';
 import { freePort } from './ports.ts';
@@ -27,6 +27,7 @@ export async function startServiceProcess(opts: { databaseUrl: string; varDir: s
   const sipPort = opts.sipPort ?? (await freePort('both'));
   const httpPort = await freePort('tcp');
   const configFile = path.join(opts.varDir, `config-${sipPort}.json`);
+  await mkdir(opts.varDir, { recursive: true });
   await writeFile(configFile, JSON.stringify(opts.config ?? {}));
   const child = spawn(process.execPath, [BIN, 'start'], {
     env: {
