@@ -1,6 +1,7 @@
 // SIPp caller → built-in SIP engine → 着信お知らせメール B2BUA → SIPp line, with the mail checked as
 // received over SMTP by the built-in catcher and decoded by mailparser.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
@@ -224,11 +225,26 @@ describe('着信お知らせメール over SIP', () => {
     await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
   });
 
-  it('the line gets one ACK for its 486, the stack’s (RFC 3261 §17.1.1.3), none from the app', async () => {
-    const s = await newSubscriber();
-    const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'busy', ringMs: 300 } });
-    okCall(r);
-    expect(r.line!.messages.match(/^ACK /gm)).toHaveLength(1);
+  it('the app sends no ACK of its own for the line’s 486 (the stack’s ACK is the one the line gets), and still ACKs a 200', async () => {
+    // drachtio-srf's own Response#sendAck, watched where the app would call it (the real one still runs).
+    const Response = createRequire(import.meta.url)('drachtio-srf/lib/response.js') as { prototype: { sendAck: (...a: unknown[]) => unknown } };
+    const original = Response.prototype.sendAck;
+    const acked: number[] = [];
+    Response.prototype.sendAck = function (this: { status: number }, ...a: unknown[]) {
+      acked.push(this.status);
+      return original.apply(this, a);
+    };
+    try {
+      const busy = await newSubscriber();
+      const r = await call({ called: busy.number, linePort: busy.linePort, caller: 'fail', line: { scenario: 'busy', ringMs: 300 } });
+      okCall(r);
+      expect(r.line!.messages.match(/^ACK /gm)).toHaveLength(1);
+      const answered = await newSubscriber();
+      okCall(await call({ called: answered.number, linePort: answered.linePort, caller: 'answer', callerMs: 200, line: { scenario: 'answer', ringMs: 200 } }));
+      expect(acked).toEqual([200]);
+    } finally {
+      Response.prototype.sendAck = original;
+    }
   });
 
   for (const transport of ['udp', 'tcp'] as const) {
