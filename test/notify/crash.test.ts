@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { startSipp } from '../support/sipp.ts';
 import { provision, subscriber } from './fixtures.ts';
@@ -30,15 +31,6 @@ afterAll(async () => {
   await db?.drop();
   await rm(varDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const rows = async () => (await db.pool.query('select * from incoming_call where called_number = $1', [NUMBER])).rows;
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
 import { provision, subscriber } from './fixtures.ts';
@@ -39,15 +40,6 @@ afterAll(async () => {
   await db?.drop();
   await rm(varDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** One call: the line plays `line` (ringing -d ms), the caller `caller` (-d ms). */
 async function longCall(svc: ServiceProcess, transport: 'udp' | 'tcp', line: string, lineMs: number, caller: string, callerMs: number) {
