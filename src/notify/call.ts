@@ -171,7 +171,9 @@ export class NotifyCall implements TrackedCall {
       if (reason !== 'line_hung_up') void this.bye(d.uac);
       if (reason === 'service_stopping' || reason === 'internal_error') endReason = reason;
     } else if (reason === 'caller_cancelled') {
-      finalStatus = 487; // answered by the stack, which also CANCELs the line
+      finalStatus = 487; // answered by the stack; drachtio-srf CANCELs a B leg that is out
+      // A CANCEL that beat the B leg's INVITE onto the wire: drachtio-srf was not listening yet.
+      if (!this.uacRequest) this.lineCancelWanted = true;
     } else if (reason === 'line_refused' || reason === 'unreachable') {
       finalStatus = lineStatus ?? 500; // relayed by drachtio-srf (passFailure); sent here when it could not
       if (!this.res.finalResponseSent) this.res.send(finalStatus);
