@@ -1,6 +1,7 @@
 // A whole chakushin service (built-in SIP engine, built-in RTP endpoint, real PostgreSQL)
 // for IVR end-to-end tests, with subscribers provisioned, driven by SIPp callers.
 import { randomUUID } from 'node:crypto';
+import dgram from 'node:dgram';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,19 @@ export const SUBSCRIBERS = {
   ],
 };
 
+/** A -mp port for SIPp: it binds the audio port and the video one two above it, so both must be free. */
+async function sippMediaPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort('udp');
+    const videoFree = await new Promise<boolean>((resolve) => {
+      const sock = dgram.createSocket('udp4');
+      sock.once('error', () => resolve(false));
+      sock.bind(port + 2, '127.0.0.1', () => sock.close(() => resolve(true)));
+    });
+    if (videoFree) return port;
+  }
+}
+
 export const ACCESS = { A_WEST: '0664806430', A_EAST: '0363044747', B: '0722427142' };
 
 export interface IvrHarness {
@@ -142,7 +156,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     linesContaining: (typed) => logs.filter((line) => typed.some((t) => line.includes(t))),
     problems: () => logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 40),
     async call(scenario, opts) {
-      const mediaPort = await freePort('udp');
+      const mediaPort = await sippMediaPort();
       const callId = `ivr-${randomUUID()}`;
       const result = await runSipp({
         scenario: path.join(SIPP_DIR, scenario),
