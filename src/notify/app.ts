@@ -136,7 +136,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, journal: spool.journal, record: (p, finished) => record(p, finished) },
+      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, journal: spool.journal, record },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {
