@@ -54,6 +54,11 @@ export const configSchema = z.object({
        * From anyone else the caller number comes from From only.
        */
       trustedPeers: z.array(z.string()).default(['127.0.0.1']),
+      /**
+       * Admission: SIP requests outside a dialog from anyone but a trusted peer get 403. true opens the
+       * service to every source, for testing only (the IVR still sets no password on an unasserted caller ID).
+       */
+      admitUntrustedSources: z.boolean().default(false),
     })
     .default({}),
   http: z.object({ listen: hostPort.default({ host: '127.0.0.1', port: 8080 }) }).default({}),
@@ -131,6 +136,14 @@ export const configSchema = z.object({
       tempPasswordTtlHours: z.number().positive().default(24),
       /** On shutdown, calls still in the IVR after this long are hung up (recorded as cut_off). */
       shutdownGraceSec: z.number().min(0).default(30),
+      /** Calls in the IVR at once; beyond: 503 with Retry-After. */
+      maxCalls: z.number().int().min(1).default(200),
+      /**
+       * An answered call whose ACK has not come by then is ended (BYE) before any prompt is played:
+       * recorded as no_ack. Shorter than the stack's 64·T1 (32 s): five 200 retransmissions have gone
+       * by, and media toward an address nobody confirmed should not run for half a minute.
+       */
+      ackTimeoutSec: z.number().positive().default(8),
     })
     .default({}),
   notify: z
@@ -139,6 +152,16 @@ export const configSchema = z.object({
       nextHop: z.string().optional(),
       /** Seconds to wait for the caller's network to retry a 488/415-rejected call at standard quality (高音質電話). */
       codecRetryWindowSec: z.number().min(0).default(10),
+      /**
+       * 呼出時間 cap: a line still ringing after this long is CANCELled and the caller answered 480
+       * (recorded 応答なし). A backstop below RFC 3261 timer C (3 min); the softswitch's own no-answer
+       * timer is normally shorter and ends the call first. See docs/notify.md.
+       */
+      maxRingSec: z.number().positive().default(175),
+      /** Calls on the notify path at once; beyond: 503 with Retry-After. */
+      maxCalls: z.number().int().min(1).default(2000),
+      /** On shutdown, calls still up after this long are hung up and recorded as ended then. */
+      shutdownGraceSec: z.number().min(0).default(10),
       /**
        * 非通知理由: how what the trunk sends maps to the reason shown in the mail. First matching rule wins;
        * a match hides the number. No match and no usable number: 表示圏外. See docs/notify.md.
@@ -231,6 +254,11 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.ENGINE_ADMIN) set('sip', 'engineAdmin', parseHostPort('ENGINE_ADMIN', env.ENGINE_ADMIN, problems));
   if (env.ENGINE_SECRET) set('sip', 'engineSecret', env.ENGINE_SECRET);
   if (env.TRUSTED_PEERS !== undefined) set('sip', 'trustedPeers', env.TRUSTED_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.SIP_ADMIT_UNTRUSTED_SOURCES) {
+    const v = env.SIP_ADMIT_UNTRUSTED_SOURCES;
+    if (v === 'true' || v === 'false') set('sip', 'admitUntrustedSources', v === 'true');
+    else problems.push(`SIP_ADMIT_UNTRUSTED_SOURCES: expected true or false, got "${v}"`);
+  }
   if (env.HTTP_LISTEN) set('http', 'listen', parseHostPort('HTTP_LISTEN', env.HTTP_LISTEN, problems));
   if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
   if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));

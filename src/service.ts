@@ -2,7 +2,9 @@
 // the config or its embedded stand-in. Parts start in dependency order and stop in reverse.
 import path from 'node:path';
 import type Srf from 'drachtio-srf';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createCallTracker } from './call-tracker.ts';
+import { trustedPeerMatcher } from './domain/trusted-peers.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createIvrApp } from './ivr/app.ts';
@@ -86,17 +88,24 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
 
-    const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger });
-    new Gauge({ name: 'chakushin_ivr_active_calls', help: 'Calls in the temp-password IVR now', registers: [registry], collect() { this.set(ivr.activeCalls()); } });
-    const notify = startNotifyApp({ srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry });
-    new Gauge({ name: 'chakushin_notify_active_calls', help: 'Calls on the 着信お知らせメール path now', registers: [registry], collect() { this.set(notify.activeCalls()); } });
+    // One matcher and one tracker per call path, injected: admission, IVR and notify agree on who the trunk is.
+    const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);
+    const ivrCalls = createCallTracker({ kind: 'ivr', maxCalls: config.ivr.maxCalls, logger, registry });
+    const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger, registry });
+    const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
+    const notify = startNotifyApp({
+      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer,
+    });
     let accepting = true;
-    dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], { logger, accepting: () => accepting });
+    dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], {
+      logger, accepting: () => accepting, registry,
+      admission: { isTrustedPeer, admitUntrustedSources: config.sip.admitUntrustedSources },
+    });
     parts.push({
       name: 'calls',
       stop: async () => {
         accepting = false;
-        await Promise.all([ivr.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
+        await Promise.all([ivrCalls.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
       },
     });
 
@@ -117,7 +126,9 @@ async function startMedia(config: Config, srf: Srf, logger: Logger, registry: Re
   const prompts = await loadPromptLibrary({ dir: config.media.promptDir, overrideDir: config.media.promptOverrideDir });
   if (config.media.freeswitch) {
     const fs = config.media.freeswitch;
-    return createFreeswitchMediaServer({ srf, address: fs.host, port: fs.port, secret: fs.secret, listenAddress: fs.listenAddress, prompts, logger });
+    return createFreeswitchMediaServer({
+      srf, address: fs.host, port: fs.port, secret: fs.secret, listenAddress: fs.listenAddress, prompts, logger, inbandDtmf: config.media.inbandDtmf,
+    });
   }
   const media = await createBuiltinMediaServer({
     host: config.media.rtpHost,

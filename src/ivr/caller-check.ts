@@ -7,6 +7,7 @@ import { parse as parseSdp } from 'sdp-transform';
 import type { Config } from '../config.ts';
 import { MAIL_SERVICES, type Contract, type Region } from '../../flows/temp-password-common.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
+import { trustedPeerMatcher } from '../domain/trusted-peers.ts';
 
 /** The identity-bearing parts of the INVITE, as header values. */
 export interface InviteIdentity {
@@ -27,6 +28,11 @@ export interface CallFacts {
   /** Whether the SDP offer has a usable audio stream (see offersAudio). */
   hasAudio: boolean;
   caller: CallerNumber;
+  /**
+   * The caller ID came from a trusted trunk peer (its P-Asserted-Identity, or its From when it sent
+   * none: inside the trust domain the softswitch vouches for both). Only then may a flow set a password.
+   */
+  callerAsserted: boolean;
   /** The dialled 仮パスワード設定番号 (see accessNumberOf). */
   access: AccessNumber;
 }
@@ -36,7 +42,7 @@ export type Decision =
   | { action: 'reject'; status: 488; reason: 'data_only' }
   /** Answer, play the prompt, hang up. */
   | { action: 'announce'; prompt: 'withheld_caller'; reason: 'withheld' }
-  | { action: 'announce'; prompt: 'not_in_service'; reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' }
+  | { action: 'announce'; prompt: 'not_in_service'; reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted' }
   | { action: 'run'; pattern: 'A'; caller: { number: string; role: 'main' | 'additional' }; contract: Contract }
   | { action: 'run'; pattern: 'B'; caller: { number: string; role: 'main' | 'additional' | 'auth' }; contract: Contract };
 
@@ -73,12 +79,6 @@ function isAnonymous(uri: string): boolean {
   return user.toLowerCase() === 'anonymous' || /@anonymous\.invalid\b/i.test(uri);
 }
 
-function isTrusted(sourceAddress: string, trustedPeers: readonly string[]): boolean {
-  const canonical = (a: string) => a.trim().replace(/^\[|\]$/g, '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').toLowerCase();
-  const source = canonical(sourceAddress);
-  return trustedPeers.some((p) => canonical(p) === source);
-}
-
 /**
  * The caller's number. P-Asserted-Identity is believed only from a trusted trunk peer:
  * anyone else could write any number there, so From is used. A Privacy request for the
@@ -88,7 +88,7 @@ export function callerNumberOf(invite: InviteIdentity, trustedPeers: readonly st
   const privacy = (invite.privacy ?? '').split(/[;,\s]+/).map((t) => t.toLowerCase());
   if (privacy.some((t) => WITHHOLDING_PRIVACY.includes(t))) return { kind: 'withheld' };
 
-  if (invite.pAssertedIdentity && isTrusted(invite.sourceAddress, trustedPeers)) {
+  if (invite.pAssertedIdentity && trustedPeerMatcher(trustedPeers)(invite.sourceAddress)) {
     const values = typeof invite.pAssertedIdentity === 'string' ? [invite.pAssertedIdentity] : invite.pAssertedIdentity;
     const uris = values.flatMap(urisOf);
     if (uris.some(isAnonymous)) return { kind: 'withheld' };
@@ -124,7 +124,7 @@ export function offersAudio(sdp: string): boolean {
   }
 }
 
-const notInService = (reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service'): Decision => ({
+const notInService = (reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted'): Decision => ({
   action: 'announce',
   prompt: 'not_in_service',
   reason,
@@ -138,6 +138,8 @@ export function decide(facts: CallFacts, contract: Contract | null): Decision {
   if (!facts.hasAudio) return { action: 'reject', status: 488, reason: 'data_only' };
   if (facts.caller.kind === 'withheld') return { action: 'announce', prompt: 'withheld_caller', reason: 'withheld' };
   if (facts.caller.kind === 'unknown' || contract === null) return notInService('not_a_contract_number');
+  // A service opened to other sources for testing still never sets a password on a caller ID anyone could write.
+  if (!facts.callerAsserted) return notInService('caller_not_asserted');
   const number = facts.caller.number;
   const own = contract.numbers.find((n) => n.number === number);
   const { access } = facts;

@@ -1,13 +1,17 @@
 // The 着信お知らせメール B2BUA: terminating calls to subscribed numbers pass through here on their
-// way to the line. Signalling only — SDP passes through unchanged. The app times the call and,
-// once it is over, hands a record to recordCall (in the background: mail work never delays SIP).
-// A record the database cannot take goes to the local spool (spool.ts) and is saved later.
+// way to the line. Signalling only — SDP passes through unchanged. Each call is a NotifyCall
+// (call.ts) run under the injected call tracker; once it is over its record goes to recordCall in the
+// background (mail work never delays SIP). A record the database cannot take goes to the local spool
+// (spool.ts); the call journal keeps calls that are up (journal.ts).
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
-import { isCodecRejection, type CallTimeline } from './classify.ts';
+import { trustedPeerMatcher, type TrustedPeerMatcher } from '../domain/trusted-peers.ts';
+import { NotifyCall } from './call.ts';
+import { isCodecRejection } from './classify.ts';
 import { refusal } from './decide.ts';
 import { calledNumberOf, callerIdentity, splitHeaderValues, type CallerIdentity } from './identity.ts';
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
@@ -24,6 +28,10 @@ export interface NotifyAppOptions {
   spoolDir: string;
   /** Registers chakushin_notify_spooled_calls there. */
   registry?: Registry;
+  /** Calls in progress (capacity, drain); by default a tracker of this app's own with notify.maxCalls. */
+  calls?: CallTracker;
+  /** Trunk peers; by default the matcher of config.sip.trustedPeers. */
+  isTrustedPeer?: TrustedPeerMatcher;
 }
 
 export interface NotifyApp {
@@ -32,38 +40,30 @@ export interface NotifyApp {
   /** Calls in progress on the notify path. */
   activeCalls(): number;
   /**
-   * Waits up to graceMs for calls in progress to end (stop taking new ones first), then hangs up
-   * on those still up and records them as ended now; then waits for records being written
-   * (spooling those the database has not confirmed within a few seconds).
+   * Waits up to graceMs (default notify.shutdownGraceSec) for calls in progress to end (stop taking
+   * new ones first), then hangs up on those still up and records them as ended now; then waits for
+   * records being written (spooling those the database has not confirmed within a few seconds).
    */
   stop(graceMs?: number): Promise<void>;
 }
 
 /** How long stop() lets the database confirm records before spooling them. */
 const STOP_SAVE_DEADLINE_MS = 3_000;
-/** What a caller still ringing gets when the service stops. */
-const SHUTDOWN_STATUS = 480;
 
 function withoutTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
 }
 
-function sipStatus(err: unknown): number {
-  const status = (err as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 300 && status < 700 ? status : 500;
-}
-
 export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const { srf, pool, config } = opts;
   const log = opts.logger.child({ part: 'notify' });
-  const trusted = new Set(config.sip.trustedPeers);
+  const isTrustedPeer = opts.isTrustedPeer ?? trustedPeerMatcher(config.sip.trustedPeers);
+  const calls = opts.calls ?? createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger: opts.logger });
   const windowSec = config.notify.codecRetryWindowSec;
   /** Background work (codec-retry clean-up) stop() waits for. */
   const saving = new Set<Promise<void>>();
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
-  /** Calls in progress, each with how to hang up on it when the service stops. */
-  const calls = new Map<Promise<void>, (at: Date) => void>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
   const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
   const save = saver.save;
@@ -91,7 +91,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     req.on('cancel', () => (cancelledAt ??= new Date()));
     const caller = callerIdentity(
       { from: req.get('From'), pAssertedIdentity: splitHeaderValues(req.get('P-Asserted-Identity')), privacy: req.get('Privacy') },
-      trusted.has(req.source_address),
+      isTrustedPeer(req.source_address),
       config.notify.absentReasonRules,
     );
     let profile: NotifyProfile | undefined;
@@ -131,123 +131,37 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
 
-    let ended!: () => void;
-    const inProgress = new Promise<void>((r) => (ended = r));
-    const timeline: Partial<CallTimeline> & { inviteAt: Date } = { inviteAt, forwarded: false };
-    let finished = false;
-    /** The first end wins: after a shutdown hang-up, the SIP events that follow change nothing. */
-    const finish = (finalStatus: number, endAt: Date) => {
-      if (finished) return;
-      finished = true;
-      calls.delete(inProgress);
-      ended();
-      const call: FinishedCall = { callId, calledNumber: number, caller, timeline: { ...timeline, finalStatus, endAt, forwarded: !!timeline.forwarded } };
-      const saved = save(profile, call);
-      if (isCodecRejection(finalStatus)) codecRejected.set(`${caller.number ?? ''}|${number}`, { until: Date.now() + windowSec * 1000, saved });
-    };
-
-    if (cancelledAt) {
-      // The stack has already answered the CANCEL and the INVITE (487): the line is never tried.
-      finish(487, cancelledAt);
+    if (!calls.hasRoom()) {
+      res.send(503, { headers: { 'Retry-After': '5' } });
       return true;
     }
-    let uacRequest: Srf.SrfRequest | undefined;
-    let dialogs: { uas: Srf.Dialog; uac: Srf.Dialog } | undefined;
-    let shutdownAt: Date | undefined;
-    const cancelLine = () => {
-      try {
-        uacRequest?.cancel(() => undefined);
-      } catch (err) {
-        log.warn({ callId, err: (err as Error).message }, 'cannot cancel the line');
-      }
-    };
-    const destroy = (d: Srf.Dialog) =>
-      Promise.resolve(d.destroy() as unknown).catch((err: Error) => log.warn({ callId, err: err.message }, 'cannot relay BYE'));
-    calls.set(inProgress, (at) => {
-      // The service hangs up: an answered call ends now (通話), a ringing one is given up (応答なし).
-      shutdownAt = at;
-      if (dialogs) {
-        finish(200, at);
-        void destroy(dialogs.uas);
-        void destroy(dialogs.uac);
-        return;
-      }
-      finish(SHUTDOWN_STATUS, at);
-      if (!res.finalResponseSent) res.send(SHUTDOWN_STATUS);
-      cancelLine();
-    });
-    try {
-      const { uas, uac } = await srf.createB2BUA(
-        req, res, uri,
-        {
-          headers,
-          localSdpB: req.body,
-          passFailure: true,
-          // A redirect is only useful to the caller with its Contact.
-          responseHeaders: (uacRes): Record<string, string> => {
-            const r = uacRes as unknown as Srf.SrfResponse;
-            return r.status >= 300 && r.status < 400 && r.has('Contact') ? { Contact: r.get('Contact') } : {};
-          },
-        },
-        {
-          // drachtio-srf passes (err, request); its typings know only the request.
-          cbRequest: ((err: unknown, sent: Srf.SrfRequest) => {
-            if (err) return;
-            uacRequest = sent;
-            if (shutdownAt) cancelLine();
-          }) as unknown as (req: Srf.SrfRequest) => void,
-          cbProvisional: (p) => {
-            const status = (p as unknown as Srf.SrfResponse).status;
-            if (status >= 180 && status < 190) timeline.ringAt ??= new Date();
-            if (status === 181) timeline.forwarded = true;
-          },
-        },
-      );
-      if (shutdownAt) {
-        // Answered just as the service gave up on the call: it is already recorded as 応答なし.
-        void destroy(uas);
-        void destroy(uac);
-        return true;
-      }
-      timeline.answerAt = new Date();
-      dialogs = { uas, uac };
-      log.debug({ callId }, 'answered');
-      let ended = false;
-      const hangup = (other: Srf.Dialog) => {
-        if (ended) return;
-        ended = true;
-        if (!shutdownAt) void destroy(other);
-        finish(200, new Date());
-      };
-      uas.on('destroy', () => hangup(uac));
-      uac.on('destroy', () => hangup(uas));
-    } catch (err) {
-      const status = cancelledAt ? 487 : sipStatus(err);
-      if (!cancelledAt && typeof (err as { status?: unknown }).status !== 'number') {
-        log.warn({ callId, err: (err as Error).message }, 'cannot reach the line');
-      }
-      finish(status, cancelledAt ?? new Date());
-      if (!res.finalResponseSent) res.send(status);
+    const call = new NotifyCall(
+      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, journal: spool.journal, record },
+      req, res, profile, number, caller, inviteAt,
+    );
+    if (cancelledAt) {
+      // The stack has already answered the CANCEL and the INVITE (487): the line is never tried.
+      calls.run(call, async () => call.cancelledBeforeRouting(cancelledAt!));
+      return true;
     }
+    calls.run(call, () => call.run({ uri, headers }));
     return true;
+  }
+
+  /** A finished call to the saver; the journal forgets it once the record is durable. */
+  function record(profile: NotifyProfile, finished: FinishedCall): void {
+    const saved = save(profile, finished).finally(() => spool.journal.ended(finished.callId));
+    const status = finished.refused ? null : finished.timeline.finalStatus;
+    if (isCodecRejection(status)) codecRejected.set(`${finished.caller.number ?? ''}|${finished.calledNumber}`, { until: Date.now() + windowSec * 1000, saved });
   }
 
   return {
     handleNotifyInvite,
-    activeCalls: () => calls.size,
-    async stop(graceMs = 10_000) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...calls.keys()]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-      if (calls.size) {
-        log.warn({ calls: calls.size }, 'stopping with calls still up: hanging up, recorded as ended now');
-        const now = new Date();
-        for (const hangUp of [...calls.values()]) hangUp(now);
-      }
+    activeCalls: () => calls.activeCalls(),
+    async stop(graceMs = config.notify.shutdownGraceSec * 1000) {
+      await calls.drain(graceMs);
       await saver.flush(STOP_SAVE_DEADLINE_MS);
-      let flushTimer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...saving]), new Promise((r) => (flushTimer = setTimeout(r, STOP_SAVE_DEADLINE_MS)))]);
-      clearTimeout(flushTimer);
+      await settledWithin(saving, STOP_SAVE_DEADLINE_MS);
       await spool.stop();
     },
   };

@@ -9,10 +9,12 @@ export interface CallTimeline {
   answerAt?: Date;
   /** BYE for an answered call; the final response or CANCEL otherwise. */
   endAt: Date;
-  /** Final response the caller got (487 after a CANCEL). */
-  finalStatus: number;
+  /** Final response the caller got (487 after a CANCEL); null when unknown (a call recovered after a crash while ringing). */
+  finalStatus: number | null;
   /** The line said 181 Call Is Being Forwarded (ボイスワープ). */
   forwarded: boolean;
+  /** Why the service ended the call itself: max_ring_time, service_stopping, internal_error, service_crashed. */
+  endReason?: string;
 }
 
 export interface Classification {
@@ -37,8 +39,8 @@ export function ringSeconds(t: Pick<CallTimeline, 'inviteAt' | 'ringAt' | 'answe
 
 export function classifyCall(t: CallTimeline): Classification {
   const seconds = ringSeconds(t);
-  const answered = t.finalStatus >= 200 && t.finalStatus < 300;
-  if (REDIRECT.has(t.finalStatus)) return { status: '転送', ringSeconds: seconds, forwardFailed: false };
+  const answered = t.finalStatus !== null && t.finalStatus >= 200 && t.finalStatus < 300;
+  if (t.finalStatus !== null && REDIRECT.has(t.finalStatus)) return { status: '転送', ringSeconds: seconds, forwardFailed: false };
   if (t.forwarded) {
     // Forwarded and then answered elsewhere, or the caller gave up while the forward destination rang.
     if (answered || t.finalStatus === CANCELLED) return { status: '転送', ringSeconds: seconds, forwardFailed: false };
@@ -48,6 +50,6 @@ export function classifyCall(t: CallTimeline): Classification {
 }
 
 /** Rejections after which the caller's network may retry the same call at standard quality (高音質電話). */
-export function isCodecRejection(status: number): boolean {
+export function isCodecRejection(status: number | null): boolean {
   return status === 488 || status === 415;
 }

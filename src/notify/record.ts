@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { formatNotifyMail } from '../mail/format.ts';
 import { enqueueMails } from '../mail/outbox.ts';
+import { withTransaction } from '../store/transaction.ts';
 import { classifyCall, isCodecRejection, type CallTimeline } from './classify.ts';
 import { mailDecision, type MailDecision, type Refusal } from './decide.ts';
 import type { CallerIdentity } from './identity.ts';
@@ -31,26 +32,7 @@ export async function recordCall(
   profile: NotifyProfile,
   call: FinishedCall,
 ): Promise<RecordResult> {
-  const client = await pool.connect();
-  // A connection lost mid-transaction is also emitted as an 'error' event on the checked-out
-  // client; unheard, it would crash the process. The failing query reports it to us anyway.
-  const ignore = () => undefined;
-  client.on('error', ignore);
-  let failure: Error | undefined;
-  try {
-    await client.query('begin');
-    const result = await recordIn(client, config, profile, call);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    failure = err as Error;
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.removeListener('error', ignore);
-    // A client whose transaction failed is discarded, not handed to the next caller.
-    client.release(failure);
-  }
+  return withTransaction(pool, (client) => recordIn(client, config, profile, call));
 }
 
 async function recordIn(client: pg.PoolClient, config: Pick<Config, 'mail' | 'notify'>, profile: NotifyProfile, call: FinishedCall): Promise<RecordResult> {
@@ -58,8 +40,8 @@ async function recordIn(client: pg.PoolClient, config: Pick<Config, 'mail' | 'no
   const t = call.refused ? undefined : call.timeline;
   const { rows } = await client.query<{ id: number }>(
     `insert into incoming_call (call_id, called_number, caller_number, absent_reason, invite_at, ring_at, answer_at,
-                                end_at, final_status, status, ring_seconds, refused_by)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                end_at, final_status, status, ring_seconds, refused_by, end_reason)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      on conflict (call_id, called_number) do nothing
      returning id`,
     [
@@ -72,6 +54,7 @@ async function recordIn(client: pg.PoolClient, config: Pick<Config, 'mail' | 'no
       c?.status ?? null,
       c?.ringSeconds ?? null,
       call.refused?.by ?? null,
+      t?.endReason ?? null,
     ],
   );
   const id = rows[0]?.id ?? null;

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { NotifyProfile } from './profile.ts';
 import { recordCall, type FinishedCall } from './record.ts';
 import type { NotifySpool } from './spool.ts';
+import { settledWithin } from '../call-tracker.ts';
 
 export interface CallSaverOptions {
   pool: pg.Pool;
@@ -68,9 +69,7 @@ export function createCallSaver(opts: CallSaverOptions): CallSaver {
   return {
     save,
     async flush(deadlineMs) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...pending].map((p) => p.durable)), new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
-      clearTimeout(timer);
+      await settledWithin([...pending].map((p) => p.durable), deadlineMs);
       await Promise.all([...pending].map((p) => p.spool('service stopping')));
     },
   };

@@ -54,8 +54,9 @@ const entrySchema: z.ZodType<SpoolEntry & { v: 1 }, z.ZodTypeDef, unknown> = z.o
         ringAt: isoDate.optional(),
         answerAt: isoDate.optional(),
         endAt: isoDate,
-        finalStatus: z.number().int(),
+        finalStatus: z.number().int().nullable(),
         forwarded: z.boolean(),
+        endReason: z.string().optional(),
       }),
     }),
   ]),
@@ -131,6 +132,12 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether the writer of run `run` in process `pid` can no longer append (it closed, or its process is gone). */
+export function writerGone(pid: number, run: string): boolean {
+  if (pid === process.pid) return !liveRuns.has(run);
+  return !processAlive(pid);
 }
 
 /**

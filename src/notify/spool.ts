@@ -2,14 +2,15 @@
 // cannot take right now is kept on disk and saved later by the replayer, at start and every few
 // seconds while anything waits. Replaying is idempotent (recordCall skips a call already recorded,
 // and its mails with it), so a crash between saving and deleting the file costs nothing.
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { recordCall } from './record.ts';
-import { listSpoolFiles, openSpoolWriter, readSpoolFile, replayable, type SpoolEntry, type SpoolFileName } from './spool-file.ts';
+import { openCallJournal, parseJournalFileName, recoverJournal, type CallJournal } from './journal.ts';
+import { listSpoolFiles, openSpoolWriter, readSpoolFile, replayable, writerGone, type SpoolEntry, type SpoolFileName } from './spool-file.ts';
 
 export interface NotifySpoolOptions {
   dir: string;
@@ -22,6 +23,8 @@ export interface NotifySpoolOptions {
 }
 
 export interface NotifySpool {
+  /** This run's call journal (calls from their INVITE; see journal.ts). */
+  readonly journal: CallJournal;
   /** Keeps a call record on disk; resolves once it is there. */
   put(entry: SpoolEntry): Promise<void>;
   /** One replay round now (waits for a round already running); returns the entries still waiting. */
@@ -50,6 +53,7 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
   const log = opts.logger.child({ part: 'notify-spool' });
   const intervalMs = opts.intervalMs ?? 5_000;
   const writer = openSpoolWriter(dir);
+  const journal = openCallJournal(dir, writer.run, opts.logger);
   const rejectedFile = path.join(dir, 'rejected', `notify-${process.pid}-${writer.run}.jsonl`);
   let waiting = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -146,12 +150,38 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
     const ownFile = files.find((f) => f.file === own);
     if (ownFile && !blocked) await writer.rotate();
     if (ownFile) await replay(ownFile);
+    if (!blocked) blocked = await recoverJournals(new Set((await listSpoolFiles(dir)).map((f) => f.run)));
     if (!blocked && blockedBy) {
       log.info('spool: database available again');
       blockedBy = undefined;
     }
     waiting = left;
     return left;
+  }
+
+  /**
+   * Calls a dead process's journal left open. Only once that run's spooled records are all saved:
+   * a call that ended and was spooled must be recorded from the spool, not as a crashed call.
+   */
+  async function recoverJournals(runsWithSpool: Set<string>): Promise<boolean> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const j = parseJournalFileName(path.join(dir, name));
+      if (!j || j.run === writer.run || !writerGone(j.pid, j.run) || runsWithSpool.has(j.run)) continue;
+      try {
+        await recoverJournal(j.file, pool, config, log);
+      } catch (err) {
+        if (isPermanent(err)) {
+          log.error({ file: j.file, err: (err as Error).message }, 'journal: calls refused by the database; file kept');
+          continue;
+        }
+        const why = (err as Error).message;
+        if (blockedBy !== why) log.warn({ err: why }, 'journal: database unavailable; will retry');
+        blockedBy = why;
+        return true;
+      }
+    }
+    return false;
   }
 
   function schedule(ms: number): void {
@@ -176,6 +206,7 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
   schedule(0);
 
   return {
+    journal,
     async put(entry) {
       await writer.append(entry);
       waiting++;
@@ -188,6 +219,7 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
       clearTimeout(timer);
       timer = undefined;
       await round?.catch(() => undefined);
+      await journal.close();
       await writer.close();
     },
   };

@@ -1,8 +1,8 @@
 // The record every call to a temp-password access number leaves behind.
 import type pg from 'pg';
 
-/** cut_off: the service hung up on the caller while shutting down. */
-export type IvrOutcome = 'completed' | 'failed_3_strikes' | 'caller_hung_up' | 'rejected' | 'store_failed' | 'cut_off';
+/** cut_off: the service hung up on the caller while shutting down. no_ack: our 200 was never acknowledged. */
+export type IvrOutcome = 'completed' | 'failed_3_strikes' | 'caller_hung_up' | 'rejected' | 'store_failed' | 'cut_off' | 'no_ack';
 
 export interface IvrCallRecord {
   callId: string;

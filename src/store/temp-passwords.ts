@@ -3,6 +3,7 @@
 // until the temp password is used to log in.
 import type pg from 'pg';
 import { hashPassword } from './password-hash.ts';
+import { withTransaction } from './transaction.ts';
 
 /** 'site' = pattern A settings site; a service name = pattern B per-service password. */
 export type Realm = 'site' | 'chakushin_mail' | 'fax_mail';
@@ -16,23 +17,26 @@ export interface SetTempPassword {
   ttlHours: number;
 }
 
+/** The temp password and its audit row in one transaction: a caller is never told it failed while a live one was stored. */
 export async function setTempPassword(pool: pg.Pool, t: SetTempPassword): Promise<{ expiresAt: Date }> {
   const hash = await hashPassword(t.password);
-  const { rows } = await pool.query<{ expires_at: Date }>(
-    `insert into temp_password (login_number, realm, auth_unit, hash, created_at, expires_at)
-     values ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
-     on conflict (login_number, realm) do update set auth_unit = excluded.auth_unit, hash = excluded.hash,
-       created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0, used_at = null
-     returning expires_at`,
-    [t.loginNumber, t.realm, t.authUnit ?? null, hash, t.ttlHours * 3600],
-  );
-  await pool.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [
-    'ivr',
-    'temp_password.set',
-    t.loginNumber,
-    JSON.stringify({ realm: t.realm, authUnit: t.authUnit ?? null }),
-  ]);
-  return { expiresAt: rows[0]!.expires_at };
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ expires_at: Date }>(
+      `insert into temp_password (login_number, realm, auth_unit, hash, created_at, expires_at)
+       values ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
+       on conflict (login_number, realm) do update set auth_unit = excluded.auth_unit, hash = excluded.hash,
+         created_at = excluded.created_at, expires_at = excluded.expires_at, failed_attempts = 0, used_at = null
+       returning expires_at`,
+      [t.loginNumber, t.realm, t.authUnit ?? null, hash, t.ttlHours * 3600],
+    );
+    await client.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [
+      'ivr',
+      'temp_password.set',
+      t.loginNumber,
+      JSON.stringify({ realm: t.realm, authUnit: t.authUnit ?? null }),
+    ]);
+    return { expiresAt: rows[0]!.expires_at };
+  });
 }
 
 export interface TempPasswordStatus {

@@ -34,4 +34,10 @@ describe('config', () => {
     expect(() => loadConfig({ env: { LOG_LEVEL: 'loud' } })).toThrow(/log\.level/);
     expect(() => loadConfig({ env: {}, overrides: { ivr: { maxAttempts: 0 } } })).toThrow(/ivr\.maxAttempts/);
   });
+
+  it('admits only trunk peers unless SIP_ADMIT_UNTRUSTED_SOURCES=true; any other value is named', () => {
+    expect(loadConfig({ env: {} }).sip.admitUntrustedSources).toBe(false);
+    expect(loadConfig({ env: { SIP_ADMIT_UNTRUSTED_SOURCES: 'true' } }).sip.admitUntrustedSources).toBe(true);
+    expect(() => loadConfig({ env: { SIP_ADMIT_UNTRUSTED_SOURCES: 'yes' } })).toThrow('SIP_ADMIT_UNTRUSTED_SOURCES: expected true or false, got "yes"');
+  });
 });

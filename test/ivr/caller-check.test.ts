@@ -139,12 +139,12 @@ describe('offersAudio', () => {
 describe('decide', () => {
   const westA = contract({});
   it('data-only calls are rejected 488 before anything else', () => {
-    expect(decide({ hasAudio: false, caller: { kind: 'withheld' }, access: WEST_A }, null)).toEqual({ action: 'reject', status: 488, reason: 'data_only' });
-    expect(decide({ hasAudio: false, caller: num('0612340001'), access: WEST_A }, westA)).toMatchObject({ action: 'reject', status: 488 });
+    expect(decide({ hasAudio: false, caller: { kind: 'withheld' }, access: WEST_A, callerAsserted: true }, null)).toEqual({ action: 'reject', status: 488, reason: 'data_only' });
+    expect(decide({ hasAudio: false, caller: num('0612340001'), access: WEST_A, callerAsserted: true }, westA)).toMatchObject({ action: 'reject', status: 488 });
   });
 
   it('withheld callers hear withheld_caller', () => {
-    expect(decide({ hasAudio: true, caller: { kind: 'withheld' }, access: WEST_A }, null)).toEqual({
+    expect(decide({ hasAudio: true, caller: { kind: 'withheld' }, access: WEST_A, callerAsserted: true }, null)).toEqual({
       action: 'announce',
       prompt: 'withheld_caller',
       reason: 'withheld',
@@ -152,29 +152,29 @@ describe('decide', () => {
   });
 
   it('a caller that is no contract’s number (mobile, other carrier) hears not_in_service', () => {
-    expect(decide({ hasAudio: true, caller: num('09011112222'), access: WEST_A }, null)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('09011112222'), access: WEST_A, callerAsserted: true }, null)).toEqual({
       action: 'announce',
       prompt: 'not_in_service',
       reason: 'not_a_contract_number',
     });
-    expect(decide({ hasAudio: true, caller: { kind: 'unknown' }, access: B }, null)).toMatchObject({ prompt: 'not_in_service' });
+    expect(decide({ hasAudio: true, caller: { kind: 'unknown' }, access: B, callerAsserted: true }, null)).toMatchObject({ prompt: 'not_in_service' });
   });
 
   it('pattern A: main and additional numbers run flow A with their role', () => {
-    expect(decide({ hasAudio: true, caller: num('0612340001'), access: WEST_A }, westA)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('0612340001'), access: WEST_A, callerAsserted: true }, westA)).toEqual({
       action: 'run',
       pattern: 'A',
       caller: { number: '0612340001', role: 'main' },
       contract: westA,
     });
-    expect(decide({ hasAudio: true, caller: num('0612340003'), access: WEST_A }, westA)).toMatchObject({
+    expect(decide({ hasAudio: true, caller: num('0612340003'), access: WEST_A, callerAsserted: true }, westA)).toMatchObject({
       action: 'run',
       caller: { role: 'additional' },
     });
   });
 
   it('pattern A: the other region’s access number is not in service', () => {
-    expect(decide({ hasAudio: true, caller: num('0612340001'), access: EAST_A }, westA)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('0612340001'), access: EAST_A, callerAsserted: true }, westA)).toEqual({
       action: 'announce',
       prompt: 'not_in_service',
       reason: 'wrong_access_number',
@@ -183,24 +183,24 @@ describe('decide', () => {
 
   it('cross-pattern: B contract dialling A, A contract dialling B: not in service', () => {
     const westB = contract({ pattern: 'B' });
-    expect(decide({ hasAudio: true, caller: num('0612340001'), access: WEST_A }, westB)).toMatchObject({ reason: 'wrong_access_number' });
-    expect(decide({ hasAudio: true, caller: num('0612340001'), access: B }, westA)).toMatchObject({ reason: 'wrong_access_number' });
+    expect(decide({ hasAudio: true, caller: num('0612340001'), access: WEST_A, callerAsserted: true }, westB)).toMatchObject({ reason: 'wrong_access_number' });
+    expect(decide({ hasAudio: true, caller: num('0612340001'), access: B, callerAsserted: true }, westA)).toMatchObject({ reason: 'wrong_access_number' });
   });
 
   it('pattern A: an auth number is no caller of flow A', () => {
     const withAuth = contract({ authNumbers: ['0612349999'] });
-    expect(decide({ hasAudio: true, caller: num('0612349999'), access: WEST_A }, withAuth)).toMatchObject({ reason: 'not_a_contract_number' });
+    expect(decide({ hasAudio: true, caller: num('0612349999'), access: WEST_A, callerAsserted: true }, withAuth)).toMatchObject({ reason: 'not_a_contract_number' });
   });
 
   it('pattern B: a number with a mail service runs flow B; one without is not in service', () => {
     const eastB = contract({ pattern: 'B', region: 'east' });
-    expect(decide({ hasAudio: true, caller: num('0612340002'), access: B }, eastB)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('0612340002'), access: B, callerAsserted: true }, eastB)).toEqual({
       action: 'run',
       pattern: 'B',
       caller: { number: '0612340002', role: 'additional' },
       contract: eastB,
     });
-    expect(decide({ hasAudio: true, caller: num('0612340003'), access: B }, eastB)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('0612340003'), access: B, callerAsserted: true }, eastB)).toEqual({
       action: 'announce',
       prompt: 'not_in_service',
       reason: 'no_mail_service',
@@ -209,12 +209,12 @@ describe('decide', () => {
 
   it('pattern B: an 認証用番号 runs flow B as auth; a number the contract does not hold is refused', () => {
     const westB = contract({ pattern: 'B', authNumbers: ['0612349999'] });
-    expect(decide({ hasAudio: true, caller: num('0612349999'), access: B }, westB)).toEqual({
+    expect(decide({ hasAudio: true, caller: num('0612349999'), access: B, callerAsserted: true }, westB)).toEqual({
       action: 'run',
       pattern: 'B',
       caller: { number: '0612349999', role: 'auth' },
       contract: westB,
     });
-    expect(decide({ hasAudio: true, caller: num('0612348888'), access: B }, westB)).toMatchObject({ reason: 'not_a_contract_number' });
+    expect(decide({ hasAudio: true, caller: num('0612348888'), access: B, callerAsserted: true }, westB)).toMatchObject({ reason: 'not_a_contract_number' });
   });
 });

@@ -1,6 +1,7 @@
 // A whole chakushin service (built-in SIP engine, built-in RTP endpoint, real PostgreSQL)
 // for IVR end-to-end tests, with subscribers provisioned, driven by SIPp callers.
 import { randomUUID } from 'node:crypto';
+import dgram from 'node:dgram';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,19 @@ export const SUBSCRIBERS = {
   ],
 };
 
+/** A -mp port for SIPp: it binds the audio port and the video one two above it, so both must be free. */
+async function sippMediaPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort('udp');
+    const videoFree = await new Promise<boolean>((resolve) => {
+      const sock = dgram.createSocket('udp4');
+      sock.once('error', () => resolve(false));
+      sock.bind(port + 2, '127.0.0.1', () => sock.close(() => resolve(true)));
+    });
+    if (videoFree) return port;
+  }
+}
+
 export const ACCESS = { A_WEST: '0664806430', A_EAST: '0363044747', B: '0722427142' };
 
 export interface IvrHarness {
@@ -95,7 +109,12 @@ export interface IvrHarness {
   /** Of these calls, the ones with no 'ivr call ended' log line. */
   unloggedCalls(callIds: readonly string[]): string[];
   /** One SIPp call; resolves when the scenario has run to its end. */
-  call(scenario: string, opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp' }): Promise<{ callId: string; sipp: SippResult }>;
+  call(
+    scenario: string,
+    opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp'; localIp?: string },
+  ): Promise<{ callId: string; sipp: SippResult }>;
+  /** The service's /metrics text. */
+  metrics(): Promise<string>;
   /** The ivr_call record of a call, once written. */
   ivrCall(callId: string): Promise<Record<string, any>>;
   /**
@@ -137,22 +156,25 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     linesContaining: (typed) => logs.filter((line) => typed.some((t) => line.includes(t))),
     problems: () => logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 40),
     async call(scenario, opts) {
-      const mediaPort = await freePort('udp');
+      const mediaPort = await sippMediaPort();
       const callId = `ivr-${randomUUID()}`;
       const result = await runSipp({
         scenario: path.join(SIPP_DIR, scenario),
         remote: { port: sipPort },
         transport: opts.transport ?? 'udp',
+        localIp: opts.localIp,
         service: opts.dialled,
         calls: 1,
         keys: { caller: opts.caller, ...opts.keys },
         timeoutMs: 120_000,
+        traceMessages: true,
         // SIPp's own Call-ID, fixed here so the test can find the call's record.
         extraArgs: ['-mp', String(mediaPort), '-cid_str', callId],
       });
       if (result.exitCode !== 0) throw new Error(`SIPp ${scenario} failed: ${sippSummary(result)}`);
       return { callId, sipp: result };
     },
+    metrics: async () => (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text(),
     async ivrCall(callId) {
       // The record is written right after the call ends; SIPp may finish a moment earlier.
       for (let i = 0; i < 50; i++) {

@@ -1,6 +1,7 @@
 // SIPp caller → built-in SIP engine → 着信お知らせメール B2BUA → SIPp line, with the mail checked as
 // received over SMTP by the built-in catcher and decoded by mailparser.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
@@ -24,6 +25,8 @@ const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const CALLER = '0612345678';
 const SECRET = 'notify-test';
 const NONE = 'X-Notify-Test: 1';
+/** notify.maxRingSec here: longer than any other test's ringing, short enough to wait for. */
+const MAX_RING_SEC = 5;
 let config = parseConfig({ notify: { codecRetryWindowSec: 2 } });
 /** The switch the app hands calls back to in application-server mode (numbers without a SIP target). */
 let nextHopPort: number;
@@ -55,7 +58,7 @@ function startWorker(pool: pg.Pool = db.pool): MailWorker {
 beforeAll(async () => {
   db = await createTestDatabase();
   nextHopPort = await freePort('udp');
-  config = parseConfig({ notify: { codecRetryWindowSec: 2, nextHop: `sip:127.0.0.1:${nextHopPort}` } });
+  config = parseConfig({ notify: { codecRetryWindowSec: 2, nextHop: `sip:127.0.0.1:${nextHopPort}`, maxRingSec: MAX_RING_SEC } });
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-e2e-'));
   engine = await startEngine({
     sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger: quietLogger,
@@ -79,10 +82,11 @@ afterAll(async () => {
 
 let numbers = 0;
 /** A fresh subscriber per test so mails never mix: its line listens on `linePort`. */
-async function newSubscriber(over: Parameters<typeof subscriber>[0] = {}, opts: { viaNextHop?: boolean } = {}) {
+async function newSubscriber(over: Parameters<typeof subscriber>[0] = {}, opts: { viaNextHop?: boolean; transport?: 'udp' | 'tcp' } = {}) {
   const number = `06200000${String(++numbers).padStart(2, '0')}`;
-  const linePort = opts.viaNextHop ? nextHopPort : await freePort('udp');
-  await provision(db.pool, subscriber({ number, ...(opts.viaNextHop ? {} : { target: `sip:${number}@127.0.0.1:${linePort}` }), ...over }));
+  const linePort = opts.viaNextHop ? nextHopPort : await freePort(opts.transport ?? 'udp');
+  const target = `sip:${number}@127.0.0.1:${linePort}${opts.transport === 'tcp' ? ';transport=tcp' : ''}`;
+  await provision(db.pool, subscriber({ number, ...(opts.viaNextHop ? {} : { target }), ...over }));
   return { number, linePort, address: `pc.${number}@example.jp` };
 }
 
@@ -95,17 +99,18 @@ interface CallSpec {
   from?: string;
   hdr1?: string;
   hdr2?: string;
+  transport?: 'udp' | 'tcp';
 }
 
 async function call(spec: CallSpec): Promise<{ caller: SippResult; line?: SippResult }> {
   const line = spec.line
     ? await startSipp({
-        scenario: SCEN(`notify-uas-${spec.line.scenario}`), localPort: spec.linePort, calls: 1,
+        scenario: SCEN(`notify-uas-${spec.line.scenario}`), localPort: spec.linePort, calls: 1, transport: spec.transport,
         extraArgs: ['-d', String(spec.line.ringMs ?? 0)], timeoutMs: 20_000, traceMessages: true,
       })
     : undefined;
   const caller = await runSipp({
-    scenario: SCEN(`notify-uac-${spec.caller}`), remote: { port: engine.sipAddress.port }, service: spec.called, calls: 1,
+    scenario: SCEN(`notify-uac-${spec.caller}`), remote: { port: engine.sipAddress.port }, service: spec.called, calls: 1, transport: spec.transport,
     keys: { from: spec.from ?? `<sip:${CALLER}@127.0.0.1>`, hdr1: spec.hdr1 ?? NONE, hdr2: spec.hdr2 ?? NONE },
     extraArgs: ['-d', String(spec.callerMs ?? 0)], traceMessages: true, timeoutMs: 20_000,
   });
@@ -219,6 +224,42 @@ describe('着信お知らせメール over SIP', () => {
     expect(finalTo(r.caller)).toBe(486);
     await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
   });
+
+  it('the app sends no ACK of its own for the line’s 486 (the stack’s ACK is the one the line gets), and still ACKs a 200', async () => {
+    // drachtio-srf's own Response#sendAck, watched where the app would call it (the real one still runs).
+    const Response = createRequire(import.meta.url)('drachtio-srf/lib/response.js') as { prototype: { sendAck: (...a: unknown[]) => unknown } };
+    const original = Response.prototype.sendAck;
+    const acked: number[] = [];
+    Response.prototype.sendAck = function (this: { status: number }, ...a: unknown[]) {
+      acked.push(this.status);
+      return original.apply(this, a);
+    };
+    try {
+      const busy = await newSubscriber();
+      const r = await call({ called: busy.number, linePort: busy.linePort, caller: 'fail', line: { scenario: 'busy', ringMs: 300 } });
+      okCall(r);
+      expect(r.line!.messages.match(/^ACK /gm)).toHaveLength(1);
+      const answered = await newSubscriber();
+      okCall(await call({ called: answered.number, linePort: answered.linePort, caller: 'answer', callerMs: 200, line: { scenario: 'answer', ringMs: 200 } }));
+      expect(acked).toEqual([200]);
+    } finally {
+      Response.prototype.sendAck = original;
+    }
+  });
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    it(`line rings past notify.maxRingSec (${transport}): the line is CANCELled, the caller gets 480, 応答なし ${MAX_RING_SEC}秒, one mail`, async () => {
+      const s = await newSubscriber({}, { transport });
+      const r = await call({ called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'ring' }, transport });
+      okCall(r);
+      expect(finalTo(r.caller)).toBe(480);
+      expect(r.caller.messages).toMatch(/^Reason: Q\.850;cause=19/m);
+      expect(r.line!.messages).toMatch(/^CANCEL /m);
+      const [row] = await recorded(s.number);
+      expect(row).toMatchObject({ status: '応答なし', final_status: 480, ring_seconds: MAX_RING_SEC, end_reason: 'max_ring_time' });
+      await expectOneMail(s.address, s.number, CALLER, '', MAX_RING_SEC, '応答なし');
+    }, 30_000);
+  }
 
   it('line answers 302: relayed with its Contact, 転送', async () => {
     const s = await newSubscriber();

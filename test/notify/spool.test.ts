@@ -25,6 +25,7 @@ import { startEngine } from '../../src/sip-engine/index.ts';
 import { dispatchInvites } from '../../src/sip-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 import { sippSummary, startSipp } from '../support/sipp.ts';
 import { quietLogger, readMails, waitForMails } from '../mail/mailbox.ts';
 import { CALLED, CALLER, provision, subscriber } from './fixtures.ts';
@@ -78,15 +79,6 @@ async function counts(): Promise<{ calls: number; mails: number }> {
 
 async function spoolFiles(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.jsonl'));
-}
-
-async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A process that is gone: its pid is what a crashed writer leaves in its file names. */

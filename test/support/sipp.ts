@@ -16,6 +16,8 @@ export interface SippOptions {
   /** UAC: where to send (host defaults to 127.0.0.1). UAS: omit. */
   remote?: { host?: string; port: number };
   transport?: SippTransport;
+  /** Local address SIPp binds to (-i); 127.0.0.1 unless a test stands in for "somewhere else" (127.0.0.2). */
+  localIp?: string;
   /** Local SIP port (-p); a free one is picked when omitted. */
   localPort?: number;
   /** Request-URI user (-s). */
@@ -84,7 +86,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   if (typeof opts.scenario === 'string') args.push('-sf', await scenarioWithRisingDtmf(path.resolve(opts.scenario), dir));
   else args.push('-sn', opts.scenario.builtin);
   if (opts.remote) args.push(`${opts.remote.host ?? '127.0.0.1'}:${opts.remote.port}`);
-  args.push('-i', '127.0.0.1', '-p', String(localPort), '-t', opts.transport === 'tcp' ? 't1' : 'u1');
+  args.push('-i', opts.localIp ?? '127.0.0.1', '-p', String(localPort), '-t', opts.transport === 'tcp' ? 't1' : 'u1');
   args.push('-nostdin', '-trace_err', '-error_file', path.join(dir, 'errors.log'));
   args.push('-trace_stat', '-stf', path.join(dir, 'stat.csv'), '-fd', '1');
   args.push('-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error');

@@ -1,0 +1,68 @@
+// The real service (`chakushin start`) as a child process, for tests that must see the process
+// survive a call (or be killed during one). DATABASE_URL points at the test database, so embedded
+// PostgreSQL is not involved; every other part is embedded, on free ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ConfigInput } from '../../src/config.ts';
+import { freePort } from './ports.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../src/cli/bin.mjs');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  sipPort: number;
+  httpPort: number;
+  /** Everything the process wrote (JSON log lines). */
+  output(): string;
+  alive(): boolean;
+  metrics(): Promise<string>;
+  /** SIGKILL, and wait for the exit. */
+  kill9(): Promise<void>;
+  /** SIGTERM, then SIGKILL after a while; waits for the exit. */
+  stop(): Promise<void>;
+}
+
+export async function startServiceProcess(opts: { databaseUrl: string; varDir: string; config?: ConfigInput; sipPort?: number }): Promise<ServiceProcess> {
+  const sipPort = opts.sipPort ?? (await freePort('both'));
+  const httpPort = await freePort('tcp');
+  const configFile = path.join(opts.varDir, `config-${sipPort}.json`);
+  await mkdir(opts.varDir, { recursive: true });
+  await writeFile(configFile, JSON.stringify(opts.config ?? {}));
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: {
+      ...process.env, DATABASE_URL: opts.databaseUrl, VAR_DIR: opts.varDir, CHAKUSHIN_CONFIG: configFile,
+      SIP_LISTEN: `127.0.0.1:${sipPort}`, HTTP_LISTEN: `127.0.0.1:${httpPort}`, ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
+      SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`, RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (!alive()) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`service not healthy within 60 s:\n${out.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child, sipPort, httpPort, alive,
+    output: () => out,
+    metrics: async () => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text(),
+    async kill9() {
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (alive()) child.kill('SIGTERM');
+      const t = setTimeout(() => alive() && child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
