@@ -164,5 +164,13 @@ export async function startSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Si
   const app = await buildSite(deps, pageSets);
   await app.listen({ host: deps.config.site.listen.host, port: deps.config.site.listen.port });
   const address = app.server.address();
-  return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => app.close() };
+  let closing: Promise<void> | undefined;
+  // In-flight requests get a moment to finish; browsers' idle keep-alive sockets do not hold the stop.
+  const close = async () => {
+    const force = setTimeout(() => app.server.closeAllConnections(), 2_000);
+    app.server.closeIdleConnections();
+    await app.close();
+    clearTimeout(force);
+  };
+  return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => (closing ??= close()) };
 }
