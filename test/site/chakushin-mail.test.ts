@@ -39,7 +39,7 @@ const CONTRACTS = {
 let h: SiteHarness;
 let b: TestBrowser;
 beforeAll(async () => {
-  h = await startSiteHarness(CONTRACTS, { site: { testMailsPerHour: 2 } });
+  h = await startSiteHarness(CONTRACTS, { site: { testMailsPerHour: 2, loginRateLimit: { max: 1000, windowSec: 60 } } });
   for (const n of [LINE_MAIN, NUM_MAIN, NUM_EXTRA, ADMIN_MAIN, ADMIN_USER, MANY_MAIN]) await h.setPassword(n, PW);
   b = await openBrowser('phone');
 });
