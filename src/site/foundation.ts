@@ -126,6 +126,14 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
       writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
   };
   app.decorateRequest('login', null as never);
+  // Requests still being handled: a stop waits for them before the database closes.
+  let inFlight = 0;
+  app.addHook('onRequest', (_req, reply, done) => {
+    inFlight++;
+    reply.raw.once('close', () => inFlight--);
+    done();
+  });
+  app.decorate('siteInFlight', () => inFlight);
 
   const css = await import('node:fs/promises').then((fs) => fs.readFile(path.join(VIEWS_DIR, 'site.css'), 'utf8'));
   app.get(STYLESHEET_PATH, (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
@@ -171,6 +179,8 @@ export async function startSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Si
     app.server.closeIdleConnections();
     await app.close();
     clearTimeout(force);
+    const deadline = Date.now() + 10_000;
+    while ((app as unknown as { siteInFlight(): number }).siteInFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   };
   return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => (closing ??= close()) };
 }

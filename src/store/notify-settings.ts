@@ -21,20 +21,26 @@ export class StaleFormError extends Error {
 type Queryable = pg.Pool | pg.PoolClient;
 
 export async function readNotifySettings(db: Queryable, number: string): Promise<NotifySettings> {
-  const [s, d, g] = await Promise.all([
-    db.query('select started, designated_only, unanswered_only, version from notify_setting where number = $1', [number]),
-    db.query('select position, address, send from notify_destination where number = $1 order by position', [number]),
-    db.query('select position, caller_number, designated from notify_designated where number = $1 order by position', [number]),
-  ]);
-  const row = s.rows[0];
+  // One round trip: every settings page view reads this.
+  const { rows } = await db.query({
+    name: 'site_read_notify_settings',
+    text: `select s.started, s.designated_only, s.unanswered_only, s.version,
+              coalesce((select json_agg(json_build_object('position', d.position, 'address', d.address, 'send', d.send) order by d.position)
+                          from notify_destination d where d.number = $1), '[]') as destinations,
+              coalesce((select json_agg(json_build_object('position', g.position, 'callerNumber', g.caller_number, 'designated', g.designated) order by g.position)
+                          from notify_designated g where g.number = $1), '[]') as designated
+         from (select $1::text as number) n left join notify_setting s on s.number = n.number`,
+    values: [number],
+  });
+  const row = rows[0];
   return {
     number,
-    started: row?.started ?? false,
-    designatedOnly: row?.designated_only ?? false,
-    unansweredOnly: row?.unanswered_only ?? false,
-    version: row ? Number(row.version) : 0,
-    destinations: d.rows,
-    designated: g.rows.map((r) => ({ position: r.position, callerNumber: r.caller_number, designated: r.designated })),
+    started: row.started ?? false,
+    designatedOnly: row.designated_only ?? false,
+    unansweredOnly: row.unanswered_only ?? false,
+    version: row.version === null ? 0 : Number(row.version),
+    destinations: row.destinations,
+    designated: row.designated,
   };
 }
 
