@@ -2,6 +2,7 @@
 // Each save is one transaction that first checks the version the form was drawn from
 // (StaleFormError when someone saved in between), so a second window never silently overwrites.
 import type pg from 'pg';
+import { inTransaction } from './transaction.ts';
 
 export interface NotifySettings {
   number: string;
@@ -54,24 +55,15 @@ export async function changeNotifySettings<T>(
   expectedVersion: number,
   change: (client: pg.PoolClient, current: NotifySettings) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     await client.query('insert into notify_setting (number) values ($1) on conflict (number) do nothing', [number]);
     const { rows } = await client.query('select version from notify_setting where number = $1 for update', [number]);
     const version = Number(rows[0].version);
     // A number without settings is drawn as version 0 and gets its row (version 1) here.
     const expected = expectedVersion === 0 ? 1 : expectedVersion;
     if (version !== expected) throw new StaleFormError(`settings of ${number} changed since the form was drawn`);
-    const result = await change(client, await readNotifySettings(client, number));
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return change(client, await readNotifySettings(client, number));
+  });
 }
 
 export async function writeStarted(db: pg.PoolClient, number: string, started: boolean, now: Date): Promise<void> {
