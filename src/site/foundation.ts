@@ -126,12 +126,18 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
       writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
   };
   app.decorateRequest('login', null as never);
-  // Requests still being handled: a stop waits for them before the database closes.
+  // Requests still being handled (until their reply is produced, even if the client has gone):
+  // a stop waits for them before the database closes.
   let inFlight = 0;
-  app.addHook('onRequest', (_req, reply, done) => {
+  const counted = new WeakSet<FastifyRequest>();
+  app.addHook('onRequest', (req, _reply, done) => {
     inFlight++;
-    reply.raw.once('close', () => inFlight--);
+    counted.add(req);
     done();
+  });
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (counted.delete(req)) inFlight--;
+    done(null, payload);
   });
   app.decorate('siteInFlight', () => inFlight);
 
