@@ -126,6 +126,20 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
       writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
   };
   app.decorateRequest('login', null as never);
+  // Requests still being handled (until their reply is produced, even if the client has gone):
+  // a stop waits for them before the database closes.
+  let inFlight = 0;
+  const counted = new WeakSet<FastifyRequest>();
+  app.addHook('onRequest', (req, _reply, done) => {
+    inFlight++;
+    counted.add(req);
+    done();
+  });
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (counted.delete(req)) inFlight--;
+    done(null, payload);
+  });
+  app.decorate('siteInFlight', () => inFlight);
 
   const css = await import('node:fs/promises').then((fs) => fs.readFile(path.join(VIEWS_DIR, 'site.css'), 'utf8'));
   app.get(STYLESHEET_PATH, (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
@@ -164,5 +178,15 @@ export async function startSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Si
   const app = await buildSite(deps, pageSets);
   await app.listen({ host: deps.config.site.listen.host, port: deps.config.site.listen.port });
   const address = app.server.address();
-  return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => app.close() };
+  let closing: Promise<void> | undefined;
+  // In-flight requests get a moment to finish; browsers' idle keep-alive sockets do not hold the stop.
+  const close = async () => {
+    const force = setTimeout(() => app.server.closeAllConnections(), 2_000);
+    app.server.closeIdleConnections();
+    await app.close();
+    clearTimeout(force);
+    const deadline = Date.now() + 10_000;
+    while ((app as unknown as { siteInFlight(): number }).siteInFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { port: typeof address === 'object' && address ? address.port : 0, app, close: () => (closing ??= close()) };
 }

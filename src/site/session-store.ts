@@ -32,7 +32,7 @@ export function pgSessionStore(pool: pg.Pool, clock: Clock, absoluteLimitMs: num
     },
     get(id, cb) {
       pool
-        .query('select data from session where id_hash = $1 and expires_at > $2', [idHash(id), clock.now()])
+        .query({ name: 'site_session_get', text: 'select data from session where id_hash = $1 and expires_at > $2', values: [idHash(id), clock.now()] })
         .then((r) => cb(null, r.rows[0]?.data ?? null), (err) => cb(err, null));
     },
     destroy(id, cb: Callback) {

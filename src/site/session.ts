@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { adminUserRole, numbersInScope, passwordScope, type AuthUnit, type ContractNumber } from '../domain/auth-unit.ts';
 import type { Clock } from '../domain/clock.ts';
-import { contractNumbers, loadSiteAccount, type SiteAccount } from '../store/site-accounts.ts';
+import { loadSiteAccount, type SiteAccount } from '../store/site-accounts.ts';
 
 export interface SiteLoginState {
   number: string;
@@ -61,7 +61,7 @@ export async function checkLogin(req: FastifyRequest, pool: pg.Pool, clock: Cloc
     await req.session.destroy();
     return { ok: false, why: 'gone' };
   }
-  const contract = await contractNumbers(pool, account.contractId);
+  const contract = account.contract;
   const scope = numbersInScope(account.authUnit, account, contract);
   if (scope.length === 0) {
     await req.session.destroy();

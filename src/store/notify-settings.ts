@@ -2,6 +2,7 @@
 // Each save is one transaction that first checks the version the form was drawn from
 // (StaleFormError when someone saved in between), so a second window never silently overwrites.
 import type pg from 'pg';
+import { withTransaction } from './transaction.ts';
 
 export interface NotifySettings {
   number: string;
@@ -21,20 +22,26 @@ export class StaleFormError extends Error {
 type Queryable = pg.Pool | pg.PoolClient;
 
 export async function readNotifySettings(db: Queryable, number: string): Promise<NotifySettings> {
-  const [s, d, g] = await Promise.all([
-    db.query('select started, designated_only, unanswered_only, version from notify_setting where number = $1', [number]),
-    db.query('select position, address, send from notify_destination where number = $1 order by position', [number]),
-    db.query('select position, caller_number, designated from notify_designated where number = $1 order by position', [number]),
-  ]);
-  const row = s.rows[0];
+  // One round trip: every settings page view reads this.
+  const { rows } = await db.query({
+    name: 'site_read_notify_settings',
+    text: `select s.started, s.designated_only, s.unanswered_only, s.version,
+              coalesce((select json_agg(json_build_object('position', d.position, 'address', d.address, 'send', d.send) order by d.position)
+                          from notify_destination d where d.number = $1), '[]') as destinations,
+              coalesce((select json_agg(json_build_object('position', g.position, 'callerNumber', g.caller_number, 'designated', g.designated) order by g.position)
+                          from notify_designated g where g.number = $1), '[]') as designated
+         from (select $1::text as number) n left join notify_setting s on s.number = n.number`,
+    values: [number],
+  });
+  const row = rows[0];
   return {
     number,
-    started: row?.started ?? false,
-    designatedOnly: row?.designated_only ?? false,
-    unansweredOnly: row?.unanswered_only ?? false,
-    version: row ? Number(row.version) : 0,
-    destinations: d.rows,
-    designated: g.rows.map((r) => ({ position: r.position, callerNumber: r.caller_number, designated: r.designated })),
+    started: row.started ?? false,
+    designatedOnly: row.designated_only ?? false,
+    unansweredOnly: row.unanswered_only ?? false,
+    version: row.version === null ? 0 : Number(row.version),
+    destinations: row.destinations,
+    designated: row.designated,
   };
 }
 
@@ -48,24 +55,15 @@ export async function changeNotifySettings<T>(
   expectedVersion: number,
   change: (client: pg.PoolClient, current: NotifySettings) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     await client.query('insert into notify_setting (number) values ($1) on conflict (number) do nothing', [number]);
     const { rows } = await client.query('select version from notify_setting where number = $1 for update', [number]);
     const version = Number(rows[0].version);
     // A number without settings is drawn as version 0 and gets its row (version 1) here.
     const expected = expectedVersion === 0 ? 1 : expectedVersion;
     if (version !== expected) throw new StaleFormError(`settings of ${number} changed since the form was drawn`);
-    const result = await change(client, await readNotifySettings(client, number));
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return change(client, await readNotifySettings(client, number));
+  });
 }
 
 export async function writeStarted(db: pg.PoolClient, number: string, started: boolean, now: Date): Promise<void> {

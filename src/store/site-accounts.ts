@@ -2,7 +2,7 @@
 // and the failure counters. Counters and locks change in single UPDATEs, so concurrent wrong
 // logins each count.
 import type pg from 'pg';
-import type { AuthUnit, ContractNumber, NumberRole } from '../domain/auth-unit.ts';
+import type { AuthUnit, ContractNumber } from '../domain/auth-unit.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -12,21 +12,26 @@ export interface SiteAccount extends ContractNumber {
   pattern: 'A' | 'B';
   /** The contract's 認証単位 now. */
   authUnit: AuthUnit;
+  /** Every number of the contract, main first. */
+  contract: ContractNumber[];
   temp?: { hash: string; authUnit: AuthUnit | null; expiresAt: Date; failedAttempts: number; usedAt: Date | null };
   password?: { hash: string; setAt: Date; failedAttempts: number; lockedAt: Date | null };
 }
 
 export async function loadSiteAccount(db: Queryable, number: string): Promise<SiteAccount | undefined> {
-  const { rows } = await db.query(
-    `select p.number, p.role, p.services, c.id as contract_id, c.region, c.pattern, c.auth_unit,
+  const { rows } = await db.query({
+    name: 'site_load_account',
+    text: `select p.number, p.role, p.services, c.id as contract_id, c.region, c.pattern, c.auth_unit,
             t.hash as t_hash, t.auth_unit as t_unit, t.expires_at as t_expires, t.failed_attempts as t_failed, t.used_at as t_used,
-            w.hash as w_hash, w.set_at as w_set, w.failed_attempts as w_failed, w.locked_at as w_locked
+            w.hash as w_hash, w.set_at as w_set, w.failed_attempts as w_failed, w.locked_at as w_locked,
+            (select json_agg(json_build_object('number', o.number, 'role', o.role, 'services', o.services) order by o.role desc, o.number)
+               from phone_number o where o.contract_id = p.contract_id) as contract
        from phone_number p join contract c on c.id = p.contract_id
        left join temp_password t on t.login_number = p.number and t.realm = 'site'
        left join password w on w.login_number = p.number and w.realm = 'site'
       where p.number = $1`,
-    [number],
-  );
+    values: [number],
+  });
   const r = rows[0];
   if (!r) return undefined;
   return {
@@ -37,13 +42,15 @@ export async function loadSiteAccount(db: Queryable, number: string): Promise<Si
     region: r.region,
     pattern: r.pattern,
     authUnit: r.auth_unit,
+    contract: r.contract,
     temp: r.t_hash ? { hash: r.t_hash, authUnit: r.t_unit, expiresAt: r.t_expires, failedAttempts: r.t_failed, usedAt: r.t_used } : undefined,
     password: r.w_hash ? { hash: r.w_hash, setAt: r.w_set, failedAttempts: r.w_failed, lockedAt: r.w_locked } : undefined,
   };
 }
 
+/** Every number of a contract, main first (the hand-over proves passwords across them). */
 export async function contractNumbers(db: Queryable, contractId: string): Promise<ContractNumber[]> {
-  const { rows } = await db.query<{ number: string; role: NumberRole; services: string[] }>(
+  const { rows } = await db.query<ContractNumber>(
     `select number, role, services from phone_number where contract_id = $1 order by role desc, number`,
     [contractId],
   );

@@ -6,18 +6,22 @@ import type { Clock } from '../../src/domain/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { SiteServer } from '../../src/site/foundation.ts';
 import { startSettingsSite } from '../../src/site/index.ts';
+import { hashPassword } from '../../src/store/password-hash.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
+import { loadSiteAccount, setSitePassword, type SiteAccount } from '../../src/store/site-accounts.ts';
 import { setTempPassword, type AuthUnit } from '../../src/store/temp-passwords.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestClock extends Clock {
   advance(ms: number): void;
+  /** Back to real time. */
+  reset(): void;
 }
 
 /** Real time plus an offset the test moves forward (the database's own now() stays real). */
 export function testClock(): TestClock {
   let offset = 0;
-  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms) };
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms), reset: () => void (offset = 0) };
 }
 
 export interface SiteHarness {
@@ -27,6 +31,12 @@ export interface SiteHarness {
   site: SiteServer;
   url: string;
   setTemp(number: string, password: string, unit: AuthUnit): Promise<void>;
+  /** A password as if set on the site at the clock's now. */
+  setPassword(number: string, password: string): Promise<void>;
+  /** The account's counters and lock, as stored. */
+  account(number: string): Promise<SiteAccount | undefined>;
+  /** Audit actions about a number, oldest first. */
+  auditActions(number: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +55,14 @@ export async function startSiteHarness(provisioning: unknown, overrides: ConfigI
     url,
     async setTemp(number, password, unit) {
       await setTempPassword(db.pool, { loginNumber: number, realm: 'site', authUnit: unit, password, ttlHours: config.ivr.tempPasswordTtlHours });
+    },
+    async setPassword(number, password) {
+      await setSitePassword(db.pool, number, await hashPassword(password), clock.now());
+    },
+    account: (number) => loadSiteAccount(db.pool, number),
+    async auditActions(number) {
+      const { rows } = await db.pool.query<{ action: string }>('select action from audit_log where subject = $1 order by id', [number]);
+      return rows.map((r) => r.action);
     },
     async stop() {
       await site.close();
@@ -67,4 +85,14 @@ export async function changePassword(page: Page, current: string, next: string, 
   await page.getByLabel('新しいパスワード', { exact: true }).fill(next);
   await page.getByLabel('新しいパスワード（確認）').fill(confirm);
   await page.getByRole('button', { name: 'パスワード変更' }).click();
+}
+
+/** The page's h1, as a subscriber sees which screen they are on. */
+export const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+
+/** The message shown next to a field (its accessible description). */
+export async function fieldError(page: Page, label: string, exact = true): Promise<string | null> {
+  const field = page.getByLabel(label, { exact });
+  const id = await field.getAttribute('aria-describedby');
+  return id ? page.locator(`[id="${id}"]`).textContent() : null;
 }

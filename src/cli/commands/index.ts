@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { auditCommand } from './audit.ts';
 import { callsCommand } from './calls.ts';
 import { engineCommand } from './engine.ts';
 import { mailCommand } from './mail.ts';
@@ -8,5 +9,5 @@ import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand,
 ];

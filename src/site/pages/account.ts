@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { passwordRefusal } from '../../domain/password.ts';
 import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
 import { loadSiteAccount, setSitePassword } from '../../store/site-accounts.ts';
+import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { checkCurrentPassword, logIn } from '../login.ts';
 import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
@@ -124,20 +125,12 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (next !== confirm) return passwordPage(req, reply, target, { confirm: MSG.confirmMismatch }, 400);
 
     const hash = await hashPassword(next);
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    await withTransaction(deps.pool, async (client) => {
       await setSitePassword(client, target, hash, deps.clock.now());
       // Other sessions of that number end: whoever knew the old password is out.
       await endSessionsOf(client, target);
       await ctx.audit(req, { action: 'password.change', subject: target, detail: { forced: login.state.mustChange ?? null } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     const own = target === login.account.number;
     if (own && login.account.role === 'main' && !login.state.mustChange) {
       // The guide: changing the 契約者回線番号's password ends with 「ログイン画面へ」.

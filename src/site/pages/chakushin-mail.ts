@@ -18,6 +18,7 @@ import {
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
+import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
@@ -195,22 +196,14 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (refusal) throw new FormError({ [`address${n}`]: ADDRESS_MESSAGES[refusal] });
     const now = deps.clock.now();
     const perHour = deps.config.site.testMailsPerHour;
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    await withTransaction(deps.pool, async (client) => {
       // Count and send under a per-number lock, so two windows cannot both pass the cap.
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
       const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
       if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
       const id = await queueTestMail(client, deps.config, number, row.address, now);
       await ctx.audit(req, { action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return MSG.testMailSent(n, row.address);
   }
 
