@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
+import { lineInfoConfigSchema } from './config-line-info.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
 const nationalNumber = z.string().regex(NATIONAL_NUMBER, 'a national number: 0 and 9–10 digits, no hyphens');
@@ -159,6 +160,8 @@ export const configSchema = z.object({
         }),
     })
     .default({}),
+  /** 回線情報通知機能 (src/config-line-info.ts). */
+  lineInfo: lineInfoConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

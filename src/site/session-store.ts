@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { SessionStore } from '@fastify/session';
 import type pg from 'pg';
 import type { Clock } from '../domain/clock.ts';
+import type { LineInfoLoginState } from './line-info/session.ts';
 import type { SiteLoginState } from './session.ts';
 
 const idHash = (id: string) => createHash('sha256').update(id).digest('base64url');
@@ -14,14 +15,16 @@ type Callback = (err?: unknown) => void;
 export function pgSessionStore(pool: pg.Pool, clock: Clock, absoluteLimitMs: number): SessionStore & { sweep(): Promise<number> } {
   return {
     set(id, session, cb: Callback) {
-      const login = (session as { login?: SiteLoginState }).login;
-      if (!login) return cb();
+      const { login, lineInfo } = session as { login?: SiteLoginState; lineInfo?: LineInfoLoginState };
+      // One realm per session: the settings site (a phone number) or 回線情報通知 (an お客さまID).
+      const who = login ?? lineInfo;
+      if (!who) return cb();
       pool
         .query(
-          `insert into session (id_hash, login_number, realm, auth_unit, created_at, last_seen_at, expires_at, data)
-           values ($1, $2, 'site', null, $3, $4, $5, $6)
+          `insert into session (id_hash, login_number, customer_id, realm, auth_unit, created_at, last_seen_at, expires_at, data)
+           values ($1, $2, $3, $4, null, $5, $6, $7, $8)
            on conflict (id_hash) do update set last_seen_at = excluded.last_seen_at, data = excluded.data`,
-          [idHash(id), login.number, new Date(login.at), new Date(login.lastSeen), new Date(login.at + absoluteLimitMs), JSON.stringify(session)],
+          [idHash(id), login?.number ?? null, login ? null : lineInfo!.customerId, login ? 'site' : 'line_info', new Date(who.at), new Date(who.lastSeen), new Date(who.at + absoluteLimitMs), JSON.stringify(session)],
         )
         .then(() => cb(), cb);
     },

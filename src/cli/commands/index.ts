@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { callsCommand } from './calls.ts';
 import { engineCommand } from './engine.ts';
+import { lineInfoCommand } from './line-info.ts';
 import { mailCommand } from './mail.ts';
 import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
@@ -8,5 +9,5 @@ import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, lineInfoCommand,
 ];
