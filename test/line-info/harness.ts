@@ -96,7 +96,8 @@ export async function logInLine(page: Page, h: LineInfoHarness, customerId: stri
 export const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
 
 /** The provider lookup API as a provider calls it. */
-export async function lookup(h: LineInfoHarness, lineId: string, token: string | undefined = TOKENS.W0099) {
+/** token null: no Authorization header. */
+export async function lookup(h: LineInfoHarness, lineId: string, token: string | null = TOKENS.W0099) {
   const res = await fetch(`${h.url}${h.base}/api/v1/customer-id?line=${encodeURIComponent(lineId)}`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
