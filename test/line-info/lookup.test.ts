@@ -37,6 +37,14 @@ describe('GET /line-info/api/v1/customer-id', () => {
     expect(await lookup(h, '2001:db8:102a:5601::1', TOKENS.W0100)).toEqual({ status: 200, body: { customerId: refused.customerId } });
   });
 
+  it('sets no cookie and keeps no session', async () => {
+    const res = await fetch(`${h.url}${h.base}/api/v1/customer-id?line=2001:db8:1029:5600::1`, { headers: { authorization: `Bearer ${TOKENS.W0099}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect((await h.db.pool.query('select count(*)::int as n from session')).rows[0].n).toBe(0);
+  });
+
   it('refuses a missing or unknown token, and an identifier that is not IPv6', async () => {
     expect(await lookup(h, '2001:db8:1029:5600::1', null)).toEqual({ status: 401, body: { error: 'unauthorized' } });
     expect(await lookup(h, '2001:db8:1029:5600::1', 'tok-W0099-0123456789abcdefghijklmnoX')).toEqual({ status: 401, body: { error: 'unauthorized' } });
@@ -54,10 +62,10 @@ describe('GET /line-info/api/v1/customer-id', () => {
     const rows = await lookups();
     const last = rows.at(-1)!;
     expect(last).toMatchObject({ actor: 'provider:W0099', action: 'line_info.lookup', subject: allowed.customerId, detail: { provider: 'W0099', line: '2001:db8:1029:5600::1', result: 'not_available' } });
-    expect(rows.filter((r) => r.detail.result === 'provided')).toHaveLength(6);
+    expect(rows.filter((r) => r.detail.result === 'provided')).toHaveLength(7);
     expect(rows.filter((r) => r.action === 'line_info.lookup.unauthorized')).toHaveLength(2);
     expect(rows.filter((r) => r.detail.result === 'bad_request')).toHaveLength(5);
-    expect(rows).toHaveLength(6 + 4 + 2 + 5 + 1);
+    expect(rows).toHaveLength(7 + 4 + 2 + 5 + 1);
     // Tokens never reach the audit.
     expect(JSON.stringify(rows)).not.toContain('tok-');
   });
