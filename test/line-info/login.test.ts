@@ -142,6 +142,9 @@ describe('session scope', () => {
     const { page } = b;
     const res = await page.request.post(`${h.url}${h.base}/login`, { form: { customerId: line(33).customerId, accessKey: line(33).accessKey }, maxRedirects: 0 });
     expect(res.status()).toBe(403);
-    expect(await res.text()).toContain('操作を受け付けられませんでした');
+    const html = await res.text();
+    expect(html).toContain('操作を受け付けられませんでした');
+    // Drawn in this page's own layout.
+    expect(html).toContain('<p class="brand">サービス申込受付ページ</p>');
   });
 });
