@@ -67,6 +67,11 @@ export const lineInfoConfigSchema = z
     providerTokens: z
       .array(z.object({ provider: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits (sha256 of the token)') }))
       .default([]),
+    /**
+     * Lookups per provider token (or per address without a valid one) per window, in each instance:
+     * a runaway client is slowed down before its audit rows load the database.
+     */
+    lookupRateLimit: window(600, 60),
     /** 工事完了通知 mail. */
     mail: z
       .object({

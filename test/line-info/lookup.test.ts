@@ -9,7 +9,7 @@ let h: LineInfoHarness;
 const allowed = line(41, ['W0099']);
 const refused = line(42, ['W0100']);
 beforeAll(async () => {
-  h = await startLineInfoHarness([allowed, refused]);
+  h = await startLineInfoHarness([allowed, refused], { overrides: { lineInfo: { lookupRateLimit: { max: 40, windowSec: 600 } } } });
 });
 afterAll(async () => {
   await h?.stop();
@@ -68,5 +68,15 @@ describe('GET /line-info/api/v1/customer-id', () => {
     expect(rows).toHaveLength(7 + 4 + 2 + 5 + 1);
     // Tokens never reach the audit.
     expect(JSON.stringify(rows)).not.toContain('tok-');
+  });
+
+  it('slows down a runaway provider (lookupRateLimit per token) without touching the others', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await lookup(h, '2001:db8:102a:5601::1', TOKENS.W0100)).status);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(statuses.at(-1)).toBe(429);
+    expect(await lookup(h, '2001:db8:102a:5601::1', TOKENS.W0100)).toEqual({ status: 429, body: { error: 'rate_limited' } });
+    // W0099 has made fewer than 40 lookups in this file: still answered.
+    expect((await lookup(h, '2001:db8:1029:5600::1')).status).toBe(404);
   });
 });

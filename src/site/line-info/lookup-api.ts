@@ -4,7 +4,7 @@
 // Tokens are configured as SHA-256 digests (they are long random strings, so a fast hash suffices)
 // and compared in constant time against every configured digest. Every lookup is audited.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { lineIdentifier } from '../../domain/line-info.ts';
 import { writeAudit } from '../../store/audit.ts';
 import { lookupLine } from '../../store/line-info.ts';
@@ -31,12 +31,24 @@ export function lookupApi(deps: SiteDeps) {
 
     api.setNotFoundHandler((_req, reply) => json(reply, 404, { error: 'not_found' }));
     api.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+      if (err.statusCode === 429) return json(reply, 429, { error: 'rate_limited' });
       if (err.statusCode && err.statusCode < 500) return json(reply, err.statusCode, { error: 'bad_request' });
       req.log.error({ err: err.message }, 'line-info lookup failed');
       return json(reply, 503, { error: 'unavailable' });
     });
 
-    api.get('/v1/customer-id', async (req, reply) => {
+    const limit = deps.config.lineInfo.lookupRateLimit;
+    const rateLimit = {
+      max: limit.max,
+      timeWindow: limit.windowSec * 1000,
+      // Per token (its digest, never the token), or per address for requests without one.
+      keyGenerator: (req: FastifyRequest) => {
+        const auth = req.headers.authorization;
+        return auth ? `token:${createHash('sha256').update(auth).digest('base64url')}` : `ip:${req.ip}`;
+      },
+    };
+
+    api.get('/v1/customer-id', { config: { rateLimit } }, async (req, reply) => {
       const at = deps.clock.now();
       const asked = (req.query as Record<string, unknown>).line;
       const line = typeof asked === 'string' ? asked.slice(0, 80) : '';
