@@ -3,13 +3,14 @@
 // the 工事完了通知 mail from the SMTP catcher and the provider lookup before and after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiptTime } from '../../src/domain/line-info.ts';
+import { applyLineInfo } from '../../src/store/line-info-provisioning.ts';
 import { openBrowser, type TestBrowser, type ViewportName } from '../support/browser.ts';
 import { waitForMails } from '../mail/mailbox.ts';
-import { applications, h1, line, logInLine, lookup, startLineInfoHarness, TOKENS, type LineInfoHarness } from './harness.ts';
+import { applications, h1, line, logInLine, lookup, PROVIDERS, startLineInfoHarness, TOKENS, type LineInfoHarness } from './harness.ts';
 
 const HOUR = 3_600_000;
 // Each viewport has its own lines: desktop 1–4, phone 11–14.
-const lines = [1, 2, 3, 4, 11, 12, 13, 14].map((n) => line(n, ['W0099']));
+const lines = [1, 2, 3, 4, 5, 11, 12, 13, 14].map((n) => line(n, ['W0099']));
 const idOf = (n: number) => line(n).customerId;
 const keyOf = (n: number) => line(n).accessKey;
 /** An address inside line n's /56. */
@@ -253,6 +254,32 @@ describe('画面印刷（保存） without JavaScript', () => {
       expect(await h1(page)).toBe('回線情報通知 変更受付完了（印刷用）');
       expect(await page.getByRole('status').textContent()).toBe('ブラウザの印刷機能で、この画面を印刷または保存してください。');
       expect(await page.getByRole('table', { name: '変更内容' }).getByRole('row').nth(1).getByRole('cell').allTextContents()).toEqual(['動画配信', 'W0101 西日本ビデオ株式会社', '通知する']);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('a setting changed elsewhere before 変更', () => {
+  it('is not applied for: ご利用状況詳細 says so and nothing is accepted', async () => {
+    const b = await openBrowser('desktop');
+    try {
+      const { page } = b;
+      const n = 5;
+      await logInLine(page, h, idOf(n), keyOf(n));
+      await page.goto(`${h.url}${h.base}/detail`);
+      await page.getByRole('checkbox', { name: '試験用 NTT西日本（試験用）' }).check();
+      await page.getByRole('button', { name: '「通知しない」に設定' }).click();
+      await page.getByRole('button', { name: '同意する' }).click();
+      await page.getByLabel('お名前').fill('西日本　太郎');
+      await page.getByLabel('ご連絡先電話番号').fill('06-1234-5678');
+      await page.getByRole('button', { name: '次へ' }).click();
+      // Meanwhile the order system sets the line to 通知しない for W0099.
+      await applyLineInfo(h.db.pool, { lineInfo: { providers: PROVIDERS, lines: [{ ...line(n), notify: [] }] } });
+      await page.getByRole('button', { name: '変更' }).click();
+      expect(await h1(page)).toBe('回線情報通知 ご利用状況詳細');
+      expect(await page.getByRole('alert').textContent()).toBe('通知設定が変更されているか、変更手続き中のサービス提供者が含まれています。もう一度選択してください。');
+      expect(await applications(h, idOf(n))).toEqual([]);
     } finally {
       await b.close();
     }
