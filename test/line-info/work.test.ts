@@ -50,4 +50,30 @@ describe('line-info work', () => {
       await Promise.all(workers.map((w) => w.stop()));
     }
   });
+
+  it('an application that cannot be done is due again later and holds back no other', async () => {
+    const clock = testClock();
+    const now = clock.now();
+    const accept = (i: number, providerIds: string[]) =>
+      acceptApplication(db.pool, {
+        customerId: lines[i]!.customerId, idempotencyKey: `p${i}`, setting: 'notify', providerIds,
+        applicant: { name: '西日本　太郎', phone: '06-1234-5678', mail: null, completionMail: false },
+        acceptedAt: now, dueAt: now, receiptNo: (s) => `P${s}`, stillValid: async () => true,
+      });
+    await accept(0, ['W9999']); // no such provider: the insert into line_info_notify fails
+    await accept(1, ['W0100']);
+    const config = loadConfig({ env: { DATABASE_URL: db.url }, overrides: { lineInfo: { workPollSec: 3600 } } });
+    const worker = startLineInfoWorker({ pool: db.pool, config, clock, logger: createLogger('silent') });
+    try {
+      expect(await worker.runDue()).toBe(1);
+      const { rows } = await db.pool.query("select receipt_no, state, due_at from line_info_application where receipt_no like 'P%' order by id");
+      expect(rows.map((r) => r.state)).toEqual(['pending', 'done']);
+      // Ten minutes after the round (the test clock runs with real time).
+      expect(rows[0].due_at.getTime() - now.getTime()).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(rows[0].due_at.getTime() - now.getTime()).toBeLessThan(10 * 60_000 + 30_000);
+      expect(await worker.runDue()).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  });
 });

@@ -12,6 +12,7 @@ import { writeAudit } from '../../store/audit.ts';
 import { claimDueWork, completeWork, providersById } from '../../store/line-info.ts';
 
 const BATCH = 20;
+const RETRY_MS = 10 * 60_000;
 
 export interface LineInfoWorker {
   /** Does every due application now; returns how many. */
@@ -23,35 +24,47 @@ export function startLineInfoWorker(deps: { pool: pg.Pool; config: Config; clock
   const { pool, config, clock } = deps;
   const log = deps.logger.child({ part: 'line-info-work' });
 
-  async function batch(): Promise<number> {
+  async function batch(): Promise<{ claimed: number; done: number }> {
     const client = await pool.connect();
     try {
       await client.query('begin');
       const now = clock.now();
       const due = await claimDueWork(client, now, BATCH);
+      let done = 0;
       for (const a of due) {
-        await completeWork(client, a, now);
-        if (a.applicant.completionMail && a.applicant.mail) {
-          const names = await providersById(client, a.providerIds);
-          const text = formatCompletionMail(
-            {
-              receiptNo: a.receiptNo, customerId: a.customerId, applicantName: a.applicant.name, acceptedAt: a.acceptedAt, doneAt: now, setting: a.setting,
-              providers: a.providerIds.map((id) => ({ id, serviceName: names.get(id)?.serviceName ?? id, name: names.get(id)?.name ?? id })),
-            },
-            config.lineInfo.mail,
-          );
-          await enqueueMails(client, [
-            { kind: 'notice', incomingCallId: null, to: a.applicant.mail, from: config.lineInfo.mail.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
-          ]);
+        // One application that cannot be done (a bug, a constraint) must not hold back the others:
+        // its own savepoint, and it is due again later.
+        await client.query('savepoint work_item');
+        try {
+          await completeWork(client, a, now);
+          if (a.applicant.completionMail && a.applicant.mail) {
+            const names = await providersById(client, a.providerIds);
+            const text = formatCompletionMail(
+              {
+                receiptNo: a.receiptNo, customerId: a.customerId, applicantName: a.applicant.name, acceptedAt: a.acceptedAt, doneAt: now, setting: a.setting,
+                providers: a.providerIds.map((id) => ({ id, serviceName: names.get(id)?.serviceName ?? id, name: names.get(id)?.name ?? id })),
+              },
+              config.lineInfo.mail,
+            );
+            await enqueueMails(client, [
+              { kind: 'notice', incomingCallId: null, to: a.applicant.mail, from: config.lineInfo.mail.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
+            ]);
+          }
+          await writeAudit(client, {
+            actor: 'line-info-work', action: 'line_info.work_done', subject: a.customerId,
+            detail: { receiptNo: a.receiptNo, setting: a.setting, providers: a.providerIds, mail: a.applicant.completionMail }, at: now,
+          });
+          await client.query('release savepoint work_item');
+          done++;
+        } catch (err) {
+          await client.query('rollback to savepoint work_item');
+          await client.query('update line_info_application set due_at = $2 where id = $1', [a.id, new Date(now.getTime() + RETRY_MS)]);
+          log.error({ receiptNo: a.receiptNo, err: (err as Error).message }, 'line-info work item failed; due again later');
         }
-        await writeAudit(client, {
-          actor: 'line-info-work', action: 'line_info.work_done', subject: a.customerId,
-          detail: { receiptNo: a.receiptNo, setting: a.setting, providers: a.providerIds, mail: a.applicant.completionMail }, at: now,
-        });
       }
       await client.query('commit');
-      if (due.length) log.info({ done: due.length }, 'line-info work done');
-      return due.length;
+      if (done) log.info({ done }, 'line-info work done');
+      return { claimed: due.length, done };
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
       throw err;
@@ -65,7 +78,11 @@ export function startLineInfoWorker(deps: { pool: pg.Pool; config: Config; clock
   const runDue = (): Promise<number> => {
     const round = last.catch(() => undefined).then(async () => {
       let total = 0;
-      for (let n = BATCH; n === BATCH; total += n) n = await batch();
+      for (let claimed = BATCH; claimed === BATCH; ) {
+        const r = await batch();
+        claimed = r.claimed;
+        total += r.done;
+      }
       return total;
     });
     last = round;
