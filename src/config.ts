@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
+import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
@@ -205,6 +206,8 @@ export const configSchema = z.object({
         }),
     })
     .default({}),
+  /** 回線情報通知機能 (src/config-line-info.ts). */
+  lineInfo: lineInfoConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -20,6 +20,8 @@ import { startPart } from './start-failure.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
 import { startSettingsSite } from './site/index.ts';
+import { lineInfoPages } from './site/line-info/pages.ts';
+import { startLineInfoWorker } from './site/line-info/work.ts';
 
 export interface Service {
   httpPort: number;
@@ -111,7 +113,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger }));
     parts.push({ name: 'http', stop: () => web.close() });
-    const site = await startSettingsSite({ pool: db.pool, config, clock: systemClock, logger });
+    const site = await startSettingsSite({ pool: db.pool, config, clock: systemClock, logger }, [lineInfoPages(config.lineInfo.path)]);
+    const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
+    parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });
     logger.info({ http: web.port, site: site.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { SessionStore } from '@fastify/session';
 import type pg from 'pg';
 import type { Clock } from '../domain/clock.ts';
+import type { LineInfoLoginState } from './line-info/session.ts';
 import type { SiteLoginState } from './session.ts';
 
 const idHash = (id: string) => createHash('sha256').update(id).digest('base64url');
@@ -16,17 +17,19 @@ type SessionOwner = Pick<SiteLoginState, 'number' | 'at' | 'lastSeen'>;
 export function pgSessionStore(pool: pg.Pool, clock: Clock, absoluteLimitMs: number): SessionStore & { sweep(): Promise<number> } {
   return {
     set(id, session, cb: Callback) {
-      // The legacy site and the 設備変更工事 hand-over keep their own state beside the new site's login.
-      const s = session as { login?: SiteLoginState; legacy?: SessionOwner; handover?: SessionOwner };
-      const login = s.login ?? s.legacy ?? s.handover;
-      if (!login) return cb();
-      const realm = s.login ? 'site' : s.legacy ? 'legacy' : 'handover';
+      // One realm per session: the settings site (a phone number), the legacy site or the
+      // 設備変更工事 hand-over (a phone number too), or 回線情報通知 (an お客さまID).
+      const s = session as { login?: SiteLoginState; legacy?: SessionOwner; handover?: SessionOwner; lineInfo?: LineInfoLoginState };
+      const byNumber = s.login ?? s.legacy ?? s.handover;
+      const who = byNumber ?? s.lineInfo;
+      if (!who) return cb();
+      const realm = s.login ? 'site' : s.legacy ? 'legacy' : s.handover ? 'handover' : 'line_info';
       pool
         .query(
-          `insert into session (id_hash, login_number, realm, auth_unit, created_at, last_seen_at, expires_at, data)
-           values ($1, $2, $7, null, $3, $4, $5, $6)
+          `insert into session (id_hash, login_number, customer_id, realm, auth_unit, created_at, last_seen_at, expires_at, data)
+           values ($1, $2, $3, $4, null, $5, $6, $7, $8)
            on conflict (id_hash) do update set last_seen_at = excluded.last_seen_at, data = excluded.data`,
-          [idHash(id), login.number, new Date(login.at), new Date(login.lastSeen), new Date(login.at + absoluteLimitMs), JSON.stringify(session), realm],
+          [idHash(id), byNumber?.number ?? null, byNumber ? null : s.lineInfo!.customerId, realm, new Date(who.at), new Date(who.lastSeen), new Date(who.at + absoluteLimitMs), JSON.stringify(session)],
         )
         .then(() => cb(), cb);
     },
