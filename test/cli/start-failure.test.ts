@@ -62,4 +62,10 @@ describe('chakushin start, when a part cannot start', () => {
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toEqual([`chakushin: HTTP did not start: 127.0.0.1:${takenPort} is in use by another program; set HTTP_LISTEN`]);
   });
+
+  it('names the settings site', async () => {
+    const r = await runCli(['start'], await env({ DATABASE_URL: db.url, SITE_LISTEN: `127.0.0.1:${takenPort}` }));
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([`chakushin: settings site did not start: 127.0.0.1:${takenPort} is in use by another program; set SITE_LISTEN`]);
+  });
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env, CHAKUSHIN_CONFIG: configFile, DATABASE_URL: db.url, VAR_DIR: varDir, LOG_LEVEL: 'warn',
-      HTTP_LISTEN: `127.0.0.1:${httpPort}`, SIP_LISTEN: `127.0.0.1:${sipPort}`, ENGINE_ADMIN: '127.0.0.1:0',
+      HTTP_LISTEN: `127.0.0.1:${httpPort}`, SITE_LISTEN: '127.0.0.1:0', SIP_LISTEN: `127.0.0.1:${sipPort}`, ENGINE_ADMIN: '127.0.0.1:0',
       SMTP_CATCHER_LISTEN: '127.0.0.1:0', RTP_PORT_RANGE: '0-0',
     },
   });

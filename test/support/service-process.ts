@@ -32,7 +32,7 @@ export async function startServiceProcess(opts: { databaseUrl: string; varDir: s
   const child = spawn(process.execPath, [BIN, 'start'], {
     env: {
       ...process.env, DATABASE_URL: opts.databaseUrl, VAR_DIR: opts.varDir, CHAKUSHIN_CONFIG: configFile,
-      SIP_LISTEN: `127.0.0.1:${sipPort}`, HTTP_LISTEN: `127.0.0.1:${httpPort}`, ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
+      SIP_LISTEN: `127.0.0.1:${sipPort}`, HTTP_LISTEN: `127.0.0.1:${httpPort}`, SITE_LISTEN: '127.0.0.1:0', ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
       SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`, RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
