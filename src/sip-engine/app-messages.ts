@@ -1,6 +1,6 @@
 // What goes on the wire for an app's message: the app's headers minus those the engine owns
 // (drachtio-server policy), with the engine's Via, tags, Contact and `@localhost` made real.
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { cseqOf, getHeader, getHeaders, tagOf, type Header, type SipMessage, type SipRequest, type SipResponse } from './message.ts';
 import { newTag, type LocalAddress } from './local-address.ts';
 import { REASONS } from './reasons.ts';
@@ -31,7 +31,8 @@ export function requestFromApp(m: SipRequest, local: LocalAddress, proto: Protoc
       { key: 'from', value: from },
       { key: 'to', value: local.localize(getHeader(m, 'to') ?? `<${m.uri}>`) },
       { key: 'call-id', value: getHeader(m, 'call-id') ?? `${randomUUID()}@${local.host}` },
-      { key: 'cseq', value: `${cseqOf(m)?.seq ?? 1} ${m.method}` },
+      // A random first CSeq, as drachtio-server picks one: a peer that assumes 1 fails here too.
+      { key: 'cseq', value: `${cseqOf(m)?.seq ?? randomInt(1, 2 ** 30)} ${m.method}` },
       ...extra,
     ],
   };
