@@ -20,7 +20,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logger.ts';
 import { writeAudit, type AuditEntry } from '../store/audit.ts';
 import { pgSessionStore } from './session-store.ts';
-import { checkLogin, redirectToLogin, type SessionLimits } from './session.ts';
+import { checkLogin, redirectToLogin, type SessionLimits, type SiteLogin } from './session.ts';
 
 export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 const STYLESHEET_PATH = '/static/site.css';
@@ -42,12 +42,16 @@ export interface SiteContext {
   /** requireLogin without the forced-password-change redirect (the change page itself, logout). */
   requireSession: preHandlerAsyncHookHandler;
   audit(req: FastifyRequest, e: Omit<AuditEntry, 'at' | 'source' | 'actor'> & { actor?: string }, db?: pg.PoolClient): Promise<void>;
+  /** Steps a login must finish before any page (e.g. ワンタイムパスワード): where to go, or undefined. */
+  gate(req: FastifyRequest, login: SiteLogin): Promise<string | undefined>;
 }
 
 export interface PageSet {
   /** Path prefix ('' for pattern A's site at /). */
   prefix: string;
   register(app: FastifyInstance, ctx: SiteContext): Promise<void> | void;
+  /** A step after the password that every page behind requireLogin waits for (see SiteContext.gate). */
+  gate?(req: FastifyRequest, login: SiteLogin, ctx: SiteContext): Promise<string | undefined>;
 }
 
 export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<FastifyInstance> {
@@ -113,7 +117,10 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
       const check = await checkLogin(req, deps.pool, clock, limits);
       if (!check.ok) return redirectToLogin(reply, check.why);
       req.login = check.login;
-      if (forceChange && check.login.state.mustChange) return reply.redirect('/password', 303);
+      if (!forceChange) return;
+      if (check.login.state.mustChange) return reply.redirect('/password', 303);
+      const next = await ctx.gate(req, check.login);
+      if (next) return reply.redirect(next, 303);
     };
 
   const ctx: SiteContext = {
@@ -124,6 +131,13 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     requireSession: loginHook(false),
     audit: (req, e, db) =>
       writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
+    async gate(req, login) {
+      for (const set of pageSets) {
+        const next = await set.gate?.(req, login, ctx);
+        if (next) return next;
+      }
+      return undefined;
+    },
   };
   app.decorateRequest('login', null as never);
 

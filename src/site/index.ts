@@ -2,10 +2,11 @@
 // Other page sets (the legacy site, 回線情報通知機能) mount beside these with their own prefix.
 import { startSite, type PageSet, type SiteDeps, type SiteServer } from './foundation.ts';
 import { authUnitPages } from './auth-unit/pages.ts';
+import { otpPages } from './otp/pages.ts';
 import { accountPages } from './pages/account.ts';
 import { chakushinMailPages } from './pages/chakushin-mail.ts';
 
-export const patternAPages = (): PageSet[] => [accountPages(), chakushinMailPages(), authUnitPages()];
+export const patternAPages = (): PageSet[] => [accountPages(), chakushinMailPages(), authUnitPages(), otpPages()];
 
 export function startSettingsSite(deps: SiteDeps, extra: PageSet[] = []): Promise<SiteServer> {
   return startSite(deps, [...patternAPages(), ...extra]);
