@@ -3,10 +3,11 @@
 import { startSite, type PageSet, type SiteDeps, type SiteServer } from './foundation.ts';
 import { authUnitPages } from './auth-unit/pages.ts';
 import { otpPages } from './otp/pages.ts';
+import { bulkPages } from './bulk/pages.ts';
 import { accountPages } from './pages/account.ts';
 import { chakushinMailPages } from './pages/chakushin-mail.ts';
 
-export const patternAPages = (): PageSet[] => [accountPages(), chakushinMailPages(), authUnitPages(), otpPages()];
+export const patternAPages = (): PageSet[] => [accountPages(), chakushinMailPages(), authUnitPages(), otpPages(), bulkPages()];
 
 export function startSettingsSite(deps: SiteDeps, extra: PageSet[] = []): Promise<SiteServer> {
   return startSite(deps, [...patternAPages(), ...extra]);
