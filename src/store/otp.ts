@@ -120,3 +120,16 @@ export async function checkCode(db: pg.Pool, number: string, enteredHash: string
   const n = counted[0]?.failed_attempts;
   return n === undefined ? 'none' : n >= max ? 'exhausted' : 'wrong';
 }
+
+/** 利用あり again with the address already confirmed. */
+export async function setUseOtp(db: Queryable, number: string, use: boolean): Promise<void> {
+  await db.query('update otp_setting set use_otp = $2, updated_at = now() where number = $1', [number, use]);
+}
+
+export async function loadOtpSettings(db: Queryable, numbers: readonly string[]): Promise<Map<string, OtpSetting>> {
+  const { rows } = await db.query(
+    'select number, use_otp, address, pending_address, check_id_hash, check_password_hash from otp_setting where number = any($1::text[])',
+    [numbers],
+  );
+  return new Map(rows.map((r) => [r.number, { number: r.number, useOtp: r.use_otp, address: r.address, pendingAddress: r.pending_address, checkIdHash: r.check_id_hash, checkPasswordHash: r.check_password_hash }]));
+}

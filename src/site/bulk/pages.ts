@@ -7,6 +7,10 @@ import { readNotifySettings, writeConditions, writeDesignated, writeDestinations
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MAIL_CSV_HEADER, mailCsvRow, parseMailCsv, sameAsStored } from './chakushin-mail-csv.ts';
 import { CsvSyntaxError, decodeCsvFile, parseCsv, writeCsv, type CsvProblem } from './csv.ts';
+import { declineOtp, loadOtpSettings, setCheckCredential, setUseOtp } from '../../store/otp.ts';
+import { hashPassword } from '../../store/password-hash.ts';
+import { startRegistration } from '../otp/registration.ts';
+import { OTP_CSV_HEADER, otpCsvRow, parseOtpCsv } from './otp-csv.ts';
 
 export const BULK_PATH = '/bulk';
 /** 一括設定 is offered from this many numbers with the service (001 p.10). */
@@ -87,5 +91,94 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
       client.release();
     }
     return page(req, reply, { notice: `${parsed.rows.length}件の電話番号を確認し、${changed}件の設定を変更しました。` });
+  });
+
+  // ── ワンタイムパスワード各種一括設定: every number the login manages ──
+  const otpNumbers = (req: FastifyRequest) => req.login.scope.map((n) => n.number);
+  const otpOffered = (req: FastifyRequest, reply: FastifyReply) => {
+    if (ctx.deps.config.otp.regions[req.login.account.region]) return true;
+    void ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード各種一括設定', message: 'この地域では、ワンタイムパスワードは提供していません。' }, 404);
+    return false;
+  };
+  const otpPage = (req: FastifyRequest, reply: FastifyReply, extra: { problems?: CsvProblem[]; notice?: string } = {}, status = 200) =>
+    ctx.render(req, reply, 'bulk-otp', { title: 'ワンタイムパスワード各種一括設定', count: otpNumbers(req).length, problems: extra.problems ?? [], notice: extra.notice }, status);
+
+  app.get('/otp', async (req, reply) => (otpOffered(req, reply) ? otpPage(req, reply) : reply));
+  app.get('/otp.csv', async (req, reply) => {
+    if (!otpOffered(req, reply)) return reply;
+    const numbers = otpNumbers(req);
+    const stored = await loadOtpSettings(pool, numbers);
+    await ctx.audit(req, { action: 'bulk.otp.download', subject: req.login.account.number, detail: { numbers: numbers.length } });
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="otp-${req.login.account.number}.csv"`)
+      .header('cache-control', 'no-store')
+      .send(writeCsv([OTP_CSV_HEADER, ...numbers.map((n) => otpCsvRow(n, stored.get(n)))]));
+  });
+  app.post('/otp', async (req, reply) => {
+    if (!otpOffered(req, reply)) return reply;
+    const file = (req.body as Record<string, unknown> | undefined)?.file;
+    if (!Buffer.isBuffer(file) || file.length === 0) return otpPage(req, reply, { problems: [{ line: 0, field: 'CSVファイル', message: 'CSVファイルを指定してください。' }] }, 400);
+    const numbers = otpNumbers(req);
+    const stored = await loadOtpSettings(pool, numbers);
+    let parsed: ReturnType<typeof parseOtpCsv>;
+    try {
+      parsed = parseOtpCsv(parseCsv(decodeCsvFile(file)), stored, new Set(numbers));
+    } catch (err) {
+      if (!(err instanceof CsvSyntaxError)) throw err;
+      return otpPage(req, reply, { problems: [{ line: err.line, field: '"', message: '「"」で始まった項目が閉じられていません。' }] }, 400);
+    }
+    if (parsed.problems.length) {
+      await ctx.audit(req, { action: 'bulk.otp.refused', subject: req.login.account.number, detail: { problems: parsed.problems.length } });
+      return otpPage(req, reply, { problems: parsed.problems }, 400);
+    }
+    // Hashing (scrypt) happens before the transaction, so it holds no locks while it works.
+    const hashes = new Map<string, { id?: string; password?: string }>();
+    for (const r of parsed.rows) {
+      if (!r.use) continue;
+      hashes.set(r.number, { id: r.checkId ? await hashPassword(r.checkId) : undefined, password: r.checkPassword ? await hashPassword(r.checkPassword) : undefined });
+    }
+    const now = clock.now();
+    const login = req.login;
+    let changed = 0;
+    let mailed = 0;
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      for (const r of parsed.rows) {
+        const s = stored.get(r.number);
+        if (r.use === undefined) continue;
+        if (!r.use) {
+          if (!s || s.useOtp) {
+            await declineOtp(client, r.number);
+            changed++;
+          }
+          continue;
+        }
+        const h = hashes.get(r.number)!;
+        let touched = false;
+        if (r.address !== (s?.address ?? s?.pendingAddress)) {
+          // A new address waits for its own 本登録 URL, as from the registration page.
+          await startRegistration(client, ctx.deps.config, now, { number: r.number, address: r.address, pattern: login.account.pattern, region: login.account.region, requestOrigin: `${req.protocol}://${req.host}` });
+          mailed++;
+          touched = true;
+        } else if (!s!.useOtp) {
+          await setUseOtp(client, r.number, true);
+          touched = true;
+        }
+        if (h.id) await setCheckCredential(client, r.number, 'id', h.id);
+        if (h.password) await setCheckCredential(client, r.number, 'password', h.password);
+        if (touched || h.id || h.password) changed++;
+      }
+      await ctx.audit(req, { action: 'bulk.otp.upload', subject: login.account.number, detail: { rows: parsed.rows.length, changed, mailed } }, client);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    const notice = `${parsed.rows.length}件の電話番号を確認し、${changed}件の設定を変更しました。` + (mailed ? `${mailed}件のメールアドレスに「メールアドレスの本登録お手続きURL」を送信しました。` : '');
+    return otpPage(req, reply, { notice });
   });
 }

@@ -14,7 +14,6 @@ import {
   createToken,
   declineOtp,
   loadOtpSetting,
-  registerPending,
   setCheckCredential,
   sha256,
 } from '../../store/otp.ts';
@@ -22,7 +21,8 @@ import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { ADDRESS_MESSAGES } from '../messages.ts';
 import type { SiteLogin } from '../session.ts';
-import { codeMail, registrationMail } from './mail.ts';
+import { codeMail } from './mail.ts';
+import { startRegistration } from './registration.ts';
 
 declare module '../session.ts' {
   interface SiteLoginState {
@@ -193,17 +193,17 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const login = req.login;
     const draft = login.state.otpDraft;
     if (!draft) return reply.redirect(`${OTP_PATH}/register`, 303);
-    const now = clock.now();
-    const ttlHours = config.otp.registrationTtlHours;
-    const token = randomBytes(32).toString('base64url');
-    const origin = config.otp.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`;
-    const text = registrationMail(login.account.number, `${origin}${OTP_PATH}/confirm?t=${token}`, ttlHours, footerOf(login), now);
     const client = await pool.connect();
     try {
       await client.query('begin');
-      await registerPending(client, login.account.number, draft.address, draft.idHash && draft.passwordHash ? { idHash: draft.idHash, passwordHash: draft.passwordHash } : undefined);
-      await createToken(client, { number: login.account.number, kind: 'register', secretHash: sha256(token), address: draft.address, expiresAt: new Date(now.getTime() + ttlHours * 3_600_000) });
-      await enqueueMails(client, [{ kind: 'notice', incomingCallId: null, to: draft.address, from: footerOf(login).from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec }]);
+      await startRegistration(client, config, clock.now(), {
+        number: login.account.number,
+        address: draft.address,
+        check: draft.idHash && draft.passwordHash ? { idHash: draft.idHash, passwordHash: draft.passwordHash } : undefined,
+        pattern: login.account.pattern,
+        region: login.account.region,
+        requestOrigin: `${req.protocol}://${req.host}`,
+      });
       await ctx.audit(req, { action: 'otp.register_pending', subject: login.account.number, detail: { withCheckCredentials: Boolean(draft.idHash) } }, client);
       await client.query('commit');
     } catch (err) {
