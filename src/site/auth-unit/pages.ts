@@ -7,6 +7,7 @@ import { AUTH_UNIT_NAMES, type AuthUnit } from '../../domain/auth-unit.ts';
 import { AUTH_UNITS, numbersLosingLogin, planAuthUnitChange, type AuthUnitChangePlan } from '../../domain/auth-unit-change.ts';
 import { applyAuthUnitChange } from '../../store/auth-unit-change.ts';
 import { loadSiteAccount } from '../../store/site-accounts.ts';
+import { inTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { checkCurrentPassword } from '../login.ts';
 import { endSessionsOf } from '../session-store.ts';
@@ -109,26 +110,17 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (Object.keys(errors).length) return formPage(req, reply, plan, errors, 400);
 
     const ended = new Set([...numbersLosingLogin(plan.from, plan.to, login.contract), ...(plan.copy?.to ?? []), ...plan.drop, login.account.number]);
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
-      if (!(await applyAuthUnitChange(client, login.account.contractId, plan))) {
-        await client.query('rollback');
-        return refuse(req, reply, AUTH_UNIT_MSG.stale, 409);
-      }
+    const applied = await inTransaction(deps.pool, async (client) => {
+      if (!(await applyAuthUnitChange(client, login.account.contractId, plan))) return false;
       for (const n of ended) await endSessionsOf(client, n);
       await ctx.audit(
         req,
         { action: 'contract.auth_unit_change', subject: login.account.number, detail: { contract: login.account.contractId, from: plan.from, to: plan.to, passwordCopiedTo: plan.copy?.to ?? [], passwordDropped: plan.drop, sessionsEnded: [...ended] } },
         client,
       );
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return true;
+    });
+    if (!applied) return refuse(req, reply, AUTH_UNIT_MSG.stale, 409);
     await req.session.destroy();
     return ctx.render(req, reply, 'auth-unit-done', { title: '設定完了', to: AUTH_UNIT_NAMES[plan.to], loginHint: LOGIN_HINT[plan.to] });
   });

@@ -6,7 +6,7 @@ import { mailAddressRefusal } from '../../domain/mail-address.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
 import type { NotifySettings } from '../../store/notify-settings.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
-import { unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
+import { afterHeader, unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 export const MAIL_CSV_HEADER = [
@@ -39,10 +39,8 @@ export function parseMailCsv(records: CsvRecord[], allowed: ReadonlySet<string>)
   const problems: CsvProblem[] = [];
   const rows: MailRow[] = [];
   const seen = new Set<string>();
-  const [head, ...body] = records;
-  if (!head || head.cells.map(unescapeCell).join(',') !== MAIL_CSV_HEADER.join(',')) {
-    return { rows, problems: [{ line: head?.line ?? 1, field: '見出し行', message: '見出し行が一括ダウンロードしたファイルと異なります。' }] };
-  }
+  const { body, problem } = afterHeader(records, MAIL_CSV_HEADER);
+  if (problem) return { rows, problems: [problem] };
   for (const rec of body) {
     const c = rec.cells.map((v) => unescapeCell(v.trim()));
     const bad = (field: string, message: string) => problems.push({ line: rec.line, field, message });
@@ -99,7 +97,6 @@ export function parseMailCsv(records: CsvRecord[], allowed: ReadonlySet<string>)
     }
     if (problems.length === before) rows.push({ number, started, destinations, designatedOnly, unansweredOnly, designated });
   }
-  if (body.length === 0) problems.push({ line: head.line + 1, field: '電話番号', message: '設定する行がありません。' });
   return { rows, problems };
 }
 

@@ -93,3 +93,24 @@ export interface CsvProblem {
   field: string;
   message: string;
 }
+
+/** The records after a header that must be exactly `header` (as downloaded), or the problem. */
+export function afterHeader(records: CsvRecord[], header: readonly string[]): { body: CsvRecord[]; problem?: CsvProblem } {
+  const [head, ...body] = records;
+  if (!head || head.cells.map((c) => unescapeCell(c.trim())).join('\0') !== header.join('\0')) {
+    return { body: [], problem: { line: head?.line ?? 1, field: '見出し行', message: '見出し行が一括ダウンロードしたファイルと異なります。' } };
+  }
+  if (body.length === 0) return { body, problem: { line: head.line + 1, field: '電話番号', message: '設定する行がありません。' } };
+  return { body };
+}
+
+/** An uploaded file's records, or the one problem that stops reading it. */
+export function readCsvUpload(file: unknown): { records: CsvRecord[] } | { problem: CsvProblem } {
+  if (!Buffer.isBuffer(file) || file.length === 0) return { problem: { line: 0, field: 'CSVファイル', message: 'CSVファイルを指定してください。' } };
+  try {
+    return { records: parseCsv(decodeCsvFile(file)) };
+  } catch (err) {
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    return { problem: { line: err.line, field: '"', message: '「"」で始まった項目が閉じられていません。' } };
+  }
+}

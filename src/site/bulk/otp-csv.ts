@@ -7,8 +7,8 @@ import { isNationalNumber } from '../../domain/phone-number.ts';
 import { checkIdRefusal, checkPasswordRefusal } from '../../domain/otp.ts';
 import type { OtpSetting } from '../../store/otp.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
-import { CHECK_ID_MESSAGES, CHECK_PASSWORD_MESSAGES } from '../otp/pages.ts';
-import { unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
+import { CHECK_ID_MESSAGES, CHECK_PASSWORD_MESSAGES } from '../otp/messages.ts';
+import { afterHeader, unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
 
 export const OTP_CSV_HEADER = ['電話番号', 'ワンタイムパスワード利用設定', 'ワンタイムパスワード受信用メールアドレス', '確認用ID', '確認用パスワード'];
 
@@ -31,10 +31,8 @@ export function parseOtpCsv(records: CsvRecord[], stored: ReadonlyMap<string, Ot
   const problems: CsvProblem[] = [];
   const rows: OtpRow[] = [];
   const seen = new Set<string>();
-  const [head, ...body] = records;
-  if (!head || head.cells.map(unescapeCell).join(',') !== OTP_CSV_HEADER.join(',')) {
-    return { rows, problems: [{ line: head?.line ?? 1, field: '見出し行', message: '見出し行が一括ダウンロードしたファイルと異なります。' }] };
-  }
+  const { body, problem } = afterHeader(records, OTP_CSV_HEADER);
+  if (problem) return { rows, problems: [problem] };
   for (const rec of body) {
     const bad = (field: string, message: string) => problems.push({ line: rec.line, field, message });
     const c = rec.cells.map((v) => unescapeCell(v.trim()));
@@ -64,6 +62,5 @@ export function parseOtpCsv(records: CsvRecord[], stored: ReadonlyMap<string, Ot
     }
     if (problems.length === before) rows.push({ line: rec.line, number, use: use === '' ? undefined : use === '1', address, checkId, checkPassword });
   }
-  if (body.length === 0) problems.push({ line: head.line + 1, field: '電話番号', message: '設定する行がありません。' });
   return { rows, problems };
 }

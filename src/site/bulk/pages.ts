@@ -6,8 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readNotifySettings, writeConditions, writeDesignated, writeDestinations, writeStarted } from '../../store/notify-settings.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MAIL_CSV_HEADER, mailCsvRow, parseMailCsv, sameAsStored } from './chakushin-mail-csv.ts';
-import { CsvSyntaxError, decodeCsvFile, parseCsv, writeCsv, type CsvProblem } from './csv.ts';
+import { readCsvUpload, writeCsv, type CsvProblem } from './csv.ts';
 import { declineOtp, loadOtpSettings, setCheckCredential, setUseOtp } from '../../store/otp.ts';
+import { inTransaction } from '../../store/transaction.ts';
 import { hashPassword } from '../../store/password-hash.ts';
 import { startRegistration } from '../otp/registration.ts';
 import { OTP_CSV_HEADER, otpCsvRow, parseOtpCsv } from './otp-csv.ts';
@@ -53,24 +54,16 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
 
   app.post('/chakushin-mail', async (req, reply) => {
     if (!offered(req, reply)) return reply;
-    const file = (req.body as Record<string, unknown> | undefined)?.file;
-    if (!Buffer.isBuffer(file) || file.length === 0) return page(req, reply, { problems: [{ line: 0, field: 'CSVファイル', message: 'CSVファイルを指定してください。' }] }, 400);
-    let parsed: ReturnType<typeof parseMailCsv>;
-    try {
-      parsed = parseMailCsv(parseCsv(decodeCsvFile(file)), new Set(managed(req)));
-    } catch (err) {
-      if (!(err instanceof CsvSyntaxError)) throw err;
-      return page(req, reply, { problems: [{ line: err.line, field: '"', message: '「"」で始まった項目が閉じられていません。' }] }, 400);
-    }
+    const upload = readCsvUpload((req.body as Record<string, unknown> | undefined)?.file);
+    if ('problem' in upload) return page(req, reply, { problems: [upload.problem] }, 400);
+    const parsed = parseMailCsv(upload.records, new Set(managed(req)));
     if (parsed.problems.length) {
       await ctx.audit(req, { action: 'bulk.chakushin_mail.refused', subject: req.login.account.number, detail: { problems: parsed.problems.length } });
       return page(req, reply, { problems: parsed.problems }, 400);
     }
     const now = clock.now();
-    const client = await pool.connect();
-    let changed = 0;
-    try {
-      await client.query('begin');
+    const changed = await inTransaction(pool, async (client) => {
+      let n = 0;
       for (const row of parsed.rows) {
         // A row saying what is stored writes nothing (not even a settings row for a number without one).
         if (sameAsStored(row, await readNotifySettings(client, row.number))) continue;
@@ -80,16 +73,11 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
         await writeConditions(client, row.number, row, now);
         await writeDestinations(client, row.number, row.destinations, now);
         await writeDesignated(client, row.number, row.designated, now);
-        changed++;
+        n++;
       }
-      await ctx.audit(req, { action: 'bulk.chakushin_mail.upload', subject: req.login.account.number, detail: { rows: parsed.rows.length, changed } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      await ctx.audit(req, { action: 'bulk.chakushin_mail.upload', subject: req.login.account.number, detail: { rows: parsed.rows.length, changed: n } }, client);
+      return n;
+    });
     return page(req, reply, { notice: `${parsed.rows.length}件の電話番号を確認し、${changed}件の設定を変更しました。` });
   });
 
@@ -117,17 +105,11 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
   });
   app.post('/otp', async (req, reply) => {
     if (!otpOffered(req, reply)) return reply;
-    const file = (req.body as Record<string, unknown> | undefined)?.file;
-    if (!Buffer.isBuffer(file) || file.length === 0) return otpPage(req, reply, { problems: [{ line: 0, field: 'CSVファイル', message: 'CSVファイルを指定してください。' }] }, 400);
+    const upload = readCsvUpload((req.body as Record<string, unknown> | undefined)?.file);
+    if ('problem' in upload) return otpPage(req, reply, { problems: [upload.problem] }, 400);
     const numbers = otpNumbers(req);
     const stored = await loadOtpSettings(pool, numbers);
-    let parsed: ReturnType<typeof parseOtpCsv>;
-    try {
-      parsed = parseOtpCsv(parseCsv(decodeCsvFile(file)), stored, new Set(numbers));
-    } catch (err) {
-      if (!(err instanceof CsvSyntaxError)) throw err;
-      return otpPage(req, reply, { problems: [{ line: err.line, field: '"', message: '「"」で始まった項目が閉じられていません。' }] }, 400);
-    }
+    const parsed = parseOtpCsv(upload.records, stored, new Set(numbers));
     if (parsed.problems.length) {
       await ctx.audit(req, { action: 'bulk.otp.refused', subject: req.login.account.number, detail: { problems: parsed.problems.length } });
       return otpPage(req, reply, { problems: parsed.problems }, 400);
@@ -142,9 +124,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
     const login = req.login;
     let changed = 0;
     let mailed = 0;
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    await inTransaction(pool, async (client) => {
       for (const r of parsed.rows) {
         const s = stored.get(r.number);
         if (r.use === undefined) continue;
@@ -171,13 +151,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
         if (touched || h.id || h.password) changed++;
       }
       await ctx.audit(req, { action: 'bulk.otp.upload', subject: login.account.number, detail: { rows: parsed.rows.length, changed, mailed } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     const notice = `${parsed.rows.length}件の電話番号を確認し、${changed}件の設定を変更しました。` + (mailed ? `${mailed}件のメールアドレスに「メールアドレスの本登録お手続きURL」を送信しました。` : '');
     return otpPage(req, reply, { notice });
   });

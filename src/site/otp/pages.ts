@@ -17,11 +17,13 @@ import {
   setCheckCredential,
   sha256,
 } from '../../store/otp.ts';
+import { inTransaction } from '../../store/transaction.ts';
 import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { ADDRESS_MESSAGES } from '../messages.ts';
 import type { SiteLogin } from '../session.ts';
 import { codeMail } from './mail.ts';
+import { CHECK_ID_MESSAGES, CHECK_PASSWORD_MESSAGES, OTP_MSG } from './messages.ts';
 import { startRegistration } from './registration.ts';
 
 declare module '../session.ts' {
@@ -41,34 +43,6 @@ export const OTP_PATH = '/otp';
 const ATTEMPT_COOKIE = 'otpa';
 /** Wrong 確認用ID/パスワード pairs per number per day before recovery is refused. */
 const RECOVERY_FAILURES_PER_DAY = 5;
-
-export const OTP_MSG = {
-  choose: 'いずれかを選択してください。',
-  codeWrong: (left: number) => `ワンタイムパスワードが正しくありません。（あと${left}回入力できます）`,
-  codeExhausted: 'ワンタイムパスワードを規定の回数以上誤ったため、このワンタイムパスワードは無効になりました。再度ログインしてください。',
-  codeExpired: 'ワンタイムパスワードの有効時間（300秒）を過ぎました。再度ひかり電話設定サイトにログインして、ワンタイムパスワードを送る手続きをお願いします。',
-  linkExpired: 'メールアドレスの本登録お手続きURLの有効期限（24時間）が切れています。再度ひかり電話設定サイトにログインしてお手続きをお願いします。',
-  linkUsed: 'このURLは既に使用されたか、正しくありません。',
-  checkWrong: '確認用IDまたは確認用パスワードが正しくありません。',
-  checkLocked: '確認用ID・確認用パスワードの誤りが多いため、本日はメールアドレスの変更を受け付けられません。',
-  currentWrong: (what: string) => `変更前の${what}が正しくありません。`,
-  confirmMismatch: (what: string) => `新しい${what}（確認）が一致しません。`,
-  sameAsCurrent: (what: string) => `現在の${what}と同一の${what}は設定できません。`,
-  saved: '設定しました。',
-} as const;
-
-export const CHECK_ID_MESSAGES = {
-  length: '確認用IDは8～12桁の半角英数字で入力してください。',
-  characters: '確認用IDは半角英数字で入力してください。',
-  upper_only: '英字大文字のみの確認用IDは利用できません。',
-  lower_only: '英字小文字のみの確認用IDは利用できません。',
-  digits_only: '数字のみの確認用IDは利用できません。',
-} as const;
-export const CHECK_PASSWORD_MESSAGES = {
-  length: '確認用パスワードは8～12桁の半角英数字で入力してください。',
-  characters: '確認用パスワードは半角英数字で入力してください。',
-  needs_both: '確認用パスワードは英字と数字の両方を組み合わせてください。',
-} as const;
 
 type Body = Record<string, string | undefined>;
 const field = (req: FastifyRequest, name: string) => {
@@ -193,9 +167,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const login = req.login;
     const draft = login.state.otpDraft;
     if (!draft) return reply.redirect(`${OTP_PATH}/register`, 303);
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    await inTransaction(pool, async (client) => {
       await startRegistration(client, config, clock.now(), {
         number: login.account.number,
         address: draft.address,
@@ -203,15 +175,9 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
         pattern: login.account.pattern,
         region: login.account.region,
         requestOrigin: `${req.protocol}://${req.host}`,
-      });
-      await ctx.audit(req, { action: 'otp.register_pending', subject: login.account.number, detail: { withCheckCredentials: Boolean(draft.idHash) } }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    await ctx.audit(req, { action: 'otp.register_pending', subject: login.account.number, detail: { withCheckCredentials: Boolean(draft.idHash) } }, client);
+    });
     setState(req, { otpDraft: undefined });
     return reply.redirect(`${OTP_PATH}/registered`, 303);
   });
@@ -230,7 +196,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const outcome = /^[A-Za-z0-9_-]{43}$/.test(t) ? await confirmRegistration(pool, sha256(t), clock.now()) : ({ ok: false, why: 'unknown' } as const);
     if (!outcome.ok) {
       await ctx.audit(req, { actor: 'anonymous', action: 'otp.register_link_refused', subject: null, detail: { why: outcome.why } });
-      return ctx.render(req, reply, 'error', { title: 'メールアドレスの本登録', message: outcome.why === 'expired' ? OTP_MSG.linkExpired : OTP_MSG.linkUsed }, outcome.why === 'expired' ? 410 : 404);
+      return ctx.render(req, reply, 'error', { title: 'メールアドレスの本登録', message: outcome.why === 'expired' ? OTP_MSG.linkExpired(config.otp.registrationTtlHours) : OTP_MSG.linkUsed }, outcome.why === 'expired' ? 410 : 404);
     }
     await ctx.audit(req, { actor: outcome.number, action: 'otp.registered', subject: outcome.number });
     // This browser's session of that number may go on to the code; any other is told to log in.
@@ -246,24 +212,17 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (login.state.otpPassed) return reply.redirect('/', 303);
     const s = await loadOtpSetting(pool, login.account.number);
     if (!s?.useOtp || !s.address) return reply.redirect('/', 303);
+    const address = s.address;
     const now = clock.now();
     const code = String(randomInt(0, 10 ** OTP_CODE_DIGITS)).padStart(OTP_CODE_DIGITS, '0');
     // The attempt's secret lives only in this browser's cookie; the stored hash covers it.
     const attempt = randomBytes(32).toString('base64url');
     const text = codeMail(login.account.number, code, config.otp.codeTtlSec, footerOf(login), now);
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
-      await createToken(client, { number: login.account.number, kind: 'code', secretHash: sha256(attempt, code), address: s.address, expiresAt: new Date(now.getTime() + config.otp.codeTtlSec * 1000) });
-      await enqueueMails(client, [{ kind: 'notice', incomingCallId: null, to: s.address, from: footerOf(login).from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec }]);
+    await inTransaction(pool, async (client) => {
+      await createToken(client, { number: login.account.number, kind: 'code', secretHash: sha256(attempt, code), address, expiresAt: new Date(now.getTime() + config.otp.codeTtlSec * 1000) });
+      await enqueueMails(client, [{ kind: 'notice', incomingCallId: null, to: address, from: footerOf(login).from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec }]);
       await ctx.audit(req, { action: 'otp.code_sent', subject: login.account.number }, client);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     reply.setCookie(ATTEMPT_COOKIE, attempt, { path: OTP_PATH, httpOnly: true, sameSite: 'strict', secure: 'auto', signed: true });
     return codePage(req, reply);
   });
@@ -290,7 +249,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     await ctx.audit(req, { action: `otp.code_${outcome}`, subject: login.account.number });
     await req.session.destroy();
     reply.clearCookie(ATTEMPT_COOKIE, { path: OTP_PATH });
-    return ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード入力', message: outcome === 'expired' ? OTP_MSG.codeExpired : OTP_MSG.codeExhausted }, 401);
+    return ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード入力', message: outcome === 'expired' ? OTP_MSG.codeExpired(config.otp.codeTtlSec) : OTP_MSG.codeExhausted }, 401);
   });
 
   // ── メールアドレスの変更 from the send screen: 確認用ID + 確認用パスワード ──
