@@ -241,6 +241,17 @@ describe('確認用ID and 確認用パスワード', () => {
     await b.context.clearCookies();
     await logIn(b.page, h.url, n(7), PW);
     expect(await heading(b.page)).toBe('ワンタイムパスワード送信確認');
+    // The password alone opens no way around the code: not パスワード変更, not the choice, not a new registration.
+    for (const path of ['/password', '/services', '/otp/choice', '/otp/decline', '/otp/register', '/otp/address', '/bulk/otp', '/auth-unit']) {
+      await b.page.goto(`${h.url}${path}`);
+      expect(await heading(b.page), path).not.toBe('パスワード変更');
+      expect([ 'ワンタイムパスワード送信確認', 'ワンタイムパスワード受信用メールアドレス変更（確認用ID・パスワード）' ], path).toContain(await heading(b.page));
+    }
+    const token = await b.page.evaluate(() => document.querySelector<HTMLInputElement>('input[name=_csrf]')!.value);
+    const declined = await b.page.request.post(`${h.url}/otp/decline`, { form: { _csrf: token }, maxRedirects: 0 });
+    expect(declined.headers().location).toBe('/otp/send');
+    expect((await h.db.pool.query('select use_otp from otp_setting where number = $1', [n(7)])).rows[0].use_otp).toBe(true);
+    await b.page.goto(`${h.url}/otp/send`);
     await b.page.getByRole('link', { name: 'メールアドレスの変更' }).click();
     await b.page.getByLabel('確認用ID').fill('Kakunin01');
     await b.page.getByLabel('確認用パスワード').fill('kakunin98');
@@ -283,6 +294,17 @@ describe('確認用ID and 確認用パスワード', () => {
     await b.page.getByLabel('新しい確認用パスワード（確認）').fill('shinki124');
     await b.page.getByRole('button', { name: '登録' }).click();
     expect(await fieldError(b.page, '新しい確認用パスワード（確認）')).toBe('新しい確認用パスワード（確認）が一致しません。');
+    // ワンタイムパスワード受信用メールアドレス変更 after login: pending until its own URL is followed.
+    await b.page.goto(`${h.url}/`);
+    await b.page.getByRole('link', { name: 'ワンタイムパスワード受信用メールアドレス変更' }).click();
+    await b.page.getByLabel('ワンタイムパスワード受信用メールアドレス').fill('new8@example.jp');
+    await b.page.getByRole('button', { name: '次へ' }).click();
+    await b.page.getByRole('button', { name: '登録' }).click();
+    expect(await heading(b.page)).toBe('ワンタイムパスワード利用情報仮登録完了');
+    expect((await h.db.pool.query('select address, pending_address from otp_setting where number = $1', [n(8)])).rows[0]).toEqual({ address: 'otp8@example.jp', pending_address: 'new8@example.jp' });
+    await followLink(linkIn(await mailTo('new8@example.jp', 'メールアドレスの本登録お手続きURL')));
+    expect(await b.page.getByRole('link', { name: 'トップへ' }).isVisible()).toBe(true);
+    expect((await h.db.pool.query('select address, pending_address from otp_setting where number = $1', [n(8)])).rows[0]).toEqual({ address: 'new8@example.jp', pending_address: null });
     await b.page.goto(`${h.url}/`);
     await b.page.getByRole('link', { name: 'ワンタイムパスワード利用選択変更' }).click();
     await b.page.getByLabel('ワンタイムパスワードを利用しない').check();

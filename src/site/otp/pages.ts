@@ -76,14 +76,24 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   const footerOf = (login: SiteLogin) => config.mail.footers[login.account.pattern][login.account.region];
 
   /** The OTP pages run before the gate is passed; they need a session without a pending password change. */
-  const inStep: typeof ctx.requireSession = async function (req, reply) {
-    await ctx.requireSession.call(this, req, reply);
+  const inStep: typeof ctx.requireStep = async function (req, reply) {
+    await ctx.requireStep.call(this, req, reply);
     if (reply.sent) return;
     if (req.login.state.mustChange) return reply.redirect('/password', 303);
     if (!offered(ctx, req.login)) return reply.redirect('/', 303);
   };
+  /**
+   * The choice and the full registration before the step is passed: only while the number has no
+   * confirmed address. Otherwise someone holding just the password could decline or re-register
+   * around the code; they must go through メールアドレスの変更 with 確認用ID/パスワード.
+   */
+  const setupOpen: typeof ctx.requireStep = async function (req, reply) {
+    await inStep.call(this, req, reply);
+    if (reply.sent || req.login.state.otpPassed) return;
+    if ((await loadOtpSetting(pool, req.login.account.number))?.address) return reply.redirect(`${OTP_PATH}/send`, 303);
+  };
   /** Change pages from the トップ: a fully logged-in session (gate passed). */
-  const afterLogin: typeof ctx.requireSession = async function (req, reply) {
+  const afterLogin: typeof ctx.requireStep = async function (req, reply) {
     await ctx.requireLogin.call(this, req, reply);
     if (reply.sent) return;
     if (!offered(ctx, req.login)) return reply.redirect('/', 303);
@@ -103,7 +113,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   // ── 利用選択 (first login, and 利用選択変更 from the トップ) ──
   const choicePage = (req: FastifyRequest, reply: FastifyReply, change: boolean, errors: Record<string, string> = {}, status = 200) =>
     ctx.render(req, reply, 'otp-choice', { title: change ? 'ワンタイムパスワード利用選択変更' : 'ワンタイムパスワード利用選択', action: change ? `${OTP_PATH}/change-choice` : `${OTP_PATH}/choice`, errors }, status);
-  app.get('/choice', { preHandler: inStep }, (req, reply) => choicePage(req, reply, false));
+  app.get('/choice', { preHandler: setupOpen }, (req, reply) => choicePage(req, reply, false));
   app.get('/change-choice', { preHandler: afterLogin }, (req, reply) => choicePage(req, reply, true));
   const choose = (change: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const choice = field(req, 'choice');
@@ -111,11 +121,11 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (choice === 'decline') return reply.redirect(`${OTP_PATH}/decline`, 303);
     return choicePage(req, reply, change, { choice: OTP_MSG.choose }, 400);
   };
-  app.post('/choice', { preHandler: inStep }, choose(false));
+  app.post('/choice', { preHandler: setupOpen }, choose(false));
   app.post('/change-choice', { preHandler: afterLogin }, choose(true));
 
-  app.get('/decline', { preHandler: ctx.requireSession }, (req, reply) => ctx.render(req, reply, 'otp-decline', { title: 'ワンタイムパスワードを利用しないことの確認' }));
-  app.post('/decline', { preHandler: ctx.requireSession }, async (req, reply) => {
+  app.get('/decline', { preHandler: setupOpen }, (req, reply) => ctx.render(req, reply, 'otp-decline', { title: 'ワンタイムパスワードを利用しないことの確認' }));
+  app.post('/decline', { preHandler: setupOpen }, async (req, reply) => {
     if (req.login.state.mustChange) return reply.redirect('/password', 303);
     await declineOtp(pool, req.login.account.number);
     if (req.login.state.otpPassed) {
@@ -135,8 +145,8 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       { title: full ? 'ワンタイムパスワード利用情報仮登録' : 'ワンタイムパスワード受信用メールアドレス変更', full, action: full ? `${OTP_PATH}/register` : `${OTP_PATH}/address`, values, errors },
       status,
     );
-  app.get('/register', { preHandler: ctx.requireSession }, (req, reply) => registerPage(req, reply, true));
-  app.get('/address', { preHandler: ctx.requireSession }, async (req, reply) => {
+  app.get('/register', { preHandler: setupOpen }, (req, reply) => registerPage(req, reply, true));
+  app.get('/address', { preHandler: ctx.requireStep }, async (req, reply) => {
     if (!mayChangeAddress(req.login)) return reply.redirect(`${OTP_PATH}/recover`, 303);
     return registerPage(req, reply, false);
   });
@@ -160,13 +170,17 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     setState(req, { otpDraft: draft });
     return ctx.render(req, reply, 'otp-confirm', { title: full ? 'ワンタイムパスワード利用情報仮登録（確認）' : 'ワンタイムパスワード受信用メールアドレス変更（確認）', address, full });
   };
-  app.post('/register', { preHandler: ctx.requireSession }, takeDraft(true));
-  app.post('/address', { preHandler: ctx.requireSession }, takeDraft(false));
+  app.post('/register', { preHandler: setupOpen }, takeDraft(true));
+  app.post('/address', { preHandler: ctx.requireStep }, takeDraft(false));
 
-  app.post('/register/confirm', { preHandler: ctx.requireSession }, async (req, reply) => {
+  app.post('/register/confirm', { preHandler: ctx.requireStep }, async (req, reply) => {
     const login = req.login;
     const draft = login.state.otpDraft;
     if (!draft) return reply.redirect(`${OTP_PATH}/register`, 303);
+    // The same doors as the form the draft came from (see setupOpen, mayChangeAddress).
+    const full = Boolean(draft.idHash);
+    const open = login.state.otpPassed || (full ? !(await loadOtpSetting(pool, login.account.number))?.address : login.state.otpRecovered);
+    if (login.state.mustChange || !open) return reply.redirect(`${OTP_PATH}/send`, 303);
     await inTransaction(pool, async (client) => {
       await startRegistration(client, config, clock.now(), {
         number: login.account.number,
@@ -181,7 +195,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     setState(req, { otpDraft: undefined });
     return reply.redirect(`${OTP_PATH}/registered`, 303);
   });
-  app.get('/registered', { preHandler: ctx.requireSession }, (req, reply) =>
+  app.get('/registered', { preHandler: ctx.requireStep }, (req, reply) =>
     ctx.render(req, reply, 'otp-registered', { title: 'ワンタイムパスワード利用情報仮登録完了', ttlHours: config.otp.registrationTtlHours }),
   );
 
