@@ -68,6 +68,8 @@ export const configSchema = z.object({
       registrationTtlHours: z.number().positive().default(24),
       /** Wrong codes per sent code; at the limit the code is dead and the login starts over. */
       maxCodeFailures: z.number().int().min(1).default(5),
+      /** Codes sent per number per hour: with maxCodeFailures, bounds the guesses at a code. */
+      codesPerHour: z.number().int().min(1).default(10),
       /** Origin of the 本登録 URL in mails (the reverse proxy's https://…); unset: the request's own origin. */
       publicUrl: z.string().url().optional(),
     })

@@ -188,6 +188,21 @@ describe('limits', () => {
     expect(await heading(b.page)).toBe('ログイン');
   });
 
+  it('at most 10 codes are sent per number per hour', async () => {
+    // n(4) had one code in the test above.
+    await logIn(b.page, h.url, n(4), PW);
+    for (let i = 0; i < 9; i++) {
+      await b.page.goto(`${h.url}/otp/send`);
+      await b.page.getByRole('button', { name: 'ワンタイムパスワードを送信' }).click();
+      expect(await heading(b.page)).toBe('ワンタイムパスワード入力');
+    }
+    await b.page.goto(`${h.url}/otp/send`);
+    await b.page.getByRole('button', { name: 'ワンタイムパスワードを送信' }).click();
+    expect(await b.page.getByText('ワンタイムパスワードの送信は1時間に10回までです。').isVisible()).toBe(true);
+    const { rows } = await h.db.pool.query("select count(*)::int as n from otp_token where number = $1 and kind = 'code'", [n(4)]);
+    expect(rows[0].n).toBe(10);
+  });
+
   it('5 wrong codes kill the code: even the right one is refused after that', async () => {
     await register(n(5), 'otp5@example.jp');
     await followLink(linkIn(await mailTo('otp5@example.jp', 'メールアドレスの本登録お手続きURL')));

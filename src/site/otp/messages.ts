@@ -12,6 +12,7 @@ export const OTP_MSG = {
   confirmMismatch: (what: string) => `新しい${what}（確認）が一致しません。`,
   sameAsCurrent: (what: string) => `現在の${what}と同一の${what}は設定できません。`,
   saved: '設定しました。',
+  codeLimit: (perHour: number) => `ワンタイムパスワードの送信は1時間に${perHour}回までです。しばらくしてから、もう一度ログインしてください。`,
 } as const;
 
 export const CHECK_ID_MESSAGES = {

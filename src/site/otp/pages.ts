@@ -221,13 +221,17 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
 
   // ── ワンタイムパスワードを送信 / 入力 ──
   app.get('/send', { preHandler: inStep }, (req, reply) => ctx.render(req, reply, 'otp-send', { title: 'ワンタイムパスワード送信確認' }));
-  app.post('/send', { preHandler: inStep, config: { rateLimit: { max: 10, timeWindow: 60_000 } } }, async (req, reply) => {
+  app.post('/send', { preHandler: inStep, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (req, reply) => {
     const login = req.login;
     if (login.state.otpPassed) return reply.redirect('/', 303);
     const s = await loadOtpSetting(pool, login.account.number);
     if (!s?.useOtp || !s.address) return reply.redirect('/', 303);
     const address = s.address;
     const now = clock.now();
+    const perHour = config.otp.codesPerHour;
+    if ((await countAudit(pool, login.account.number, 'otp.code_sent', new Date(now.getTime() - 3_600_000))) >= perHour) {
+      return ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード送信確認', message: OTP_MSG.codeLimit(perHour) }, 429);
+    }
     const code = String(randomInt(0, 10 ** OTP_CODE_DIGITS)).padStart(OTP_CODE_DIGITS, '0');
     // The attempt's secret lives only in this browser's cookie; the stored hash covers it.
     const attempt = randomBytes(32).toString('base64url');
