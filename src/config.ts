@@ -86,6 +86,21 @@ export const configSchema = z.object({
       legacyPrefix: z.string().regex(/^\/[a-z0-9-]+$/, 'a path prefix such as /legacy').default('/legacy'),
     })
     .default({}),
+  /** ワンタイムパスワード on the settings site (001 p.5–13). */
+  otp: z
+    .object({
+      /** Which regions offer it: the East guide has it. */
+      regions: z.object({ east: z.boolean().default(true), west: z.boolean().default(false) }).default({}),
+      codeTtlSec: z.number().int().positive().default(300),
+      registrationTtlHours: z.number().positive().default(24),
+      /** Wrong codes per sent code; at the limit the code is dead and the login starts over. */
+      maxCodeFailures: z.number().int().min(1).default(5),
+      /** Codes sent per number per hour: with maxCodeFailures, bounds the guesses at a code. */
+      codesPerHour: z.number().int().min(1).default(10),
+      /** Origin of the 本登録 URL in mails (the reverse proxy's https://…); unset: the request's own origin. */
+      publicUrl: z.string().url().optional(),
+    })
+    .default({}),
   media: z
     .object({
       /** Set to use FreeSWITCH through drachtio-fsmrf instead of the built-in RTP endpoint. */

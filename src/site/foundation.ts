@@ -20,7 +20,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logger.ts';
 import { writeAudit, type AuditEntry } from '../store/audit.ts';
 import { pgSessionStore } from './session-store.ts';
-import { checkLogin, redirectToLogin, type SessionLimits } from './session.ts';
+import { checkLogin, redirectToLogin, type SessionLimits, type SiteLogin } from './session.ts';
 
 export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 const STYLESHEET_PATH = '/static/site.css';
@@ -41,13 +41,19 @@ export interface SiteContext {
   requireLogin: preHandlerAsyncHookHandler;
   /** requireLogin without the forced-password-change redirect (the change page itself, logout). */
   requireSession: preHandlerAsyncHookHandler;
+  /** A session only: for the pages of a login step itself (the gate's own pages). */
+  requireStep: preHandlerAsyncHookHandler;
   audit(req: FastifyRequest, e: Omit<AuditEntry, 'at' | 'source' | 'actor'> & { actor?: string }, db?: pg.PoolClient): Promise<void>;
+  /** Steps a login must finish before any page (e.g. ワンタイムパスワード): where to go, or undefined. */
+  gate(req: FastifyRequest, login: SiteLogin): Promise<string | undefined>;
 }
 
 export interface PageSet {
   /** Path prefix ('' for pattern A's site at /). */
   prefix: string;
   register(app: FastifyInstance, ctx: SiteContext): Promise<void> | void;
+  /** A step after the password that every page behind requireLogin waits for (see SiteContext.gate). */
+  gate?(req: FastifyRequest, login: SiteLogin, ctx: SiteContext): Promise<string | undefined>;
 }
 
 export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<FastifyInstance> {
@@ -108,22 +114,37 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   };
 
-  const loginHook = (forceChange: boolean): preHandlerAsyncHookHandler =>
+  const loginHook = (mode: 'full' | 'session' | 'step'): preHandlerAsyncHookHandler =>
     async function (req, reply) {
       const check = await checkLogin(req, deps.pool, clock, limits);
       if (!check.ok) return redirectToLogin(reply, check.why);
       req.login = check.login;
-      if (forceChange && check.login.state.mustChange) return reply.redirect('/password', 303);
+      if (mode === 'step') return;
+      if (check.login.state.mustChange) {
+        if (mode === 'full') return reply.redirect('/password', 303);
+        return;
+      }
+      // Without a pending password change, the steps after the password come first (also for /password).
+      const next = await ctx.gate(req, check.login);
+      if (next) return reply.redirect(next, 303);
     };
 
   const ctx: SiteContext = {
     deps,
     limits,
     render,
-    requireLogin: loginHook(true),
-    requireSession: loginHook(false),
+    requireLogin: loginHook('full'),
+    requireSession: loginHook('session'),
+    requireStep: loginHook('step'),
     audit: (req, e, db) =>
       writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
+    async gate(req, login) {
+      for (const set of pageSets) {
+        const next = await set.gate?.(req, login, ctx);
+        if (next) return next;
+      }
+      return undefined;
+    },
   };
   app.decorateRequest('login', null as never);
   // Requests still being handled (until their reply is produced, even if the client has gone):

@@ -43,7 +43,8 @@ export interface SiteHarness {
 export async function startSiteHarness(provisioning: unknown, overrides: ConfigInput = {}): Promise<SiteHarness> {
   const db = await createTestDatabase();
   await applyProvisioning(db.pool, provisioning);
-  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0' }, overrides });
+  // Suites not about ワンタイムパスワード run with it off; test/otp turns it on.
+  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0' }, overrides: { otp: { regions: { east: false, west: false } }, ...overrides } });
   const clock = testClock();
   const site = await startSettingsSite({ pool: db.pool, config, clock, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   const url = `http://127.0.0.1:${site.port}`;

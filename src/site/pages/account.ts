@@ -36,6 +36,8 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     }
     req.login = check.login;
     if (check.login.state.mustChange) return reply.redirect('/password', 303);
+    const next = await ctx.gate(req, check.login);
+    if (next) return reply.redirect(next, 303);
     const changed = (req.query as Record<string, string>).changed;
     return ctx.render(req, reply, 'top', { title: 'ひかり電話設定サイト トップ', notice: changed ? MSG.passwordChanged : undefined });
   });
@@ -142,7 +144,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       const state = login.state;
       await req.session.regenerate();
       const now = deps.clock.now().getTime();
-      req.session.set('login', { number: state.number, at: state.at, lastSeen: now });
+      req.session.set('login', { ...state, mustChange: undefined, lastSeen: now });
       if (state.mustChange) return reply.redirect('/?changed=1', 303);
     }
     return ctx.render(req, reply, 'password-done', { title: 'パスワード変更', changed: target, toLogin: false, back: '/' });

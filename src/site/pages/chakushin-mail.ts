@@ -20,6 +20,7 @@ import {
 } from '../../store/notify-settings.ts';
 import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
+import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
 
@@ -65,7 +66,8 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
         numbers = all.filter((n) => re.test(n));
       }
     }
-    return ctx.render(req, reply, 'numbers', { title: '電話番号選択', numbers, searchable, q, errors, base });
+    const paged = pageOf(numbers, (req.query as Record<string, string>).page);
+    return ctx.render(req, reply, 'numbers', { title: '電話番号選択', numbers: paged.items, paged, searchable, q, errors, base });
   });
 
   /** The number in the URL, if this login may set its 着信お知らせメール; otherwise the refusal is sent. */
