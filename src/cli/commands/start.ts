@@ -15,18 +15,22 @@ cleanly: no new calls, in-flight mails finished, database closed.`,
   async run() {
     const config = loadConfig();
     const logger = createLogger(config.log.level);
-    const service = await startService(config, logger);
-    logger.info({ http: service.httpPort }, 'chakushin started');
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info({ signal }, 'stopping');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        service.stop().then(resolve, resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    // Listening for the signal before the parts start: a SIGTERM while they start (a process
+    // manager giving up early) must still stop them in order, database last, not kill the process.
+    let signalled: ((signal: string) => void) | undefined;
+    const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+    const onSignal = (signal: string) => signalled!(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const service = await startService(config, logger);
+      logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
+      logger.info({ signal: await stopRequested }, 'stopping');
+      await service.stop();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     logger.info('chakushin stopped');
     return 0;
   },
