@@ -13,9 +13,7 @@ import { queueTestMail } from '../../mail/test-mail.ts';
 import { countAudit } from '../../store/audit.ts';
 import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
 import {
-  changeNotifySettings,
   readNotifySettings,
-  StaleFormError,
   writeConditions,
   writeDesignated,
   writeDestinations,
@@ -27,23 +25,13 @@ import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
+import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
 import { hasExtraRows, rowErrors } from '../settings-rows.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
 
-type Body = Record<string, string | undefined>;
-type Errors = Record<string, string>;
-const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
-const text = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
 const raw = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]! : '');
-const checked = (b: Body, k: string) => b[k] === 'on';
-
-class FormError extends Error {
-  constructor(readonly errors: Errors) {
-    super('form refused');
-  }
-}
 
 export function legacyPages(prefix: string): PageSet {
   return { prefix, register: (app, ctx) => register(app, ctx, prefix) };
@@ -188,27 +176,14 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     app.post(`/chakushin-mail/${name}`, behindLogin, async (req, reply) => {
       const number = req.legacyLogin.account.number;
       const b = body(req);
-      const version = Number(b.version);
-      const again = async (errors: Errors, status: number, notice?: string) => {
-        const s = await readNotifySettings(deps.pool, number);
-        const stale = status === 409;
-        return page(req, reply, name, { title, number, version: stale ? s.version : version, errors, notice, ...(stale ? draw(s) : redraw(b)) }, status);
-      };
-      try {
-        const otherNotice = other && (await other(req, number, b));
-        if (otherNotice) return await again({}, 200, otherNotice);
-        if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
-        await changeNotifySettings(deps.pool, number, version, async (client, current) => {
-          await save(client, number, b, current);
-          await ctx.audit(req, { actor: number, action: `legacy.chakushin_mail.${name}`, subject: number }, client);
-        });
-        const s = await readNotifySettings(deps.pool, number);
-        return page(req, reply, name, { title, number, version: s.version, notice: LEGACY_MSG.saved, ...draw(s) });
-      } catch (err) {
-        if (err instanceof FormError) return again(err.errors, 400);
-        if (err instanceof StaleFormError) return again({ form: MSG.stale }, 409);
-        throw err;
-      }
+      return postSettingsForm({
+        pool: deps.pool, number, body: b, draw, redraw,
+        other: other && (() => other(req, number, b)),
+        save: (client, current) => save(client, number, b, current),
+        audit: (client) => ctx.audit(req, { actor: number, action: `legacy.chakushin_mail.${name}`, subject: number }, client),
+        messages: { saved: LEGACY_MSG.saved, stale: MSG.stale },
+        show: (data, status) => page(req, reply, name, { title, number, ...data }, status),
+      });
     });
   };
 

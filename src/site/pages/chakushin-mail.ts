@@ -9,9 +9,7 @@ import { isNationalNumber } from '../../domain/phone-number.ts';
 import { queueTestMail } from '../../mail/test-mail.ts';
 import { countAudit } from '../../store/audit.ts';
 import {
-  changeNotifySettings,
   readNotifySettings,
-  StaleFormError,
   writeConditions,
   writeDesignated,
   writeDestinations,
@@ -23,25 +21,15 @@ import type { PageSet, SiteContext } from '../foundation.ts';
 import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
+import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
 export const SEARCH_FROM = 33;
 const SERVICE = 'chakushin_mail';
 
-type Body = Record<string, string | undefined>;
-type Errors = Record<string, string>;
-const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
-const text = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
-const checked = (b: Body, k: string) => b[k] === 'on';
 
 export function chakushinMailPages(): PageSet {
   return { prefix: CHAKUSHIN_MAIL_PATH, register };
-}
-
-class FormError extends Error {
-  constructor(readonly errors: Errors) {
-    super('form refused');
-  }
 }
 
 function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
@@ -111,30 +99,14 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       const number = await numberInScope(req, reply);
       if (!number) return reply;
       const b = body(req);
-      const version = Number(b.version);
-      const again = async (errors: Errors, status: number, notice?: string) => {
-        const s = await readNotifySettings(deps.pool, number);
-        // The typed values are kept; the version stays the one the form was drawn from, so a
-        // stale form stays stale until reloaded.
-        const v = status === 409 ? s.version : version;
-        return ctx.render(req, reply, view, { ...pageData(req, number), title, version: v, errors, notice, ...(status === 409 ? draw(s) : redraw(b)) }, status);
-      };
-      try {
-        const otherNotice = other && (await other(req, number, b));
-        if (otherNotice) return again({}, 200, otherNotice);
-        if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
-        const notice = await changeNotifySettings(deps.pool, number, version, async (client, current) => {
-          const done = await save(client, number, b, current);
-          await ctx.audit(req, { action: `chakushin_mail.${view}`, subject: number, detail: summary(view, b) }, client);
-          return done;
-        });
-        const s = await readNotifySettings(deps.pool, number);
-        return ctx.render(req, reply, view, { ...pageData(req, number), title, version: s.version, errors: {}, notice: notice ?? MSG.saved, ...draw(s) });
-      } catch (err) {
-        if (err instanceof FormError) return again(err.errors, 400);
-        if (err instanceof StaleFormError) return again({ form: MSG.stale }, 409);
-        throw err;
-      }
+      return postSettingsForm({
+        pool: deps.pool, number, body: b, draw, redraw,
+        other: other && (() => other(req, number, b)),
+        save: (client, current) => save(client, number, b, current),
+        audit: (client) => ctx.audit(req, { action: `chakushin_mail.${view}`, subject: number, detail: summary(view, b) }, client),
+        messages: { saved: MSG.saved, stale: MSG.stale },
+        show: (data, status) => ctx.render(req, reply, view, { ...pageData(req, number), title, ...data }, status),
+      });
     });
   };
 
