@@ -99,7 +99,10 @@ describe('password (パスワード)', () => {
     await h.setPassword(n(4), 'k7q2m9x4');
     const post = async () => {
       const page = await b.newPage();
+      // Closed only once the server has answered the POST, so both attempts reach the counter.
+      const answered = page.waitForResponse((r) => r.request().method() === 'POST');
       await logIn(page, h.url, n(4), 'wrong9x4q');
+      await answered;
       await page.close();
     };
     await Promise.all([post(), post()]);
