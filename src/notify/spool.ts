@@ -184,16 +184,21 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
     return false;
   }
 
+  /** A round, then another after intervalMs while anything is left or this run holds a file. */
+  function roundThenReschedule(): void {
+    replayNow()
+      .then((left) => void ((left > 0 || writer.currentFile()) && schedule(intervalMs)))
+      .catch((err: Error) => {
+        log.error({ err: err.message }, 'spool: replay round failed');
+        schedule(intervalMs);
+      });
+  }
+
   function schedule(ms: number): void {
     if (stopped || timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      replayNow()
-        .then((left) => void ((left > 0 || writer.currentFile()) && schedule(intervalMs)))
-        .catch((err: Error) => {
-          log.error({ err: err.message }, 'spool: replay round failed');
-          schedule(intervalMs);
-        });
+      roundThenReschedule();
     }, ms);
     timer.unref();
   }
@@ -203,7 +208,8 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
     return round;
   }
 
-  schedule(0);
+  // What an earlier run left is replayed at once; replayNow() joins this first round.
+  roundThenReschedule();
 
   return {
     journal,

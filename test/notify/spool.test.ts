@@ -51,9 +51,11 @@ afterAll(async () => {
 let dirs = 0;
 const newDir = () => path.join(tmp, `spool${++dirs}`);
 
-function spoolAt(dir: string, over: Partial<Parameters<typeof startNotifySpool>[0]> = {}): NotifySpool {
+/** A spool past its start round: no other round runs until replayNow() or a minute has passed. */
+async function spoolAt(dir: string, over: Partial<Parameters<typeof startNotifySpool>[0]> = {}): Promise<NotifySpool> {
   const spool = startNotifySpool({ dir, pool: db.pool, config, logger: quietLogger, intervalMs: 60_000, ...over });
   cleanups.push(() => spool.stop());
+  await spool.replayNow();
   return spool;
 }
 
@@ -93,7 +95,7 @@ describe('notify spool', () => {
     await provision(db.pool, subscriber({ notify: { destinations: [{ address: 'a@example.jp', send: true }, { address: 'b@example.jp', send: false }, { address: 'c@example.jp', send: true }] } }));
     const dir = newDir();
     const registry = new Registry();
-    const spool = spoolAt(dir, { registry });
+    const spool = await spoolAt(dir, { registry });
     const call = missedCall();
     await spool.put(await entryFor(call));
     expect(await spoolFiles(dir)).toHaveLength(1);
@@ -127,7 +129,7 @@ describe('notify spool', () => {
     const entry = await entryFor(committed);
     await recordCall(db.pool, config, entry.profile, committed);
     const fresh = missedCall();
-    const writer = spoolAt(dir);
+    const writer = await spoolAt(dir);
     await writer.put(entry);
     await writer.put(await entryFor(fresh));
     await writer.put(await entryFor(fresh));
@@ -135,7 +137,7 @@ describe('notify spool', () => {
     const [file] = await spoolFiles(dir);
     const copy = await readFile(path.join(dir, file!), 'utf8');
 
-    const replayer = spoolAt(dir);
+    const replayer = await spoolAt(dir);
     expect(await replayer.replayNow()).toBe(0);
     expect(await counts()).toEqual({ calls: 2, mails: 2 });
     // The same file once more, as if its deletion had been lost.
@@ -189,7 +191,7 @@ describe('notify spool', () => {
 
     const logged: { level: number; msg: string; file?: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void logged.push(JSON.parse(s)) });
-    const spool = spoolAt(dir, { logger });
+    const spool = await spoolAt(dir, { logger });
     expect(await spool.replayNow()).toBe(0);
     const { rows } = await db.pool.query('select call_id from incoming_call order by id');
     expect(rows.map((r) => r.call_id)).toEqual([calls[0]!.callId, calls[1]!.callId]);
@@ -204,14 +206,14 @@ describe('notify spool', () => {
     await provision(db.pool, subscriber());
     const dir = newDir();
     // Another instance in this process, still running.
-    const other = spoolAt(dir);
+    const other = await spoolAt(dir);
     await other.put(await entryFor(missedCall()));
     // Another process, still running, with a file of its own.
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     cleanups.push(async () => live.kill());
     await writeFile(path.join(dir, `notify-${live.pid}-0abc-1.jsonl`), encodeEntry(await entryFor(missedCall())));
 
-    const spool = spoolAt(dir);
+    const spool = await spoolAt(dir);
     expect(await spool.replayNow()).toBe(2);
     expect(await counts()).toEqual({ calls: 0, mails: 0 });
 
