@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
+import { isNextHopUri } from './domain/next-hop.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
@@ -164,8 +165,8 @@ export const configSchema = z.object({
     .default({}),
   notify: z
     .object({
-      /** Where calls go when a number has no provisioned SIP target (application-server mode). */
-      nextHop: z.string().optional(),
+      /** Where calls go when a number has no provisioned SIP target (application-server mode): `sip:host[:port][;transport=…]`. */
+      nextHop: z.string().refine(isNextHopUri, 'a SIP URI such as sip:192.0.2.10:5060 or sip:switch.example.jp;transport=tcp').optional(),
       /** Seconds to wait for the caller's network to retry a 488/415-rejected call at standard quality (高音質電話). */
       codecRetryWindowSec: z.number().min(0).default(10),
       /**

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
+import { requestUriAtNextHop } from '../domain/next-hop.ts';
 import { trustedPeerMatcher, type TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { NotifyCall } from './call.ts';
 import { isCodecRejection } from './classify.ts';
@@ -119,12 +120,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     headers.To = withoutTag(req.get('To') ?? `<${req.uri}>`);
     if (req.has('P-Asserted-Identity') && caller.absentReason !== '非通知') headers['P-Asserted-Identity'] = req.get('P-Asserted-Identity');
     if (req.has('Privacy')) headers.Privacy = req.get('Privacy');
-    let uri = profile.sipTarget;
-    if (!uri && config.notify.nextHop) {
-      // Application-server mode: the call continues to the switch with its original Request-URI.
-      uri = req.uri;
-      headers.Route = `<${config.notify.nextHop.replace(/^<|>$/g, '')};lr>`;
-    }
+    const uri = profile.sipTarget ?? (config.notify.nextHop ? requestUriAtNextHop(req.uri, config.notify.nextHop) : undefined);
     if (!uri) {
       log.error({ called: number }, 'no SIP target and no notify.nextHop: cannot reach the line');
       res.send(480);

@@ -191,11 +191,12 @@ describe('着信お知らせメール over SIP', () => {
     expect(row.answer_at.getTime()).toBeLessThan(row.end_at.getTime());
   });
 
-  it('a number without a SIP target goes to notify.nextHop with its original Request-URI', async () => {
+  it('a number without a SIP target goes to notify.nextHop, addressed to the called number there', async () => {
     const s = await newSubscriber({}, { viaNextHop: true });
     const r = await call({ called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } });
     okCall(r);
-    expect(r.line!.messages).toMatch(new RegExp(`^INVITE sip:${s.number}@127\\.0\\.0\\.1:${engine.sipAddress.port} SIP/2\\.0`, 'm'));
+    expect(r.line!.messages).toMatch(new RegExp(`^INVITE sip:${s.number}@127\\.0\\.0\\.1:${nextHopPort} SIP/2\\.0`, 'm'));
+    expect(r.line!.messages).not.toMatch(/^Route:/im);
     await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
   });
 
