@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rfc4733Receiver } from '../../src/media/rfc4733.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../src/media/rtp.ts';
-import { pressAt } from '../support/dtmf-pcaps.ts';
+import { pressAt, scenarioWithRisingDtmf } from '../support/dtmf-pcaps.ts';
 import { pcapName, udpPayloads } from './pcap.ts';
 
 /** One telephone-event packet; every packet a caller sends gets the next sequence number unless `seq` says otherwise. */
@@ -126,5 +129,36 @@ describe('RFC 4733 receiver', () => {
       heard += feed(rx, udpPayloads(pcap).map((b) => parseRtp(b)!));
     });
     expect(heard).toBe(KEYS.map((k) => k + k).join(''));
+  });
+
+  it('plays each entry of a scenario as one capture: presses in order, spaced as its pauses, then one pause as long', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-dtmf-test-'));
+    try {
+      const scenario = await scenarioWithRisingDtmf('test/sipp/ivr-a-typeahead-line-rfc2833.xml', dir);
+      const xml = await readFile(scenario, 'utf8');
+      // 単位 1, then the password and its confirmation (8 presses 200 ms apart each).
+      const plays = [...xml.matchAll(/play_pcap_audio="([^"]+)" \/><\/action><\/nop>(?:<pause milliseconds="(\d+)" \/>)?/g)];
+      expect(plays.map((m) => m[2])).toEqual([undefined, '1400', '1400']);
+      expect(xml).not.toContain('/usr/share/sip-tester/');
+      const rx = new Rfc4733Receiver();
+      const heard: string[] = [];
+      for (const [, file] of plays) {
+        const pcap = await readFile(file!);
+        const starts: number[] = [];
+        let keys = '';
+        for (let at = 24, i = 0; at + 16 <= pcap.length; at += 16 + pcap.readUInt32LE(at + 8), i++) {
+          const key = rx.receive(parseRtp(udpPayloads(pcap)[i]!)!);
+          if (key) {
+            keys += key;
+            starts.push(pcap.readUInt32LE(at) * 1000 + pcap.readUInt32LE(at + 4) / 1000);
+          }
+        }
+        heard.push(keys);
+        expect(starts.map((t) => Math.round(t - starts[0]!))).toEqual(starts.map((_, i) => i * 200));
+      }
+      expect(heard).toEqual(['1', '13572468', '13572468']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const SHIPPED_DTMF_DIR = '/usr/share/sip-tester';
-const SHIPPED = /play_pcap_audio="\/usr\/share\/sip-tester\/(dtmf_2833_(?:\d|pound|star)\.pcap)"/g;
 
 const PCAP_HEADER = 24;
 const RECORD_HEADER = 16;
@@ -55,28 +54,64 @@ export function pressAt(shipped: Buffer, index: number): Buffer {
   return pcap;
 }
 
+/** A press's records, timed from `atMs` after the start of the capture they are put into. */
+function recordsAt(press: Buffer, atMs: number): Buffer {
+  const out = Buffer.from(press.subarray(PCAP_HEADER));
+  const firstUs = press.readUInt32LE(PCAP_HEADER) * 1e6 + press.readUInt32LE(PCAP_HEADER + 4);
+  for (let at = 0; at + RECORD_HEADER <= out.length; at += RECORD_HEADER + out.readUInt32LE(at + 8)) {
+    const us = out.readUInt32LE(at) * 1e6 + out.readUInt32LE(at + 4) - firstUs + atMs * 1000;
+    out.writeUInt32LE(Math.floor(us / 1e6), at);
+    out.writeUInt32LE(us % 1e6, at + 4);
+  }
+  return out;
+}
+
+/** `<nop><action><exec play_pcap_audio="…shipped…" /></action></nop>`, one press. */
+const PRESS = String.raw`<nop>\s*<action>\s*<exec\s+play_pcap_audio="\/usr\/share\/sip-tester\/(dtmf_2833_(?:\d|pound|star)\.pcap)"\s*\/>\s*<\/action>\s*<\/nop>`;
+const PAUSE = String.raw`<pause\s+milliseconds="(\d+)"\s*\/>`;
+/** Presses separated only by pauses: one entry typed by the caller. */
+const ENTRY = new RegExp(`${PRESS}(?:\\s*${PAUSE}\\s*${PRESS})*`, 'g');
+
 /**
  * The scenario SIPp should run for `scenarioFile`: itself when it plays no shipped DTMF
- * capture, else a copy in `dir` whose presses each play their own rising capture.
+ * capture, else a copy in `dir` where each entry (presses separated only by pauses) plays one
+ * capture of its presses, each with its own rising sequence numbers and timestamp, spaced as
+ * the pauses say, followed by one pause as long as those. One capture per entry, because SIPp
+ * plays one capture per call at a time: a `play_pcap_audio` cancels the one still playing, so on
+ * a busy machine a press whose thread had not sent yet was lost when the next one started.
  */
 export async function scenarioWithRisingDtmf(scenarioFile: string, dir: string): Promise<string> {
   const xml = await readFile(scenarioFile, 'utf8');
-  const presses = [...xml.matchAll(SHIPPED)];
-  if (presses.length === 0) return scenarioFile;
+  const entries = [...xml.matchAll(ENTRY)];
+  if (entries.length === 0) return scenarioFile;
   const shipped = new Map<string, Buffer>();
   let index = 0;
   const parts: string[] = [];
   let last = 0;
-  for (const m of presses) {
-    const name = m[1]!;
-    if (!shipped.has(name)) shipped.set(name, await readFile(path.join(SHIPPED_DTMF_DIR, name)));
-    const file = path.join(dir, `press-${String(index).padStart(3, '0')}-${name}`);
-    await writeFile(file, pressAt(shipped.get(name)!, index));
-    parts.push(xml.slice(last, m.index), `play_pcap_audio="${file}"`);
+  for (const [n, m] of entries.entries()) {
+    const records: Buffer[] = [];
+    let atMs = 0;
+    let header: Buffer | undefined;
+    // Alternating press names and pause lengths, in order.
+    for (const step of m[0].matchAll(new RegExp(`${PRESS}|${PAUSE}`, 'g'))) {
+      if (step[2] !== undefined) {
+        atMs += Number(step[2]);
+        continue;
+      }
+      const name = step[1]!;
+      if (!shipped.has(name)) shipped.set(name, await readFile(path.join(SHIPPED_DTMF_DIR, name)));
+      const press = pressAt(shipped.get(name)!, index++);
+      header ??= press.subarray(0, PCAP_HEADER);
+      records.push(recordsAt(press, atMs));
+    }
+    const file = path.join(dir, `entry-${String(n).padStart(3, '0')}.pcap`);
+    await writeFile(file, Buffer.concat([header!, ...records]));
+    parts.push(xml.slice(last, m.index), `<nop><action><exec play_pcap_audio="${file}" /></action></nop>`);
+    if (atMs > 0) parts.push(`<pause milliseconds="${atMs}" />`);
     last = m.index! + m[0].length;
-    index++;
   }
   parts.push(xml.slice(last));
+  if (parts.join('').includes(`play_pcap_audio="${SHIPPED_DTMF_DIR}/`)) throw new Error(`${scenarioFile}: a shipped DTMF capture outside <nop><action><exec …/></action></nop>`);
   const out = path.join(dir, path.basename(scenarioFile));
   await writeFile(out, parts.join(''));
   return out;
