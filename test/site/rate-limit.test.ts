@@ -61,6 +61,9 @@ async function instance(overrides: ConfigInput, url = db.url): Promise<string> {
     },
   });
   const pool = new pg.Pool({ connectionString: url, max: 5 });
+  // As the service's own pool does (src/store/database.ts): a lost idle connection is replaced, not
+  // fatal — and these pools' clients may still be closing when the test database is dropped.
+  pool.on('error', () => undefined);
   const site = await startSettingsSite({ pool, config, clock: testClock(), logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') }, [lineInfoPages(config.lineInfo.path)]);
   running.push({ site, pool });
   return `http://127.0.0.1:${site.port}`;
