@@ -1,6 +1,6 @@
 // The settings-site foundation: one Fastify server with the parts every set of pages shares —
 // security headers (CSP), form bodies, signed cookies, sessions in PostgreSQL, CSRF on every
-// POST, per-address rate limits, templates with auto-escaping, login checks and audit.
+// POST, rate limits counted in PostgreSQL, templates with auto-escaping, login checks and audit.
 // A set of pages (pattern A's site, the legacy site, 回線情報通知機能) is a PageSet mounted
 // under its own prefix; it gets a SiteContext and adds routes.
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logger.ts';
 import { writeAudit, type AuditEntry } from '../store/audit.ts';
+import { pruneRateLimits } from '../store/rate-limit.ts';
+import { pgRateLimitStore, RateLimitUnavailable } from './rate-limit-store.ts';
 import { pgSessionStore } from './session-store.ts';
 import { checkLogin, redirectToLogin, type SessionLimits, type SiteLogin } from './session.ts';
 
@@ -99,7 +101,8 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     cookieKey: 'csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto', signed: true },
   });
-  await app.register(fastifyRateLimit, { global: false });
+  // Counted in PostgreSQL, so a limit holds across every instance behind the proxy.
+  await app.register(fastifyRateLimit, { global: false, store: pgRateLimitStore(deps.pool) });
 
   // Every POST on every page set carries the CSRF token.
   app.addHook('preHandler', (req, reply, done) => {
@@ -170,6 +173,10 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     if (err.code?.startsWith('FST_CSRF')) {
       return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '画面の有効期限が切れたか、正しくない画面からの操作です。画面を読み込み直してから、もう一度操作してください。' }, 403);
     }
+    if (err instanceof RateLimitUnavailable) {
+      req.log.warn({ err: err.message, url: req.url.split('?')[0] }, 'request refused: rate-limit counter unavailable');
+      return render(req, reply, 'error', { title: 'エラー', message: 'ただいま処理できません。しばらくしてから、もう一度お試しください。' }, 503);
+    }
     if (err.statusCode === 429) {
       return render(req, reply, 'error', { title: 'しばらくお待ちください', message: 'ログインの試行が多すぎます。しばらくしてから、もう一度お試しください。' }, 429);
     }
@@ -183,7 +190,10 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
   for (const set of pageSets) {
     await app.register(async (scoped) => set.register(scoped, ctx), { prefix: set.prefix });
   }
-  const sweep = setInterval(() => store.sweep().catch((err) => deps.logger.warn({ err: (err as Error).message }, 'session sweep failed')), 10 * 60_000);
+  const sweep = setInterval(() => {
+    store.sweep().catch((err) => deps.logger.warn({ err: (err as Error).message }, 'session sweep failed'));
+    pruneRateLimits(deps.pool).catch((err) => deps.logger.warn({ err: (err as Error).message }, 'rate-limit sweep failed'));
+  }, 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   return app;
