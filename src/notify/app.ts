@@ -11,7 +11,7 @@ import { createCallTracker, settledWithin, type CallTracker } from '../call-trac
 import type { Config } from '../config.ts';
 import { requestUriAtNextHop } from '../domain/next-hop.ts';
 import { trustedPeerMatcher, type TrustedPeerMatcher } from '../domain/trusted-peers.ts';
-import { NotifyCall } from './call.ts';
+import { NotifyCall, SIP_T1_MS } from './call.ts';
 import { isCodecRejection } from './classify.ts';
 import { refusal } from './decide.ts';
 import { calledNumberOf, callerIdentity, splitHeaderValues, type CallerIdentity } from './identity.ts';
@@ -33,12 +33,14 @@ export interface NotifyAppOptions {
   calls?: CallTracker;
   /** Trunk peers; by default the matcher of config.sip.trustedPeers. */
   isTrustedPeer?: TrustedPeerMatcher;
+  /** The SIP stack's T1 in ms (default SIP_T1_MS); only tests that shorten the built-in engine's timers set it, to the engine's. */
+  sipT1Ms?: number;
 }
 
 export interface NotifyApp {
   /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール; false otherwise (nothing sent). */
   handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean>;
-  /** Calls in progress on the notify path. */
+  /** Calls in progress on the notify path; a CANCELled line counts until its final response (64·T1 at most). */
   activeCalls(): number;
   /**
    * Waits up to graceMs (default notify.shutdownGraceSec) for calls in progress to end (stop taking
@@ -61,6 +63,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const isTrustedPeer = opts.isTrustedPeer ?? trustedPeerMatcher(config.sip.trustedPeers);
   const calls = opts.calls ?? createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger: opts.logger });
   const windowSec = config.notify.codecRetryWindowSec;
+  const cancelGuardMs = 64 * (opts.sipT1Ms ?? SIP_T1_MS);
   /** Background work (codec-retry clean-up) stop() waits for. */
   const saving = new Set<Promise<void>>();
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
@@ -132,7 +135,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, journal: spool.journal, record },
+      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, journal: spool.journal, record },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {

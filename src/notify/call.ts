@@ -1,9 +1,11 @@
 // One 着信 on the notify B2BUA, as an object with an explicit state:
 //   ringing (B leg INVITE out, until the line's final response) → answered → ended
+//   ringing → cancelling (caller answered and recorded, the line CANCELled) → ended
 // Whatever ends it — the line's answer or refusal, the caller's CANCEL, either side's BYE, the
 // maximum ring time, the service stopping, an exception — goes through release(), which hangs up
 // the leg still up and hands the record to the saver exactly once. The maximum-ring timer belongs to
-// the ringing state: entering it starts the timer, leaving it clears it.
+// the ringing state, the CANCEL guard to the cancelling state: entering a state starts its timer,
+// leaving it clears it.
 import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
@@ -14,7 +16,12 @@ import type { CallJournal } from './journal.ts';
 import type { NotifyProfile } from './profile.ts';
 import type { FinishedCall } from './record.ts';
 
-export type NotifyCallState = 'ringing' | 'answered' | 'ended';
+/**
+ * cancelling: the caller has its final response and the record is handed over, but the line has
+ * not answered the CANCEL with a final response to its INVITE yet; the call stays tracked (it still
+ * holds a transaction in the SIP stack) until the line does, or for 64·T1 at most (RFC 3261 §9.1).
+ */
+export type NotifyCallState = 'ringing' | 'answered' | 'cancelling' | 'ended';
 
 /**
  * caller_cancelled: CANCEL from the caller (the stack answered 487 and CANCELs the line);
@@ -27,10 +34,18 @@ export type NotifyReleaseReason =
 /** What the caller gets when the service gives up on a ringing call (max ring time, stop): see docs/notify.md. */
 export const GIVE_UP_STATUS = 480;
 
+/** RFC 3261 T1 of the SIP stack: sofia-sip under drachtio-server and the built-in engine both keep the RFC's 500 ms. */
+export const SIP_T1_MS = 500;
+
 export interface NotifyCallContext {
   srf: Srf;
   log: Logger;
   maxRingMs: number;
+  /**
+   * 64·T1: how long a CANCELled line has to send its final response before the call is given up
+   * (RFC 3261 §9.1). drachtio-server may never report anything for such a line; this bounds it.
+   */
+  cancelGuardMs: number;
   journal: CallJournal;
   /** Hands the finished call to the saver (database or spool). */
   record(profile: NotifyProfile, call: FinishedCall): void;
@@ -68,8 +83,11 @@ export class NotifyCall implements TrackedCall {
   private readonly timeline: Omit<CallTimeline, 'endAt' | 'finalStatus'>;
   private uacRequest?: Srf.SrfRequest;
   private lineCancelWanted = false;
+  /** The B leg's INVITE is being sent or is out, and no final response (nor send error) is in. */
+  private lineOpen = false;
   private dialogs?: { uas: Srf.Dialog; uac: Srf.Dialog };
   private ringTimer?: NodeJS.Timeout;
+  private cancelGuard?: NodeJS.Timeout;
   private settle!: () => void;
 
   constructor(
@@ -100,6 +118,7 @@ export class NotifyCall implements TrackedCall {
     const ringLeft = this.ctx.maxRingMs - (Date.now() - this.timeline.inviteAt.getTime());
     this.ringTimer = setTimeout(() => this.release('max_ring_time', new Date()), Math.max(0, ringLeft));
     let dialogs: { uas: Srf.Dialog; uac: Srf.Dialog };
+    this.lineOpen = true;
     try {
       dialogs = await this.ctx.srf.createB2BUA(
         req, res, route.uri,
@@ -134,13 +153,15 @@ export class NotifyCall implements TrackedCall {
         },
       );
     } catch (err) {
+      this.lineClosed();
       if (this.state === 'ended') return; // the CANCEL, the ring cap or the stop already ended it
       const status = sipStatus(err);
       if (status === undefined) this.ctx.log.warn({ callId: this.callId, err: (err as Error).message }, 'cannot reach the line');
       return this.release(status === undefined ? 'unreachable' : 'line_refused', new Date(), status ?? 500);
     }
+    this.lineClosed();
     if (this.state === 'ended') {
-      // Answered just as the call was given up (ring cap, stop): it is recorded already; end both legs.
+      // Answered just as the call was given up (CANCEL, ring cap, stop): it is recorded already; end both legs.
       this.dialogs = dialogs;
       void this.bye(dialogs.uas);
       void this.bye(dialogs.uac);
@@ -156,8 +177,16 @@ export class NotifyCall implements TrackedCall {
     dialogs.uac.on('destroy', () => this.release('line_hung_up', new Date()));
   }
 
-  /** Ends the call now (first release wins): the leg still up is hung up, the record handed over once. */
+  /**
+   * Ends the call now (first release wins): the leg still up is hung up, the record handed over
+   * once. A line that gets a CANCEL is then waited for (cancelling), 64·T1 at most.
+   */
   release(reason: NotifyReleaseReason, at: Date, lineStatus?: number): void {
+    if (this.state === 'cancelling') {
+      // Recorded already; only a stop or an exception stops waiting for the CANCELled line.
+      if (reason === 'service_stopping' || reason === 'internal_error') this.end();
+      return;
+    }
     if (this.state === 'ended') return;
     const was = this.state;
     this.state = 'ended';
@@ -191,12 +220,39 @@ export class NotifyCall implements TrackedCall {
       callId: this.callId, calledNumber: this.calledNumber, caller: this.caller,
       timeline: { ...this.timeline, finalStatus, endAt: at, ...(endReason ? { endReason } : {}) },
     });
-    this.settle();
+    // The CANCEL the caller or the ring cap sent the line: wait for its final response. A stop or an
+    // exception does not wait (the stack's own transaction still ends that leg).
+    if (this.lineOpen && (reason === 'caller_cancelled' || reason === 'max_ring_time')) this.enterCancelling();
+    else this.end();
   }
 
   private leaveRinging(): void {
     clearTimeout(this.ringTimer);
     this.ringTimer = undefined;
+  }
+
+  private enterCancelling(): void {
+    this.state = 'cancelling';
+    this.cancelGuard = setTimeout(() => {
+      this.ctx.log.warn(
+        { callId: this.callId, afterMs: this.ctx.cancelGuardMs },
+        'the line answered neither the CANCEL nor the INVITE within 64·T1 (RFC 3261 §9.1): its leg is given up',
+      );
+      this.end();
+    }, this.ctx.cancelGuardMs);
+  }
+
+  /** The B leg's INVITE has its final response (or could not be sent): a CANCELled call is over. */
+  private lineClosed(): void {
+    this.lineOpen = false;
+    if (this.state === 'cancelling') this.end();
+  }
+
+  private end(): void {
+    clearTimeout(this.cancelGuard);
+    this.cancelGuard = undefined;
+    this.state = 'ended';
+    this.settle();
   }
 
   private cancelLine(): void {

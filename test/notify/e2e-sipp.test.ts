@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
 import pg from 'pg';
+import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
@@ -17,6 +18,7 @@ import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
+import { waitFor } from '../support/wait.ts';
 import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
 import { provision, subscriber } from './fixtures.ts';
 import { dispatchInvites } from '../../src/sip-dispatch.ts';
@@ -41,14 +43,23 @@ let worker: MailWorker | undefined;
 let srf: Srf;
 let app: NotifyApp;
 
-async function connectApp(): Promise<void> {
-  srf = new Srf();
-  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: path.join(dir, 'spool') });
-  dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
-  await new Promise<void>((resolve, reject) => {
-    srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
-    srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+/** A notify app on its own drachtio-srf connection to `on`. */
+async function connectedApp(on: Engine, opts: { spool: string; logger?: Logger; sipT1Ms?: number }): Promise<{ srf: Srf; app: NotifyApp }> {
+  const s = new Srf();
+  const a = startNotifyApp({
+    srf: s, pool: db.pool, config, logger: opts.logger ?? quietLogger, spoolDir: path.join(dir, opts.spool),
+    ...(opts.sipT1Ms ? { sipT1Ms: opts.sipT1Ms } : {}),
   });
+  dispatchInvites(s, [a.handleNotifyInvite], { logger: quietLogger });
+  await new Promise<void>((resolve, reject) => {
+    s.connect({ host: '127.0.0.1', port: on.adminAddress.port, secret: SECRET });
+    s.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+  });
+  return { srf: s, app: a };
+}
+
+async function connectApp(): Promise<void> {
+  ({ srf, app } = await connectedApp(engine, { spool: 'spool' }));
 }
 
 function startWorker(pool: pg.Pool = db.pool): MailWorker {
@@ -95,11 +106,13 @@ interface CallSpec {
   linePort: number;
   caller: 'answer' | 'cancel' | 'fail';
   callerMs?: number;
-  line?: { scenario: 'answer' | 'ring' | 'busy' | 'redirect' | 'forward-busy' | 'codec-reject'; ringMs?: number };
+  line?: { scenario: 'answer' | 'ring' | 'busy' | 'redirect' | 'forward-busy' | 'codec-reject' | 'ignore-cancel'; ringMs?: number };
   from?: string;
   hdr1?: string;
   hdr2?: string;
   transport?: 'udp' | 'tcp';
+  /** The engine the caller calls (default: the suite's). */
+  via?: Engine;
 }
 
 async function call(spec: CallSpec): Promise<{ caller: SippResult; line?: SippResult }> {
@@ -110,7 +123,7 @@ async function call(spec: CallSpec): Promise<{ caller: SippResult; line?: SippRe
       })
     : undefined;
   const caller = await runSipp({
-    scenario: SCEN(`notify-uac-${spec.caller}`), remote: { port: engine.sipAddress.port }, service: spec.called, calls: 1, transport: spec.transport,
+    scenario: SCEN(`notify-uac-${spec.caller}`), remote: { port: (spec.via ?? engine).sipAddress.port }, service: spec.called, calls: 1, transport: spec.transport,
     keys: { from: spec.from ?? `<sip:${CALLER}@127.0.0.1>`, hdr1: spec.hdr1 ?? NONE, hdr2: spec.hdr2 ?? NONE },
     extraArgs: ['-d', String(spec.callerMs ?? 0)], traceMessages: true, timeoutMs: 20_000,
   });
@@ -410,4 +423,86 @@ describe('着信お知らせメール over SIP', () => {
     await second.stop();
     await otherPool.end();
   });
+});
+
+/**
+ * A broken line that answers neither the CANCEL nor the INVITE (RFC 3261 §9.1), on an engine and
+ * an app whose T1 is 50 ms (the engine's timers all shrunk by one factor), so 64·T1 is 3.2 s.
+ */
+describe('a line that answers neither the CANCEL nor the INVITE', () => {
+  const T1 = 50;
+  const GUARD_MS = 64 * T1;
+  /** The line stays silent past the CANCEL's last retransmission. */
+  const SILENT_MS = GUARD_MS + 1000;
+  let fast: Engine;
+  let fastSrf: Srf;
+  let fastApp: NotifyApp;
+  const logged: { msg: string; callId?: string; time: number; part?: string; component?: string }[] = [];
+
+  beforeAll(async () => {
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    fast = await startEngine({
+      sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger,
+      timers: { t1: T1, t2: 8 * T1, t4: 10 * T1, c: 370 * T1 },
+    });
+    ({ srf: fastSrf, app: fastApp } = await connectedApp(fast, { spool: 'spool-fast', logger, sipT1Ms: T1 }));
+  });
+  afterAll(async () => {
+    fastSrf?.disconnect();
+    await fastApp?.stop();
+    await fast?.close();
+  });
+
+  /** The app's guard gave the call up: its log line, once the call is no longer counted. */
+  async function givenUp(callId: string) {
+    const line = await waitFor(async () => logged.find((l) => l.part === 'notify' && l.callId === callId && /within 64·T1/.test(l.msg)), (l) => !!l, GUARD_MS + 15_000);
+    expect(line, 'guard log line with the Call-ID').toBeDefined();
+    expect(await waitFor(async () => fastApp.activeCalls(), (n) => n === 0, 10_000)).toBe(0);
+    return line!;
+  }
+
+  /** Nothing left behind in the stack either (UDP transactions linger up to 64·T1 after their end). */
+  async function expectEngineIdle() {
+    const left = await waitFor(async () => [fast.counters.transactions(), fast.counters.dialogs()], (g) => g.every((n) => n === 0), 3 * GUARD_MS + 10_000, 100);
+    expect(left).toEqual([0, 0]);
+  }
+
+  it('the caller CANCELs: 200 and 487 to the caller, recorded 応答なし 487 ending at the CANCEL, one mail; the call is given up 64·T1 after the CANCEL; the service takes the next call', async () => {
+    const s = await newSubscriber();
+    const r = await call({ via: fast, called: s.number, linePort: s.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ignore-cancel', ringMs: SILENT_MS } });
+    okCall(r); // the caller's scenario wants 200 to its CANCEL, then 487
+    expect(r.caller.messages).toMatch(/^SIP\/2\.0 487 /m);
+    expect(r.line!.messages).toMatch(/^CANCEL /m);
+    const [row] = await recorded(s.number);
+    expect(row).toMatchObject({ status: '応答なし', final_status: 487, ring_seconds: 1, end_reason: null });
+    await expectOneMail(s.address, s.number, CALLER, '', 1, '応答なし');
+    const line = await givenUp(row.call_id);
+    // The record ends when the caller's side did (the CANCEL), not when the guard fired.
+    expect(line.time - row.end_at.getTime()).toBeGreaterThanOrEqual(GUARD_MS - 5);
+    // The built-in engine follows §9.1 too: its own local 408 for that INVITE, which finds the call over.
+    const engineTimeout = await waitFor(async () => logged.find((l) => l.component === 'sip-engine' && l.callId && /local 408/.test(l.msg)), (l) => !!l, 10_000);
+    expect(engineTimeout, 'engine: no final response, local 408').toBeDefined();
+    expect(await recorded(s.number)).toHaveLength(1);
+
+    const next = await newSubscriber();
+    okCall(await call({ via: fast, called: next.number, linePort: next.linePort, caller: 'cancel', callerMs: 1000, line: { scenario: 'ring' } }));
+    await expectOneMail(next.address, next.number, CALLER, '', 1, '応答なし');
+    expect(await waitFor(async () => fastApp.activeCalls(), (n) => n === 0, 10_000)).toBe(0);
+    await expectEngineIdle();
+  }, 60_000);
+
+  it(`the line rings past notify.maxRingSec: 480 to the caller, recorded 応答なし 480 ending then, one mail; the call is given up 64·T1 after the CANCEL`, async () => {
+    const s = await newSubscriber();
+    const r = await call({ via: fast, called: s.number, linePort: s.linePort, caller: 'fail', line: { scenario: 'ignore-cancel', ringMs: MAX_RING_SEC * 1000 + SILENT_MS } });
+    okCall(r);
+    expect(finalTo(r.caller)).toBe(480);
+    expect(r.line!.messages).toMatch(/^CANCEL /m);
+    const [row] = await recorded(s.number);
+    expect(row).toMatchObject({ status: '応答なし', final_status: 480, ring_seconds: MAX_RING_SEC, end_reason: 'max_ring_time' });
+    await expectOneMail(s.address, s.number, CALLER, '', MAX_RING_SEC, '応答なし');
+    const line = await givenUp(row.call_id);
+    expect(line.time - row.end_at.getTime()).toBeGreaterThanOrEqual(GUARD_MS - 5);
+    expect(await recorded(s.number)).toHaveLength(1);
+    await expectEngineIdle();
+  }, 60_000);
 });

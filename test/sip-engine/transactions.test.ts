@@ -136,6 +136,24 @@ describe('INVITE client transaction', () => {
     expect(txn.state).toBe('terminated');
   });
 
+  it('the app\'s CANCEL that the line ignores, and the INVITE too: the TU hears a timeout 64·T1 after the CANCEL (§9.1), once', () => {
+    const u = tu();
+    const txn = new InviteClientTransaction('k', host, UDP, request('INVITE'), u);
+    txn.start();
+    txn.receive(response(180));
+    vi.advanceTimersByTime(10_000);
+    txn.cancel();
+    expect(u.cancel.mock.calls[0]?.[2]).toBe(false);
+    vi.advanceTimersByTime(T64 - 1);
+    expect(u.timeout).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(u.timeout).toHaveBeenCalledTimes(1);
+    expect(txn.state).toBe('terminated');
+    vi.advanceTimersByTime(TIMER_C);
+    expect(u.timeout).toHaveBeenCalledTimes(1);
+    expect(statuses(u.response)).toEqual([180]);
+  });
+
   // The crash of issue 10: a final response while timer C was still due used to leave C running into
   // Completed, where it read the released request and threw inside a timer.
   const edges: [string, number][] = [
