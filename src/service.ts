@@ -112,9 +112,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
 
-    const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger }));
+    const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger, limits: config.http }));
     parts.push({ name: 'http', stop: () => web.close() });
-    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger }, [lineInfoPages(config.lineInfo.path)]));
+    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });
