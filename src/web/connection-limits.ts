@@ -16,7 +16,7 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   /** The whole request, body included, must arrive within this. */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
+  /** An idle keep-alive connection is closed after this (node 20.20 waits a second more than it advertises). */
   keepAliveTimeoutMs: number;
 }
 

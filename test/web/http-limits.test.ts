@@ -20,7 +20,7 @@ const PROXY = '127.0.0.70';
 /** Long deadlines where a test holds idle connections on purpose: only the caps act. */
 const PATIENT = { headersTimeoutMs: 120_000, requestTimeoutMs: 120_000 };
 const SITE_CAPS = { maxConnections: 12, maxConnectionsPerAddress: 4, trustedProxies: [PROXY], ...PATIENT };
-const SLOW = { headersTimeoutMs: 400, requestTimeoutMs: 1500, bodyLimitBytes: 2048 };
+const SLOW = { headersTimeoutMs: 400, requestTimeoutMs: 1500, keepAliveTimeoutMs: 300, bodyLimitBytes: 2048 };
 const OPS_CAP = 8;
 /** Far above any deadline here, far below node's 30 s default check interval: a cut that late means the deadline is not checked in time. */
 const LATE_MS = 10_000;
@@ -184,6 +184,15 @@ describe('settings site deadlines and body limit', () => {
       clearInterval(drip);
     }
     expect(await metric(slowRegistry, 'chakushin_http_requests_timed_out_total', 'listener="site"')).toBe(3);
+  });
+
+  it('closes a keep-alive connection left idle after its response for keepAliveTimeout (node adds a second)', async () => {
+    const c = await connect(slow.port);
+    expect(await getOver(c)).toBe('HTTP/1.1 200 OK');
+    const servedAt = Date.now();
+    await c.closed;
+    expect(Date.now() - servedAt).toBeGreaterThanOrEqual(SLOW.keepAliveTimeoutMs - 50);
+    expect(Date.now() - servedAt).toBeLessThan(SLOW.keepAliveTimeoutMs + LATE_MS);
   });
 
   it('answers a form body beyond bodyLimitBytes with 413, and serves a normal request', async () => {
