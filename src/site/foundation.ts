@@ -122,6 +122,8 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     else done();
   });
 
+  const uploadMb = site.uploadLimitBytes / (1024 * 1024);
+  const uploadLimitText = Number.isInteger(uploadMb) ? `${uploadMb}MB` : `${Math.floor(site.uploadLimitBytes / 1024)}KB`;
   const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
   const render: SiteContext['render'] = (req, reply, view, data = {}, status = 200) => {
     const csrf = reply.generateCsrf();
@@ -187,6 +189,10 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     }
     if (err.statusCode === 429) {
       return render(req, reply, 'error', { title: 'しばらくお待ちください', message: 'ログインの試行が多すぎます。しばらくしてから、もう一度お試しください。' }, 429);
+    }
+    if (err.statusCode === 413) {
+      // Only a file can be this large from the site's own forms: say how large it may be.
+      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: `送信された内容が大きすぎます。CSVファイルは${uploadLimitText}以内にしてください。` }, 413);
     }
     if (err.statusCode && err.statusCode < 500) {
       return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '入力の形式が正しくありません。' }, err.statusCode);

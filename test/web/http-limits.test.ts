@@ -11,6 +11,9 @@ import { systemClock } from '../../src/domain/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { SiteServer } from '../../src/site/foundation.ts';
 import { startSettingsSite } from '../../src/site/index.ts';
+import { hashPassword } from '../../src/store/password-hash.ts';
+import { applyProvisioning } from '../../src/store/provisioning.ts';
+import { setSitePassword } from '../../src/store/site-accounts.ts';
 import { startWebServer, type WebServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/wait.ts';
@@ -20,7 +23,9 @@ const PROXY = '127.0.0.70';
 /** Long deadlines where a test holds idle connections on purpose: only the caps act. */
 const PATIENT = { headersTimeoutMs: 120_000, requestTimeoutMs: 120_000 };
 const SITE_CAPS = { maxConnections: 12, maxConnectionsPerAddress: 4, trustedProxies: [PROXY], ...PATIENT };
-const SLOW = { headersTimeoutMs: 400, requestTimeoutMs: 1500, keepAliveTimeoutMs: 300, bodyLimitBytes: 2048 };
+const SLOW = { headersTimeoutMs: 400, requestTimeoutMs: 1500, keepAliveTimeoutMs: 300, bodyLimitBytes: 2048, uploadLimitBytes: 4096 };
+const NUMBER = '0654107391';
+const PW = 'k7q2m9x4';
 const OPS_CAP = 8;
 /** Far above any deadline here, far below node's 30 s default check interval: a cut that late means the deadline is not checked in time. */
 const LATE_MS = 10_000;
@@ -39,6 +44,8 @@ async function startSite(site: ConfigInput['site'], reg: Registry): Promise<Site
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  await applyProvisioning(db.pool, { contracts: [{ id: 'L1', region: 'west', pattern: 'A', authUnit: 'line', numbers: [{ number: NUMBER, role: 'main', services: ['chakushin_mail'] }] }] });
+  await setSitePassword(db.pool, NUMBER, await hashPassword(PW), new Date());
   ops = await startWebServer({
     host: '127.0.0.1', port: 0, registry, logger,
     health: [{ name: 'database', check: async () => void (await db.pool.query('select 1')) }],
@@ -201,5 +208,29 @@ describe('settings site deadlines and body limit', () => {
     });
     expect(status).toBe(413);
     expect(await request(slow.port)).toBe(200);
+  });
+
+  it('reads no upload before a login, and answers one beyond uploadLimitBytes with 413 saying how large a file may be', async () => {
+    const csv = () => {
+      const form = new FormData();
+      form.append('file', new Blob(['x'.repeat(SLOW.uploadLimitBytes + 1)], { type: 'text/csv' }), 'big.csv');
+      return form;
+    };
+    const base = `http://127.0.0.1:${slow.port}`;
+    const anonymous = await fetch(`${base}/bulk/chakushin-mail`, { method: 'POST', body: csv(), redirect: 'manual' });
+    expect([anonymous.status, anonymous.headers.get('location')]).toEqual([303, '/']);
+
+    const page = await fetch(`${base}/`);
+    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const login = await fetch(`${base}/login`, {
+      method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, number: NUMBER, password: PW }),
+    });
+    expect(login.status).toBe(303);
+    const session = [cookie, ...login.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+    const big = await fetch(`${base}/bulk/chakushin-mail`, { method: 'POST', body: csv(), headers: { cookie: session }, redirect: 'manual' });
+    expect(big.status).toBe(413);
+    expect(await big.text()).toContain('CSVファイルは4KB以内にしてください。');
   });
 });

@@ -29,7 +29,9 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues', limits: { fileSize: ctx.deps.config.site.uploadLimitBytes, files: 1, fields: 4, fieldSize: 1024 },
   });
-  app.addHook('preHandler', ctx.requireLogin);
+  // Login first, before multipart's preValidation reads a whole upload into memory: no one without
+  // a session makes the site buffer megabytes. (CSRF is checked after, from the parsed fields.)
+  app.addHook('onRequest', ctx.requireLogin);
 
   const managed = (req: FastifyRequest) => req.login.scope.filter((n) => n.services.includes(SERVICE)).map((n) => n.number);
   const page = (req: FastifyRequest, reply: FastifyReply, extra: { problems?: CsvProblem[]; notice?: string } = {}, status = 200) =>
