@@ -2,13 +2,13 @@
 // and only while they complete messages; the trunk is never locked out) and transactions (beyond:
 // 503 with Retry-After).
 import dgram from 'node:dgram';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 import { DEFAULT_LIMITS, tcpConnectionCap } from '../../src/sip-engine/limits.ts';
 import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { runSipp, sippSummary } from '../support/sipp.ts';
+import { openConnection, type TestConnection } from '../support/sockets.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
 const SECRET = 'tcp-limits';
@@ -25,20 +25,7 @@ afterAll(async () => {
   await engine?.close();
 });
 
-interface Client { sock: net.Socket; closed: Promise<number>; isClosed: () => boolean; data: () => string }
-
-/** A connection from `localAddress`; resolves once connected, or once closed (a refusal can reset it before 'connect'). */
-async function open(localAddress: string, port = engine.sipAddress.port): Promise<Client> {
-  const sock = net.connect({ host: '127.0.0.1', port, localAddress });
-  sock.on('error', () => {});
-  let done = false;
-  let data = '';
-  let t0 = Date.now();
-  sock.on('data', (d) => { data += d.toString(); });
-  const closed = new Promise<number>((r) => sock.once('close', () => { done = true; r(Date.now() - t0); }));
-  await Promise.race([new Promise<void>((r) => sock.once('connect', () => { t0 = Date.now(); r(); })), closed]);
-  return { sock, closed, isClosed: () => done, data: () => data };
-}
+const open = (localAddress: string, port = engine.sipAddress.port) => openConnection(port, localAddress);
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 const options = (callId: string) => [
   `OPTIONS sip:options@127.0.0.1:${engine.sipAddress.port} SIP/2.0`, `Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK${callId}`,
@@ -84,7 +71,7 @@ describe('the TCP total cap never locks out a trusted trunk peer', () => {
     });
     const fullApp = await startTestApp(full.adminAddress, SECRET);
     const port = full.sipAddress.port;
-    const flood: Client[] = [];
+    const flood: TestConnection[] = [];
     try {
       for (const from of ['127.0.0.32', '127.0.0.33']) flood.push(await open(from, port), await open(from, port));
       const late = await open('127.0.0.34', port);

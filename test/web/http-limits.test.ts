@@ -3,7 +3,6 @@
 // answers while the site is flooded, slow clients are cut at the head and request deadlines, and
 // bodies beyond the limit get 413.
 import http from 'node:http';
-import net from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
@@ -16,6 +15,7 @@ import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { setSitePassword } from '../../src/store/site-accounts.ts';
 import { startWebServer, type WebServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { openConnection as connect, type TestConnection } from '../support/sockets.ts';
 import { waitFor } from '../support/wait.ts';
 
 const logger = createLogger('silent');
@@ -61,26 +61,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface Conn {
-  sock: net.Socket;
-  closed: Promise<number>;
-  isClosed(): boolean;
-  data(): string;
-}
-
-/** A raw connection from `localAddress`; resolves once connected, or once closed (a refusal may come first). */
-async function connect(port: number, localAddress = '127.0.0.1'): Promise<Conn> {
-  const sock = net.connect({ host: '127.0.0.1', port, localAddress });
-  sock.on('error', () => {});
-  let done = false;
-  let data = '';
-  let t0 = Date.now();
-  sock.on('data', (d) => { data += d.toString(); });
-  const closed = new Promise<number>((r) => sock.once('close', () => { done = true; r(Date.now() - t0); }));
-  await Promise.race([new Promise<void>((r) => sock.once('connect', () => { t0 = Date.now(); r(); })), closed]);
-  return { sock, closed, isClosed: () => done, data: () => data };
-}
-
 /** One request on a connection of its own (no pool to hold sockets): the status, or why there is none. */
 function request(port: number, opts: { path?: string; method?: string; localAddress?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number | string> {
   return new Promise((resolve) => {
@@ -98,7 +78,7 @@ function request(port: number, opts: { path?: string; method?: string; localAddr
 }
 
 /** A GET over an open connection (keep-alive): resolves with the status line. */
-async function getOver(c: Conn): Promise<string> {
+async function getOver(c: TestConnection): Promise<string> {
   const before = c.data().length;
   c.sock.write('GET /static/site.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   const got = await waitFor(async () => c.data().slice(before), (d) => d.includes('\r\n') || c.isClosed());
@@ -116,7 +96,7 @@ const siteOpen = () => metric(registry, 'chakushin_http_connections', 'listener=
 
 describe('settings site connection caps', () => {
   it('closes connections beyond the per-address cap (not a trusted proxy\'s) and the total, while /healthz answers; a GET works once they go', async () => {
-    const held: Conn[] = [];
+    const held: TestConnection[] = [];
     try {
       held.push(...await Promise.all(Array.from({ length: 4 }, () => connect(capped.port, '127.0.0.61'))));
       expect(await waitFor(siteOpen, (n) => n === 4)).toBe(4);
