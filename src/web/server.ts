@@ -1,5 +1,5 @@
 // Operations endpoints on the HTTP port: /healthz for the load balancer and /metrics for
-// Prometheus. The settings site (設定サイト) will be mounted here later.
+// Prometheus. The settings site (設定サイト) has a listener of its own (src/site/foundation.ts).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';

@@ -141,6 +141,31 @@ describe('operations port connection cap', () => {
   });
 });
 
+describe('operations port deadlines', () => {
+  it('cuts a client that sends no request head in time with 408, answers garbage with 400, and counts the cut', async () => {
+    const reg = new Registry();
+    const quick = await startWebServer({
+      host: '127.0.0.1', port: 0, registry: reg, logger, health: [],
+      limits: { maxConnections: OPS_CAP, headersTimeoutMs: 300, requestTimeoutMs: 1000, keepAliveTimeoutMs: 1000 },
+    });
+    try {
+      const idle = await connect(quick.port);
+      const ms = await idle.closed;
+      expect(ms).toBeGreaterThanOrEqual(280);
+      expect(ms).toBeLessThan(300 + LATE_MS);
+      expect(idle.data()).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      const garbage = await connect(quick.port);
+      garbage.sock.write('HELLO\r\n\r\n');
+      await garbage.closed;
+      expect(garbage.data()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(await metric(reg, 'chakushin_http_requests_timed_out_total', 'listener="http"')).toBe(1);
+      expect(await request(quick.port, { path: '/healthz' })).toBe(200);
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
 describe('settings site deadlines and body limit', () => {
   it('cuts a connection that sends nothing, or trickles its request head, after headersTimeout', async () => {
     const idle = await connect(slow.port);
