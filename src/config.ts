@@ -11,6 +11,15 @@ import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
 const engineLimit = (value: number, min = 1) => z.number().int().min(min).default(value);
+/** Deadlines of an HTTP listener (src/web/connection-limits.ts). */
+const httpDeadlines = (d: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }) => ({
+  /** The request head must arrive within this (slow-loris guard); at most requestTimeoutMs. */
+  headersTimeoutMs: z.number().int().min(1).default(d.headersTimeoutMs),
+  /** The whole request, body included. */
+  requestTimeoutMs: z.number().int().min(1).default(d.requestTimeoutMs),
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: z.number().int().min(1).default(d.keepAliveTimeoutMs),
+});
 const nationalNumber = z.string().regex(NATIONAL_NUMBER, 'a national number: 0 and 9–10 digits, no hyphens');
 
 /** Footer of the 着信お知らせメール: differs by region and by settings pattern (A current site, B legacy site). */
@@ -63,13 +72,35 @@ export const configSchema = z.object({
       admitUntrustedSources: z.boolean().default(false),
     })
     .default({}),
-  http: z.object({ listen: hostPort.default({ host: '127.0.0.1', port: 8080 }) }).default({}),
+  http: z
+    .object({
+      listen: hostPort.default({ host: '127.0.0.1', port: 8080 }),
+      /** Connections at once (load balancer checks, Prometheus); beyond: closed at accept. Apart from the site's. */
+      maxConnections: z.number().int().min(1).default(64),
+      // Requests here are one-line GETs from machines; Prometheus scrapes less often than a keep-alive is worth.
+      ...httpDeadlines({ headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 }),
+    })
+    .default({}),
   site: z
     .object({
       /** The settings site's own listener (設定サイト). /healthz and /metrics are never served here. */
       listen: hostPort.default({ host: '127.0.0.1', port: 8000 }),
       /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For/-Proto are believed; nobody else's. */
       trustedProxies: z.array(z.string()).default([]),
+      /**
+       * Connections at once (browsers, or the proxy's upstream pool); beyond: closed at accept. With the
+       * operations port's 64, well inside the SIP engine's descriptor reserve (sip.engineLimits.fdReserve).
+       */
+      maxConnections: z.number().int().min(1).default(256),
+      /** Connections from one address at once (a browser opens about 6); trusted proxies are not held to it. */
+      maxConnectionsPerAddress: z.number().int().min(1).default(32),
+      // A browser sends its request head in one packet; 60 s carries the largest CSV upload at ~300 kbit/s;
+      // an idle keep-alive outlives the 60 s a proxy or load balancer keeps its own, so the proxy closes first.
+      ...httpDeadlines({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000 }),
+      /** Form bodies: the largest form (着信お知らせメール: 5 addresses, 30 numbers) is a few KB. */
+      bodyLimitBytes: z.number().int().min(1024).default(64 * 1024),
+      /** A 一括設定 CSV file: a row is at most ~1.7 KB (5 addresses, 30 numbers), typically under 200 bytes. */
+      uploadLimitBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
       /** Signs the session cookie; instances behind one proxy must share it. Unset: random per process. */
       sessionSecret: z.string().min(32).optional(),
       idleTimeoutMin: z.number().positive().default(30),
@@ -238,6 +269,21 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Connection caps, deadlines and body limits of the two HTTP listeners: whole numbers from the environment. */
+const HTTP_LIMIT_ENV: [name: string, section: 'http' | 'site', key: string][] = [
+  ['HTTP_MAX_CONNECTIONS', 'http', 'maxConnections'],
+  ['HTTP_HEADERS_TIMEOUT_MS', 'http', 'headersTimeoutMs'],
+  ['HTTP_REQUEST_TIMEOUT_MS', 'http', 'requestTimeoutMs'],
+  ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'http', 'keepAliveTimeoutMs'],
+  ['SITE_MAX_CONNECTIONS', 'site', 'maxConnections'],
+  ['SITE_MAX_CONNECTIONS_PER_ADDRESS', 'site', 'maxConnectionsPerAddress'],
+  ['SITE_HEADERS_TIMEOUT_MS', 'site', 'headersTimeoutMs'],
+  ['SITE_REQUEST_TIMEOUT_MS', 'site', 'requestTimeoutMs'],
+  ['SITE_KEEP_ALIVE_TIMEOUT_MS', 'site', 'keepAliveTimeoutMs'],
+  ['SITE_BODY_LIMIT_BYTES', 'site', 'bodyLimitBytes'],
+  ['SITE_UPLOAD_LIMIT_BYTES', 'site', 'uploadLimitBytes'],
+];
+
 function parseHostPort(key: string, value: string, problems: string[]): { host: string; port: number } | undefined {
   const m = /^(.+):(\d+)$/.exec(value);
   if (!m) {
@@ -282,6 +328,10 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
   if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SITE_SESSION_SECRET) set('site', 'sessionSecret', env.SITE_SESSION_SECRET);
+  for (const [name, section, key] of HTTP_LIMIT_ENV) {
+    const value = env[name];
+    if (value) set(section, key, parseInt10(name, value, problems));
+  }
   if (env.RTP_HOST) set('media', 'rtpHost', env.RTP_HOST);
   if (env.RTP_PORT_RANGE) {
     const m = /^(\d+)-(\d+)$/.exec(env.RTP_PORT_RANGE);
@@ -322,6 +372,12 @@ export function parseConfig(input: unknown): Config {
   }
   if (result.data.media.rtpPortMin > result.data.media.rtpPortMax) {
     throw new ConfigError(['media.rtpPortMin: must not exceed media.rtpPortMax']);
+  }
+  for (const key of ['http', 'site'] as const) {
+    // node refuses to start a server whose head deadline is longer than the whole request's.
+    if (result.data[key].headersTimeoutMs > result.data[key].requestTimeoutMs) {
+      throw new ConfigError([`${key}.headersTimeoutMs: must not exceed ${key}.requestTimeoutMs`]);
+    }
   }
   return result.data;
 }

@@ -77,7 +77,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const mailWorker = startMailWorker({ pool: db.pool, listenUrl: db.url, transport: smtp, logger, concurrency: config.mail.workers });
     parts.push({ name: 'mail-worker', stop: () => mailWorker.stop() });
 
-    const sip = await startPart('SIP engine', config.sip.drachtio ? 'check DRACHTIO_HOST/DRACHTIO_PORT' : 'set SIP_LISTEN or ENGINE_ADMIN', () => connectSip(config, logger));
+    // One matcher, injected: engine, admission, IVR and notify agree on who the trunk is.
+    const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);
+    const sip = await startPart('SIP engine', config.sip.drachtio ? 'check DRACHTIO_HOST/DRACHTIO_PORT' : 'set SIP_LISTEN or ENGINE_ADMIN', () => connectSip(config, logger, isTrustedPeer));
     parts.push({ name: 'sip', stop: () => sip.close() });
     sip.engine?.registerMetrics(registry);
 
@@ -90,8 +92,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
 
-    // One matcher and one tracker per call path, injected: admission, IVR and notify agree on who the trunk is.
-    const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);
+    // One tracker per call path, injected.
     const ivrCalls = createCallTracker({ kind: 'ivr', maxCalls: config.ivr.maxCalls, logger, registry });
     const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger, registry });
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
@@ -111,9 +112,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
 
-    const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger }));
+    const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger, limits: config.http }));
     parts.push({ name: 'http', stop: () => web.close() });
-    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger }, [lineInfoPages(config.lineInfo.path)]));
+    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });

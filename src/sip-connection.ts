@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import Srf from 'drachtio-srf';
 import type { Config } from './config.ts';
+import type { TrustedPeerMatcher } from './domain/trusted-peers.ts';
 import type { Logger } from './logger.ts';
 import { DRACHTIO_DEFAULT_SECRET, startEngine, type Engine } from './sip-engine/index.ts';
 
@@ -16,13 +17,14 @@ export interface SipConnection {
   close(): Promise<void>;
 }
 
-export async function connectSip(config: Config, logger: Logger): Promise<SipConnection> {
+/** `isTrustedPeer`: the built-in engine keeps TCP room for the trunk peers whatever else fills its cap. */
+export async function connectSip(config: Config, logger: Logger, isTrustedPeer?: TrustedPeerMatcher): Promise<SipConnection> {
   let engine: Engine | undefined;
   let target = config.sip.drachtio;
   if (!target) {
     // Only this process needs the secret, so unless one is configured it is new at every start.
     const secret = config.sip.engineSecret ?? randomBytes(32).toString('base64url');
-    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret, limits: config.sip.engineLimits, logger });
+    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret, limits: config.sip.engineLimits, logger, isTrustedPeer });
     target = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret };
   } else if (target.secret === DRACHTIO_DEFAULT_SECRET) {
     logger.warn('DRACHTIO_SECRET is drachtio-server\'s published default: anyone who reaches its admin port can take calls; set a secret of your own');

@@ -4,6 +4,7 @@
 // with its Call-ID and counted (sip_engine_faults_total); it never reaches the process.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { AppCommands, meta, toApp } from './app-commands.ts';
 import { AppLink, type AppConnection } from './app-link.ts';
 import { Dialogs, type Dialog } from './dialog.ts';
@@ -30,6 +31,8 @@ export interface CoreOptions {
   log: Logger;
   timers?: Partial<SipTimers>;
   limits: EngineLimits;
+  /** Trunk peers: the TCP total cap does not count them (limits.ts). */
+  isTrustedPeer?: TrustedPeerMatcher;
 }
 
 export class EngineCore {
@@ -90,7 +93,7 @@ export class EngineCore {
         counters.parseErrors++;
         this.log.warn({ peer: `${from.address}:${from.port}`, err: err.message }, 'unframeable SIP stream, connection closed');
       },
-    }, opts.limits, this.counters, opts.log);
+    }, opts.limits, this.counters, opts.log, opts.isTrustedPeer);
     this.apps = new AppLink(opts.secret, {
       message: (app, msg) => this.appCommands.handle(app, msg),
       disconnected: (app) => this.contain('', 'app disconnect', () => this.appGone(app)),

@@ -1,6 +1,7 @@
 // Public entry point of the built-in SIP engine: a drachtio-server stand-in that drachtio-srf apps connect to.
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { EngineCore } from './core.ts';
 import { DEFAULT_LIMITS, type EngineLimits } from './limits.ts';
 import { registerEngineMetrics, type EngineCounters } from './metrics.ts';
@@ -15,6 +16,8 @@ export interface EngineOptions {
   timers?: Partial<SipTimers>;
   /** Connection, transaction and admin-socket limits; unset entries take DEFAULT_LIMITS. */
   limits?: Partial<EngineLimits>;
+  /** The carrier's softswitch addresses: always let in over TCP, whoever fills the total cap (only their per-address cap holds them). */
+  isTrustedPeer?: TrustedPeerMatcher;
 }
 
 export interface Engine {
@@ -29,7 +32,9 @@ export interface Engine {
 export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'sip-engine' });
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const core = new EngineCore({ secret: opts.secret, log, limits, ...(opts.timers ? { timers: opts.timers } : {}) });
+  const core = new EngineCore({
+    secret: opts.secret, log, limits, ...(opts.timers ? { timers: opts.timers } : {}), ...(opts.isTrustedPeer ? { isTrustedPeer: opts.isTrustedPeer } : {}),
+  });
   await core.start(opts.sip, opts.admin);
   let closed: Promise<void> | undefined;
   return {

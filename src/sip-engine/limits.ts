@@ -4,7 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface EngineLimits {
-  /** SIP TCP connections open at once, in total (further capped by the descriptor reserve) and per source address. */
+  /**
+   * SIP TCP connections open at once, in total (further capped by the descriptor reserve) and per source address.
+   * The total counts untrusted sources only, so a flood from many addresses never locks the trunk out.
+   */
   tcpMaxConnections: number;
   tcpMaxConnectionsPerAddress: number;
   /** Descriptors kept free for RTP, the database and HTTP: TCP connections never take more than RLIMIT_NOFILE minus this. */

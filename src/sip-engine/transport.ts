@@ -2,9 +2,12 @@
 // in-dialog requests go back over the connection the peer used, while it is open.
 // TCP connections are capped in total and per source address, and a connection lives only while it
 // completes messages: bytes that never make a message do not keep it open (slow-loris guard).
+// The total cap counts untrusted sources only: however many addresses fill it, a trusted trunk peer
+// (the carrier's softswitch) still gets its connections, up to the per-address cap.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
+import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { parseMessage, serialize, SipParseError, type SipMessage } from './message.ts';
 import { DescriptorWatch, minFreeDescriptors, openFileLimit, tcpConnectionCap, type EngineLimits } from './limits.ts';
 import type { EngineCounters } from './metrics.ts';
@@ -36,6 +39,8 @@ interface Conn {
   key: string;
   address: string;
   inbound: boolean;
+  /** Counted against the total cap (the peer is not a trusted trunk peer). */
+  capped: boolean;
   framer: StreamFramer;
   /** Runs while a message is due: from accept to the first message, and from the first byte of each later one. */
   messageTimer?: NodeJS.Timeout;
@@ -50,7 +55,9 @@ export class Transport {
   private tcp!: net.Server;
   private conns = new Map<string, Conn>();
   private perAddress = new Map<string, number>();
-  /** Open TCP connections at once: the configured cap, lowered to keep the descriptor reserve. */
+  /** Open connections with untrusted peers: what the total cap bounds. */
+  private capped = 0;
+  /** Open TCP connections with untrusted peers at once: the configured cap, lowered to keep the descriptor reserve. */
   readonly maxConnections: number;
   private readonly descriptors: DescriptorWatch;
   private readonly warn: QuietWarn;
@@ -62,6 +69,7 @@ export class Transport {
     private readonly limits: EngineLimits,
     private readonly counters: EngineCounters,
     private readonly log: Logger,
+    private readonly isTrustedPeer: TrustedPeerMatcher = () => false,
   ) {
     counters.tcpConnections = () => this.conns.size;
     this.warn = quietWarn(log);
@@ -123,23 +131,24 @@ export class Transport {
   private accept(sock: net.Socket): void {
     const address = (sock.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = sock.remotePort ?? 0;
-    const refusal = this.conns.size >= this.maxConnections ? 'total'
+    const trusted = this.isTrustedPeer(address);
+    const refusal = !trusted && this.capped >= this.maxConnections ? 'total'
       : (this.perAddress.get(address) ?? 0) >= this.limits.tcpMaxConnectionsPerAddress ? 'per address' : undefined;
     if (refusal) {
       // No request to answer yet: a reset tells the peer at once, and frees the descriptor now.
       this.counters.tcpRefused++;
-      this.warn({ peer: `${address}:${port}`, limit: refusal, open: this.conns.size }, 'SIP TCP connection refused: at capacity');
+      this.warn({ peer: `${address}:${port}`, limit: refusal, open: this.conns.size, trusted }, 'SIP TCP connection refused: at capacity');
       sock.on('error', () => {});
       sock.resetAndDestroy();
       return;
     }
-    this.adopt(sock, address, port, true);
+    this.adopt(sock, address, port, true, trusted);
   }
 
-  private adopt(sock: net.Socket, address: string, port: number, inbound: boolean): void {
+  private adopt(sock: net.Socket, address: string, port: number, inbound: boolean, trusted = this.isTrustedPeer(address)): void {
     const key = this.key(address, port);
     const c: Conn = {
-      sock, key, address, inbound, framer: new StreamFramer(),
+      sock, key, address, inbound, capped: !trusted, framer: new StreamFramer(),
       idleTimer: setTimeout(() => this.expire(c, 'idle'), this.limits.tcpIdleTimeoutMs),
     };
     c.idleTimer.unref();
@@ -147,6 +156,7 @@ export class Transport {
     if (inbound) this.armMessageTimer(c);
     this.conns.set(key, c);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    if (c.capped) this.capped++;
     sock.setNoDelay(true);
     const peer: Peer = { protocol: 'tcp', address, port, conn: sock };
     const onData = (chunk: Buffer) => {
@@ -172,6 +182,7 @@ export class Transport {
       clearTimeout(c.idleTimer);
       this.clearMessageTimer(c);
       if (this.conns.get(key) === c) this.conns.delete(key);
+      if (c.capped) this.capped--;
       const n = (this.perAddress.get(address) ?? 1) - 1;
       if (n > 0) this.perAddress.set(address, n);
       else this.perAddress.delete(address);

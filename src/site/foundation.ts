@@ -1,6 +1,7 @@
 // The settings-site foundation: one Fastify server with the parts every set of pages shares —
 // security headers (CSP), form bodies, signed cookies, sessions in PostgreSQL, CSRF on every
-// POST, rate limits counted in PostgreSQL, templates with auto-escaping, login checks and audit.
+// POST, rate limits counted in PostgreSQL, templates with auto-escaping, login checks and audit,
+// and the listener's connection caps, deadlines and body limit (src/web/connection-limits.ts).
 // A set of pages (pattern A's site, the legacy site, 回線情報通知機能) is a PageSet mounted
 // under its own prefix; it gets a SiteContext and adds routes.
 import { randomBytes } from 'node:crypto';
@@ -12,14 +13,17 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
+import proxyAddr from '@fastify/proxy-addr';
 import { Eta } from 'eta';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logger.ts';
 import { writeAudit, type AuditEntry } from '../store/audit.ts';
 import { pruneRateLimits } from '../store/rate-limit.ts';
+import { deadlineOptions, limitConnections } from '../web/connection-limits.ts';
 import { pgRateLimitStore, RateLimitUnavailable } from './rate-limit-store.ts';
 import { pgSessionStore } from './session-store.ts';
 import { checkLogin, redirectToLogin, type SessionLimits, type SiteLogin } from './session.ts';
@@ -32,6 +36,8 @@ export interface SiteDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
+  /** Where the listener's connection metrics go (the service's registry). */
+  registry?: Registry;
 }
 
 export interface SiteContext {
@@ -62,13 +68,22 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
   const { config, clock } = deps;
   const site = config.site;
   const limits: SessionLimits = { idleMs: site.idleTimeoutMin * 60_000, absoluteMs: site.absoluteTimeoutHours * 3_600_000 };
+  // The configured reverse proxies: the only peers whose X-Forwarded-For/-Proto are believed, and
+  // not held to the per-address connection cap (one proxy address carries every client).
+  const trustedProxy = site.trustedProxies.length ? proxyAddr.compile(site.trustedProxies) : undefined;
   const app = Fastify({
-    // X-Forwarded-For/-Proto only from the configured reverse proxies.
-    trustProxy: site.trustedProxies.length ? site.trustedProxies : false,
+    trustProxy: trustedProxy ?? false,
     loggerInstance: deps.logger.child({ part: 'site' }) as FastifyBaseLogger,
     // Request lines carry no secrets, but request logging at 1,000 req/s is noise; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 64 * 1024,
+    bodyLimit: site.bodyLimitBytes,
+    // Fastify sets these two on the server itself (its defaults: 72 s and none).
+    keepAliveTimeout: site.keepAliveTimeoutMs,
+    requestTimeout: site.requestTimeoutMs,
+    http: deadlineOptions(site),
+  });
+  limitConnections(app.server, {
+    listener: 'site', limits: site, registry: deps.registry, ...(trustedProxy ? { exempt: (address: string) => trustedProxy(address, 0) } : {}),
   });
 
   await app.register(fastifyHelmet, {
@@ -110,6 +125,8 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     else done();
   });
 
+  const uploadMb = site.uploadLimitBytes / (1024 * 1024);
+  const uploadLimitText = Number.isInteger(uploadMb) ? `${uploadMb}MB` : `${Math.floor(site.uploadLimitBytes / 1024)}KB`;
   const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
   const render: SiteContext['render'] = (req, reply, view, data = {}, status = 200) => {
     const csrf = reply.generateCsrf();
@@ -179,6 +196,10 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     }
     if (err.statusCode === 429) {
       return render(req, reply, 'error', { title: 'しばらくお待ちください', message: 'ログインの試行が多すぎます。しばらくしてから、もう一度お試しください。' }, 429);
+    }
+    if (err.statusCode === 413) {
+      // Only a file can be this large from the site's own forms: say how large it may be.
+      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: `送信された内容が大きすぎます。CSVファイルは${uploadLimitText}以内にしてください。` }, 413);
     }
     if (err.statusCode && err.statusCode < 500) {
       return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '入力の形式が正しくありません。' }, err.statusCode);

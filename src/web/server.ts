@@ -1,9 +1,10 @@
 // Operations endpoints on the HTTP port: /healthz for the load balancer and /metrics for
-// Prometheus. The settings site (設定サイト) will be mounted here later.
+// Prometheus. The settings site (設定サイト) has a listener of its own (src/site/foundation.ts).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { deadlineOptions, limitConnections, type HttpLimits } from './connection-limits.ts';
 
 export interface HealthCheck {
   name: string;
@@ -21,13 +22,22 @@ export async function startWebServer(opts: {
   registry: Registry;
   health: HealthCheck[];
   logger: Logger;
+  /** Its own caps, apart from the site's: a flooded site leaves /healthz answerable. */
+  limits: HttpLimits;
 }): Promise<WebServer> {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(deadlineOptions(opts.limits), (req, res) => {
     handle(req, res).catch((err) => {
       opts.logger.error({ err: (err as Error).message, url: req.url }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
     });
+  });
+
+  limitConnections(server, { listener: 'http', limits: opts.limits, registry: opts.registry });
+  // With a 'clientError' listener (the timeout counter) node no longer answers by itself: as it would.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && socket.bytesWritten === 0) socket.write(`HTTP/1.1 ${clientErrorStatus(err)}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -72,4 +82,10 @@ export async function startWebServer(opts: {
         server.closeAllConnections();
       }),
   };
+}
+
+function clientErrorStatus(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+  if (err.code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+  return '400 Bad Request';
 }

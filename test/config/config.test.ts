@@ -40,4 +40,18 @@ describe('config', () => {
     expect(loadConfig({ env: { SIP_ADMIT_UNTRUSTED_SOURCES: 'true' } }).sip.admitUntrustedSources).toBe(true);
     expect(() => loadConfig({ env: { SIP_ADMIT_UNTRUSTED_SOURCES: 'yes' } })).toThrow('SIP_ADMIT_UNTRUSTED_SOURCES: expected true or false, got "yes"');
   });
+
+  it('caps both HTTP listeners by default; the environment overrides each limit, and a head deadline longer than the request\'s is refused', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.http).toMatchObject({ maxConnections: 64, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+    expect(c.site).toMatchObject({
+      maxConnections: 256, maxConnectionsPerAddress: 32, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000,
+      bodyLimitBytes: 65_536, uploadLimitBytes: 2_097_152,
+    });
+    const e = loadConfig({ env: { HTTP_MAX_CONNECTIONS: '16', SITE_MAX_CONNECTIONS_PER_ADDRESS: '8', SITE_HEADERS_TIMEOUT_MS: '3000', SITE_UPLOAD_LIMIT_BYTES: '1048576' } });
+    expect([e.http.maxConnections, e.site.maxConnectionsPerAddress, e.site.headersTimeoutMs, e.site.uploadLimitBytes]).toEqual([16, 8, 3000, 1_048_576]);
+    expect(() => loadConfig({ env: { SITE_MAX_CONNECTIONS: 'many' } })).toThrow('SITE_MAX_CONNECTIONS: expected a whole number, got "many"');
+    expect(() => loadConfig({ env: { HTTP_MAX_CONNECTIONS: '0' } })).toThrow(/http\.maxConnections/);
+    expect(() => loadConfig({ env: { SITE_HEADERS_TIMEOUT_MS: '90000' } })).toThrow('site.headersTimeoutMs: must not exceed site.requestTimeoutMs');
+  });
 });

@@ -1,10 +1,14 @@
 // What one peer, or all of them, can hold of the engine: TCP connections (in total, per address,
-// and only while they complete messages) and transactions (beyond: 503 with Retry-After).
+// and only while they complete messages; the trunk is never locked out) and transactions (beyond:
+// 503 with Retry-After).
 import dgram from 'node:dgram';
-import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 import { DEFAULT_LIMITS, tcpConnectionCap } from '../../src/sip-engine/limits.ts';
+import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
+import { runSipp, sippSummary } from '../support/sipp.ts';
+import { openConnection, type TestConnection } from '../support/sockets.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
 const SECRET = 'tcp-limits';
@@ -21,19 +25,7 @@ afterAll(async () => {
   await engine?.close();
 });
 
-interface Client { sock: net.Socket; closed: Promise<number>; isClosed: () => boolean; data: () => string }
-
-async function open(localAddress: string): Promise<Client> {
-  const sock = net.connect({ host: '127.0.0.1', port: engine.sipAddress.port, localAddress });
-  sock.on('error', () => {});
-  let done = false;
-  let data = '';
-  sock.on('data', (d) => { data += d.toString(); });
-  await new Promise<void>((r) => sock.once('connect', () => r()));
-  const t0 = Date.now();
-  const closed = new Promise<number>((r) => sock.once('close', () => { done = true; r(Date.now() - t0); }));
-  return { sock, closed, isClosed: () => done, data: () => data };
-}
+const open = (localAddress: string, port = engine.sipAddress.port) => openConnection(port, localAddress);
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 const options = (callId: string) => [
   `OPTIONS sip:options@127.0.0.1:${engine.sipAddress.port} SIP/2.0`, `Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK${callId}`,
@@ -65,6 +57,43 @@ describe('SIP TCP connection caps', () => {
     expect(tcpConnectionCap(limits, 1600)).toEqual({ cap: 576, lowFdLimit: false });
     expect(tcpConnectionCap(limits, 1024)).toEqual({ cap: 256, lowFdLimit: true });
     expect(tcpConnectionCap(limits, undefined)).toEqual({ cap: 1024, lowFdLimit: false });
+  });
+});
+
+describe('the TCP total cap never locks out a trusted trunk peer', () => {
+  it('takes a SIPp call over TCP from the trunk while untrusted connections hold every slot', async () => {
+    const TRUNK = '127.0.0.31';
+    // Idle connections live for the whole test (long message timeout): the slots stay taken throughout.
+    const full = await startEngine({
+      sip: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, secret: SECRET,
+      limits: { tcpMaxConnections: 4, tcpMaxConnectionsPerAddress: 2, tcpMessageTimeoutMs: 120_000 },
+      isTrustedPeer: trustedPeerMatcher([TRUNK]),
+    });
+    const fullApp = await startTestApp(full.adminAddress, SECRET);
+    const port = full.sipAddress.port;
+    const flood: TestConnection[] = [];
+    try {
+      for (const from of ['127.0.0.32', '127.0.0.33']) flood.push(await open(from, port), await open(from, port));
+      const late = await open('127.0.0.34', port);
+      await late.closed;
+      expect(full.counters.tcpRefused).toBe(1);
+      expect(full.counters.tcpConnections()).toBe(4);
+
+      const call = await runSipp({
+        scenario: path.join(import.meta.dirname, '../sipp/engine-uac-answer-bye.xml'), remote: full.sipAddress, transport: 'tcp',
+        localIp: TRUNK, service: 'answer', calls: 1, timeoutMs: 20_000,
+      });
+      expect(call.exitCode, sippSummary(call)).toBe(0);
+      expect(fullApp.sources.map((s) => `${s.protocol}:${s.address}`)).toEqual([`tcp:${TRUNK}`]);
+      expect(fullApp.events).toEqual(['invite:answer', 'answered', 'bye']);
+      // The untrusted connections held their slots all along; only the one beyond the cap was refused.
+      expect(flood.filter((c) => c.isClosed())).toEqual([]);
+      expect(full.counters.tcpRefused).toBe(1);
+    } finally {
+      for (const c of flood) c.sock.destroy();
+      fullApp.close();
+      await full.close();
+    }
   });
 });
 

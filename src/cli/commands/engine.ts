@@ -2,6 +2,7 @@
 import pino from 'pino';
 import { UsageError, type Command } from '../command.ts';
 import { loadConfig } from '../../config.ts';
+import { trustedPeerMatcher } from '../../domain/trusted-peers.ts';
 import { DRACHTIO_DEFAULT_SECRET, startEngine } from '../../sip-engine/index.ts';
 
 const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET [--allow-default-secret]
@@ -19,7 +20,8 @@ so any drachtio-srf app can connect to it with srf.connect({host, port, secret})
   --log-level LEVEL   pino level (default info)
 
 Limits (connections, transactions, admin socket) come from sip.engineLimits in the
-CHAKUSHIN_CONFIG file, as for the service. SIGTERM or SIGINT stops it cleanly.`;
+CHAKUSHIN_CONFIG file, as for the service; the trunk peers the TCP total cap never locks out
+come from sip.trustedPeers (or TRUSTED_PEERS). SIGTERM or SIGINT stops it cleanly.`;
 
 function hostPort(flag: string, value: string | undefined): { host: string; port: number } {
   const m = value ? /^(.+):(\d{1,5})$/.exec(value) : null;
@@ -56,7 +58,8 @@ export const engineCommand: Command = {
     }
     if (Buffer.byteLength(secret) > 256) throw new UsageError('--secret must be at most 256 bytes');
     const logger = pino({ level });
-    const engine = await startEngine({ sip, admin, secret, limits: loadConfig().sip.engineLimits, logger });
+    const config = loadConfig();
+    const engine = await startEngine({ sip, admin, secret, limits: config.sip.engineLimits, isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers), logger });
     logger.info({ sip: engine.sipAddress, admin: engine.adminAddress }, 'SIP engine listening');
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

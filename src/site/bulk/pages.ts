@@ -17,7 +17,6 @@ export const BULK_PATH = '/bulk';
 /** 一括設定 is offered from this many numbers with the service (001 p.10). */
 export const BULK_FROM = 33;
 const SERVICE = 'chakushin_mail';
-const MAX_FILE = 2 * 1024 * 1024;
 
 export function bulkPages(): PageSet {
   return { prefix: BULK_PATH, register };
@@ -25,9 +24,14 @@ export function bulkPages(): PageSet {
 
 async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   const { pool, clock } = ctx.deps;
-  // The file and the CSRF token arrive as multipart fields, parsed before the CSRF check runs.
-  await app.register(fastifyMultipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: MAX_FILE, files: 1, fields: 4 } });
-  app.addHook('preHandler', ctx.requireLogin);
+  // The file and the CSRF token arrive as multipart fields, parsed before the CSRF check runs;
+  // the other fields are short (busboy would take 1 MB each).
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues', limits: { fileSize: ctx.deps.config.site.uploadLimitBytes, files: 1, fields: 4, fieldSize: 1024 },
+  });
+  // Login first, before multipart's preValidation reads a whole upload into memory: no one without
+  // a session makes the site buffer megabytes. (CSRF is checked after, from the parsed fields.)
+  app.addHook('onRequest', ctx.requireLogin);
 
   const managed = (req: FastifyRequest) => req.login.scope.filter((n) => n.services.includes(SERVICE)).map((n) => n.number);
   const page = (req: FastifyRequest, reply: FastifyReply, extra: { problems?: CsvProblem[]; notice?: string } = {}, status = 200) =>
