@@ -4,22 +4,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
+import type Srf from 'drachtio-srf';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport, type Transporter } from '../../src/mail/transport.ts';
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
-import { startNotifyApp, type NotifyApp } from '../../src/notify/app.ts';
-import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
+import type { NotifyApp } from '../../src/notify/app.ts';
+import type { Engine } from '../../src/sip-engine/index.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
 import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
 import { provision, subscriber } from './fixtures.ts';
-import { dispatchInvites } from '../../src/sip-dispatch.ts';
+import { connectNotifyApp, startTestEngine } from './stack.ts';
 
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const CALLER = '0612345678';
@@ -42,13 +42,7 @@ let srf: Srf;
 let app: NotifyApp;
 
 async function connectApp(): Promise<void> {
-  srf = new Srf();
-  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: path.join(dir, 'spool') });
-  dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
-  await new Promise<void>((resolve, reject) => {
-    srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
-    srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
-  });
+  ({ srf, app } = await connectNotifyApp(engine, SECRET, { pool: db.pool, config, spoolDir: path.join(dir, 'spool') }));
 }
 
 function startWorker(pool: pg.Pool = db.pool): MailWorker {
@@ -60,9 +54,7 @@ beforeAll(async () => {
   nextHopPort = await freePort('udp');
   config = parseConfig({ notify: { codecRetryWindowSec: 2, nextHop: `sip:127.0.0.1:${nextHopPort}`, maxRingSec: MAX_RING_SEC } });
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-e2e-'));
-  engine = await startEngine({
-    sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger: quietLogger,
-  });
+  engine = await startTestEngine(SECRET);
   catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir, logger: quietLogger });
   catcherPort = catcher.port;
   transport = catcherTransport({ host: '127.0.0.1', port: catcherPort }, 4);
