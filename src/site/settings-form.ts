@@ -1,10 +1,13 @@
 // What the new site's and the legacy site's 着信お知らせメール forms share: reading the posted
-// fields, and one way to post a form — another button (送信テストn) or the save, in one
+// fields and rows, drawing the saved rows, and one way to post a form — another button (送信テストn) or the save, in one
 // transaction with the stale-form check, then the page again with the outcome. The sites differ
 // only in their words and how they draw a page.
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { changeNotifySettings, readNotifySettings, StaleFormError, type NotifySettings } from '../store/notify-settings.ts';
+import { MSG } from './messages.ts';
+import { hasExtraRows } from './settings-rows.ts';
 
 export type Body = Record<string, string | undefined>;
 export type Errors = Record<string, string>;
@@ -19,6 +22,36 @@ export class FormError extends Error {
     super('form refused');
   }
 }
+
+/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
+export function refuseExtraRows(b: Body, prefixes: readonly string[], max: number, what: string, fieldName: string): void {
+  if (hasExtraRows(b, prefixes, max)) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
+}
+
+/** 送信先メールアドレス1..5 with 送信する, as posted. */
+export const postedDestinations = (b: Body) =>
+  Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
+
+/** Every 送信先 row, as saved (blank where none is). */
+export const savedDestinations = (s: NotifySettings) =>
+  Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
+    const d = s.destinations.find((x) => x.position === i + 1);
+    return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
+  });
+
+/** 発信電話番号1..30 with 指定, as posted. */
+export const postedDesignated = (b: Body) =>
+  Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
+
+/** Every 発信電話番号 row, as saved (blank where none is). */
+export const savedDesignated = (s: NotifySettings) =>
+  Array.from({ length: MAX_DESIGNATED }, (_, i) => {
+    const d = s.designated.find((x) => x.position === i + 1);
+    return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
+  });
+
+/** メール送信条件, as posted. */
+export const postedConditions = (b: Body) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') });
 
 export interface SettingsFormPost {
   pool: pg.Pool;

@@ -25,8 +25,8 @@ import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
-import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
-import { hasExtraRows, rowErrors } from '../settings-rows.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, text, type Body, type Errors } from '../settings-form.ts';
+import { rowErrors } from '../settings-rows.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
@@ -201,8 +201,6 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
   );
 
   // 送信先メールアドレス登録／確認: 5 rows of address, 送信する, テストメール送信; the legacy address rule.
-  const destinationRows = (b: Body) =>
-    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
   const addressError = (address: string) => {
     const refusal = mailAddressRefusal(address, 'legacy');
     return refusal && LEGACY_ADDRESS_MESSAGES[refusal];
@@ -210,15 +208,10 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
   form(
     'destinations',
     '送信先メールアドレス登録／確認',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
-        const d = s.destinations.find((x) => x.position === i + 1);
-        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
-      }),
-    }),
+    (s) => ({ rows: savedDestinations(s) }),
     async (client, number, b, current) => {
       refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = destinationRows(b);
+      const rows = postedDestinations(b);
       const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
         field: (n) => `address${n}`, refusal: addressError, flagWithoutValue: LEGACY_MSG.sendWithoutAddress, duplicate: MSG.duplicateAddress,
       });
@@ -227,7 +220,7 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
       if (Object.keys(errors).length) throw new FormError(errors);
       await writeDestinations(client, number, kept, deps.clock.now());
     },
-    (b) => ({ rows: destinationRows(b) }),
+    (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
 
@@ -235,7 +228,7 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
     refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
     const n = Number(b.test);
-    const row = destinationRows(b).find((r) => r.n === n);
+    const row = postedDestinations(b).find((r) => r.n === n);
     if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
     const problem = addressError(row.address);
     if (problem) throw new FormError({ [`address${n}`]: problem });
@@ -259,26 +252,19 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     'メール送信条件設定',
     (s) => ({ designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly }),
     async (client, number, b) => {
-      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+      await writeConditions(client, number, postedConditions(b), deps.clock.now());
     },
-    (b) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }),
+    postedConditions,
   );
 
   // 発信電話番号指定通知設定: 30 rows of 発信電話番号 and 指定する.
-  const designatedRows = (b: Body) =>
-    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
   form(
     'designated',
     '発信電話番号指定通知設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
-        const d = s.designated.find((x) => x.position === i + 1);
-        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
-      }),
-    }),
+    (s) => ({ rows: savedDesignated(s) }),
     async (client, number, b) => {
       refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, '発信電話番号', 'number1');
-      const rows = designatedRows(b);
+      const rows = postedDesignated(b);
       const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
         field: (n) => `number${n}`,
         refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
@@ -289,11 +275,6 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
       const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
       await writeDesignated(client, number, kept, deps.clock.now());
     },
-    (b) => ({ rows: designatedRows(b) }),
+    (b) => ({ rows: postedDesignated(b) }),
   );
-}
-
-/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
-function refuseExtraRows(b: Body, prefixes: string[], max: number, what: string, fieldName: string) {
-  if (hasExtraRows(b, prefixes, max)) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
 }

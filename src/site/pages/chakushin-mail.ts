@@ -21,7 +21,8 @@ import type { PageSet, SiteContext } from '../foundation.ts';
 import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
-import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, type Body, type Errors } from '../settings-form.ts';
+import { rowErrors } from '../settings-rows.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
 export const SEARCH_FROM = 33;
@@ -124,47 +125,36 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   );
 
   // 送信先メールアドレス設定: 5 rows, each with 送信 and 送信テスト.
-  const destinationRows = (b: Body) =>
-    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
   form(
     'destinations',
     '送信先メールアドレス設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
-        const d = s.destinations.find((x) => x.position === i + 1);
-        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
-      }),
-    }),
+    (s) => ({ rows: savedDestinations(s) }),
     async (client, number, b, current) => {
-      refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      refuseExtraRows(b, 'send', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = destinationRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.address) {
-          if (r.send) errors[`address${r.n}`] = MSG.sendWithoutAddress;
-          continue;
-        }
-        const refusal = mailAddressRefusal(r.address);
-        if (refusal) errors[`address${r.n}`] = ADDRESS_MESSAGES[refusal];
-        else if (seen.has(r.address)) errors[`address${r.n}`] = MSG.duplicateAddress;
-        seen.add(r.address);
-      }
+      refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+      const rows = postedDestinations(b);
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
+        field: (n) => `address${n}`,
+        refusal: (v) => {
+          const refusal = mailAddressRefusal(v);
+          return refusal && ADDRESS_MESSAGES[refusal];
+        },
+        flagWithoutValue: MSG.sendWithoutAddress,
+        duplicate: MSG.duplicateAddress,
+      });
       const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
       if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
       if (Object.keys(errors).length) throw new FormError(errors);
       await writeDestinations(client, number, kept, deps.clock.now());
     },
-    (b) => ({ rows: destinationRows(b) }),
+    (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
 
   /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
-    refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+    refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
     const n = Number(b.test);
-    const row = destinationRows(b).find((r) => r.n === n);
+    const row = postedDestinations(b).find((r) => r.n === n);
     if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
     const refusal = mailAddressRefusal(row.address);
     if (refusal) throw new FormError({ [`address${n}`]: ADDRESS_MESSAGES[refusal] });
@@ -187,51 +177,33 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     'メール送信条件設定',
     (s) => ({ values: { designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly } }),
     async (client, number, b) => {
-      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+      await writeConditions(client, number, postedConditions(b), deps.clock.now());
     },
-    (b) => ({ values: { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') } }),
+    (b) => ({ values: postedConditions(b) }),
   );
 
   // お知らせ対象電話番号設定: 30 rows of 電話番号 and 指定.
-  const designatedRows = (b: Body) =>
-    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
   form(
     'designated',
     'お知らせ対象電話番号設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
-        const d = s.designated.find((x) => x.position === i + 1);
-        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
-      }),
-    }),
+    (s) => ({ rows: savedDesignated(s) }),
     async (client, number, b) => {
-      refuseExtraRows(b, 'number', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
-      refuseExtraRows(b, 'designated', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
-      const rows = designatedRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.callerNumber) {
-          if (r.designated) errors[`number${r.n}`] = MSG.designatedWithoutNumber;
-          continue;
-        }
-        if (!isNationalNumber(r.callerNumber)) errors[`number${r.n}`] = MSG.badNumber;
-        else if (seen.has(r.callerNumber)) errors[`number${r.n}`] = MSG.duplicateNumber;
-        seen.add(r.callerNumber);
-      }
+      refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
+      const rows = postedDesignated(b);
+      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
+        field: (n) => `number${n}`,
+        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
+        flagWithoutValue: MSG.designatedWithoutNumber,
+        duplicate: MSG.duplicateNumber,
+      });
       if (Object.keys(errors).length) throw new FormError(errors);
       const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
       await writeDesignated(client, number, kept, deps.clock.now());
     },
-    (b) => ({ rows: designatedRows(b) }),
+    (b) => ({ rows: postedDesignated(b) }),
   );
 }
 
-/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
-function refuseExtraRows(b: Body, prefix: string, max: number, what: string, fieldName: string) {
-  const extra = Object.keys(b).some((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) && Number(k.slice(prefix.length)) > max);
-  if (extra) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
-}
 
 function summary(view: string, b: Body): Record<string, unknown> {
   if (view === 'start') return { started: b.started === 'on' };
