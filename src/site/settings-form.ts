@@ -1,11 +1,15 @@
 // What the new site's and the legacy site's 着信お知らせメール forms share: reading the posted
-// fields and rows, drawing the saved rows, and one way to post a form — another button (送信テストn) or the save, in one
+// fields and rows, drawing the saved rows, the capped test mail, and one way to post a form — another button (送信テストn) or the save, in one
 // transaction with the stale-form check, then the page again with the outcome. The sites differ
 // only in their words and how they draw a page.
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
+import type { Config } from '../config.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
+import { queueTestMail } from '../mail/test-mail.ts';
+import { countAudit } from '../store/audit.ts';
 import { changeNotifySettings, readNotifySettings, StaleFormError, type NotifySettings } from '../store/notify-settings.ts';
+import { withTransaction } from '../store/transaction.ts';
 import { MSG } from './messages.ts';
 import { hasExtraRows } from './settings-rows.ts';
 
@@ -49,6 +53,44 @@ export const savedDesignated = (s: NotifySettings) =>
     const d = s.designated.find((x) => x.position === i + 1);
     return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
   });
+
+/** The audit action of a test mail; both sites count it against one hourly cap per number. */
+export const TEST_MAIL_ACTION = 'chakushin_mail.test_mail';
+
+export interface TestMailRequest {
+  pool: pg.Pool;
+  config: Pick<Config, 'mail' | 'site'>;
+  now: Date;
+  number: string;
+  body: Body;
+  /** The site's address rule: the refusal to show, or undefined. */
+  addressError(address: string): string | undefined;
+  /** Writes the TEST_MAIL_ACTION audit row, in the queueing transaction. */
+  audit(client: pg.PoolClient, detail: { position: number; outboxId: number }): Promise<void>;
+}
+
+/**
+ * テストメール送信n / 送信テストn: the address typed in row n (saved or not), through the mail outbox,
+ * at most site.testMailsPerHour an hour per number. Returns the row it went to.
+ */
+export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; address: string }> {
+  refuseExtraRows(t.body, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
+  const n = Number(t.body.test);
+  const row = postedDestinations(t.body).find((r) => r.n === n);
+  if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
+  const problem = t.addressError(row.address);
+  if (problem) throw new FormError({ [`address${n}`]: problem });
+  const perHour = t.config.site.testMailsPerHour;
+  await withTransaction(t.pool, async (client) => {
+    // Count and send under a per-number lock, so two windows cannot both pass the cap.
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${t.number}`]);
+    const sent = await countAudit(client, t.number, TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
+    if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
+    const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now);
+    await t.audit(client, { position: n, outboxId });
+  });
+  return { n, address: row.address };
+}
 
 /** メール送信条件, as posted. */
 export const postedConditions = (b: Body) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') });

@@ -9,8 +9,6 @@ import { legacyPasswordRefusal } from '../../domain/legacy-password.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
-import { queueTestMail } from '../../mail/test-mail.ts';
-import { countAudit } from '../../store/audit.ts';
 import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
 import {
   readNotifySettings,
@@ -25,7 +23,7 @@ import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
-import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, text, type Body, type Errors } from '../settings-form.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, text, type Body, type Errors } from '../settings-form.ts';
 import { rowErrors } from '../settings-rows.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
@@ -226,24 +224,11 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
 
   /** テストメール送信n: the address typed in row n (saved or not), through the outbox; the same hourly cap as the new site. */
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
-    refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-    const n = Number(b.test);
-    const row = postedDestinations(b).find((r) => r.n === n);
-    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
-    const problem = addressError(row.address);
-    if (problem) throw new FormError({ [`address${n}`]: problem });
-    const now = deps.clock.now();
-    const perHour = deps.config.site.testMailsPerHour;
-    await withTransaction(deps.pool, async (client) => {
-      // Count and send under a per-number lock, so two windows cannot both pass the cap.
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
-      // One counter per number for both sites.
-      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
-      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-      const id = await queueTestMail(client, deps.config, number, row.address, now);
-      await ctx.audit(req, { actor: number, action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id, site: 'legacy' } }, client);
+    const { n, address } = await sendTestMail({
+      pool: deps.pool, config: deps.config, now: deps.clock.now(), number, body: b, addressError,
+      audit: (client, detail) => ctx.audit(req, { actor: number, action: TEST_MAIL_ACTION, subject: number, detail: { ...detail, site: 'legacy' } }, client),
     });
-    return LEGACY_MSG.testMailSent(n, row.address);
+    return LEGACY_MSG.testMailSent(n, address);
   }
 
   // メール送信条件設定: off by default.

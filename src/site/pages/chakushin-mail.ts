@@ -6,8 +6,6 @@ import type pg from 'pg';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
-import { queueTestMail } from '../../mail/test-mail.ts';
-import { countAudit } from '../../store/audit.ts';
 import {
   readNotifySettings,
   writeConditions,
@@ -16,12 +14,11 @@ import {
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
-import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
-import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, type Body, type Errors } from '../settings-form.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body, type Errors } from '../settings-form.ts';
 import { rowErrors } from '../settings-rows.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
@@ -125,6 +122,10 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   );
 
   // 送信先メールアドレス設定: 5 rows, each with 送信 and 送信テスト.
+  const addressError = (address: string) => {
+    const refusal = mailAddressRefusal(address);
+    return refusal && ADDRESS_MESSAGES[refusal];
+  };
   form(
     'destinations',
     '送信先メールアドレス設定',
@@ -134,10 +135,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       const rows = postedDestinations(b);
       const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
         field: (n) => `address${n}`,
-        refusal: (v) => {
-          const refusal = mailAddressRefusal(v);
-          return refusal && ADDRESS_MESSAGES[refusal];
-        },
+        refusal: addressError,
         flagWithoutValue: MSG.sendWithoutAddress,
         duplicate: MSG.duplicateAddress,
       });
@@ -152,23 +150,11 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
 
   /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
-    refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-    const n = Number(b.test);
-    const row = postedDestinations(b).find((r) => r.n === n);
-    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
-    const refusal = mailAddressRefusal(row.address);
-    if (refusal) throw new FormError({ [`address${n}`]: ADDRESS_MESSAGES[refusal] });
-    const now = deps.clock.now();
-    const perHour = deps.config.site.testMailsPerHour;
-    await withTransaction(deps.pool, async (client) => {
-      // Count and send under a per-number lock, so two windows cannot both pass the cap.
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
-      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
-      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-      const id = await queueTestMail(client, deps.config, number, row.address, now);
-      await ctx.audit(req, { action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id } }, client);
+    const { n, address } = await sendTestMail({
+      pool: deps.pool, config: deps.config, now: deps.clock.now(), number, body: b, addressError,
+      audit: (client, detail) => ctx.audit(req, { action: TEST_MAIL_ACTION, subject: number, detail }, client),
     });
-    return MSG.testMailSent(n, row.address);
+    return MSG.testMailSent(n, address);
   }
 
   // メール送信条件設定
