@@ -17,7 +17,7 @@ import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
-import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
+import { jst, mailsTo as mailboxMailsTo, quietLogger } from '../mail/mailbox.ts';
 import { provision, subscriber } from './fixtures.ts';
 import { connectNotifyApp, startTestEngine } from './stack.ts';
 
@@ -118,21 +118,7 @@ async function recorded(called: string, timeoutMs = 10_000) {
   }
 }
 
-async function mailsTo(address: string, count: number, timeoutMs = 15_000): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = (await readMails(catcher)).filter((m) => m.deliveredTo === address);
-    if (got.length >= count || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Japan time written out independently of the code under test. */
-function jst(at: Date): string {
-  const d = new Date(at.getTime() + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
+const mailsTo = (address: string, count: number, timeoutMs?: number) => mailboxMailsTo(catcher, address, count, timeoutMs);
 
 function expectedText(inviteAt: Date, caller: string, reason: string, seconds: number, status: string): string {
   return [
