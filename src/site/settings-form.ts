@@ -1,5 +1,6 @@
 // What the new site's and the legacy site's 着信お知らせメール forms share: reading the posted
-// fields and rows, drawing the saved rows, the capped test mail, and one way to post a form — another button (送信テストn) or the save, in one
+// fields and rows, drawing the saved rows, the rules a row save keeps, the capped test mail, and
+// one way to post a form — another button (送信テストn) or the save, in one
 // transaction with the stale-form check, then the page again with the outcome. The sites differ
 // only in their words and how they draw a page.
 import type { FastifyRequest } from 'fastify';
@@ -8,10 +9,11 @@ import type { Config } from '../config.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { queueTestMail } from '../mail/test-mail.ts';
 import { countAudit } from '../store/audit.ts';
-import { changeNotifySettings, readNotifySettings, StaleFormError, type NotifySettings } from '../store/notify-settings.ts';
+import { isNationalNumber } from '../domain/phone-number.ts';
+import { changeNotifySettings, readNotifySettings, StaleFormError, writeDesignated, writeDestinations, type NotifySettings } from '../store/notify-settings.ts';
 import { withTransaction } from '../store/transaction.ts';
 import { MSG } from './messages.ts';
-import { hasExtraRows } from './settings-rows.ts';
+import { hasExtraRows, rowErrors } from './settings-rows.ts';
 
 export type Body = Record<string, string | undefined>;
 export type Errors = Record<string, string>;
@@ -53,6 +55,47 @@ export const savedDesignated = (s: NotifySettings) =>
     const d = s.designated.find((x) => x.position === i + 1);
     return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
   });
+
+/** The words a site refuses a row with (its guide's own). */
+export interface RowWords {
+  /** The rows' name in the too-many-rows refusal (送信先メールアドレス, 発信電話番号…). */
+  rows: string;
+  /** A checked 送信/指定 on a row without its value. */
+  flagWithoutValue: string;
+}
+
+/**
+ * Saves the posted 送信先 rows: a checked 送信 needs an address, each address passes the site's
+ * `addressError` once, and a started service keeps at least one.
+ */
+export async function saveDestinationRows(
+  client: pg.PoolClient, number: string, b: Body, current: NotifySettings, now: Date, words: RowWords & { addressError(address: string): string | undefined },
+): Promise<void> {
+  refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, words.rows, 'address1');
+  const rows = postedDestinations(b);
+  const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
+    field: (n) => `address${n}`, refusal: words.addressError, flagWithoutValue: words.flagWithoutValue, duplicate: MSG.duplicateAddress,
+  });
+  const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
+  if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
+  if (Object.keys(errors).length) throw new FormError(errors);
+  await writeDestinations(client, number, kept, now);
+}
+
+/** Saves the posted 発信電話番号 rows: a checked 指定 needs a number, each number national and given once. */
+export async function saveDesignatedRows(client: pg.PoolClient, number: string, b: Body, now: Date, words: RowWords): Promise<void> {
+  refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, words.rows, 'number1');
+  const rows = postedDesignated(b);
+  const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
+    field: (n) => `number${n}`,
+    refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
+    flagWithoutValue: words.flagWithoutValue,
+    duplicate: MSG.duplicateNumber,
+  });
+  if (Object.keys(errors).length) throw new FormError(errors);
+  const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
+  await writeDesignated(client, number, kept, now);
+}
 
 /** The audit action of a test mail; both sites count it against one hourly cap per number. */
 export const TEST_MAIL_ACTION = 'chakushin_mail.test_mail';

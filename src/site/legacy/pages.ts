@@ -6,15 +6,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { legacyPasswordRefusal } from '../../domain/legacy-password.ts';
-import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
 import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
 import {
   readNotifySettings,
   writeConditions,
-  writeDesignated,
-  writeDestinations,
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
@@ -23,8 +20,7 @@ import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
-import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, text, type Body, type Errors } from '../settings-form.ts';
-import { rowErrors } from '../settings-rows.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, text, type Body, type Errors } from '../settings-form.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
@@ -207,17 +203,10 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     'destinations',
     '送信先メールアドレス登録／確認',
     (s) => ({ rows: savedDestinations(s) }),
-    async (client, number, b, current) => {
-      refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = postedDestinations(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
-        field: (n) => `address${n}`, refusal: addressError, flagWithoutValue: LEGACY_MSG.sendWithoutAddress, duplicate: MSG.duplicateAddress,
-      });
-      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
-      if (Object.keys(errors).length) throw new FormError(errors);
-      await writeDestinations(client, number, kept, deps.clock.now());
-    },
+    (client, number, b, current) =>
+      saveDestinationRows(client, number, b, current, deps.clock.now(), {
+        rows: '送信先メールアドレス', flagWithoutValue: LEGACY_MSG.sendWithoutAddress, addressError,
+      }),
     (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
@@ -247,19 +236,8 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     'designated',
     '発信電話番号指定通知設定',
     (s) => ({ rows: savedDesignated(s) }),
-    async (client, number, b) => {
-      refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, '発信電話番号', 'number1');
-      const rows = postedDesignated(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
-        field: (n) => `number${n}`,
-        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
-        flagWithoutValue: LEGACY_MSG.designatedWithoutNumber,
-        duplicate: MSG.duplicateNumber,
-      });
-      if (Object.keys(errors).length) throw new FormError(errors);
-      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
-      await writeDesignated(client, number, kept, deps.clock.now());
-    },
+    (client, number, b) =>
+      saveDesignatedRows(client, number, b, deps.clock.now(), { rows: '発信電話番号', flagWithoutValue: LEGACY_MSG.designatedWithoutNumber }),
     (b) => ({ rows: postedDesignated(b) }),
   );
 }

@@ -3,14 +3,10 @@
 // Every route under /:number checks the number against the login's 認証単位 scope first.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
-import { isNationalNumber } from '../../domain/phone-number.ts';
 import {
   readNotifySettings,
   writeConditions,
-  writeDesignated,
-  writeDestinations,
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
@@ -18,8 +14,7 @@ import type { PageSet, SiteContext } from '../foundation.ts';
 import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
-import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, refuseExtraRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body, type Errors } from '../settings-form.ts';
-import { rowErrors } from '../settings-rows.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body, type Errors } from '../settings-form.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
 export const SEARCH_FROM = 33;
@@ -130,20 +125,10 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     'destinations',
     '送信先メールアドレス設定',
     (s) => ({ rows: savedDestinations(s) }),
-    async (client, number, b, current) => {
-      refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = postedDestinations(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
-        field: (n) => `address${n}`,
-        refusal: addressError,
-        flagWithoutValue: MSG.sendWithoutAddress,
-        duplicate: MSG.duplicateAddress,
-      });
-      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
-      if (Object.keys(errors).length) throw new FormError(errors);
-      await writeDestinations(client, number, kept, deps.clock.now());
-    },
+    (client, number, b, current) =>
+      saveDestinationRows(client, number, b, current, deps.clock.now(), {
+        rows: '送信先メールアドレス', flagWithoutValue: MSG.sendWithoutAddress, addressError,
+      }),
     (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
@@ -173,19 +158,8 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     'designated',
     'お知らせ対象電話番号設定',
     (s) => ({ rows: savedDesignated(s) }),
-    async (client, number, b) => {
-      refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
-      const rows = postedDesignated(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
-        field: (n) => `number${n}`,
-        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
-        flagWithoutValue: MSG.designatedWithoutNumber,
-        duplicate: MSG.duplicateNumber,
-      });
-      if (Object.keys(errors).length) throw new FormError(errors);
-      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
-      await writeDesignated(client, number, kept, deps.clock.now());
-    },
+    (client, number, b) =>
+      saveDesignatedRows(client, number, b, deps.clock.now(), { rows: 'お知らせ対象電話番号', flagWithoutValue: MSG.designatedWithoutNumber }),
     (b) => ({ rows: postedDesignated(b) }),
   );
 }
