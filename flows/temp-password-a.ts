@@ -14,12 +14,11 @@ import {
   numberWithService,
   oneKey,
   phoneNumberHash,
-  question,
   unprovidedAsk,
   unprovidedSay,
   unprovidedStore,
 } from './temp-password-common.ts';
-import { hungUp, retry, strikeOut, tailGuards, tailUpdates, tailOutcome, tailStates, type TailContext } from './temp-password-tail.ts';
+import { questionState, tailActions, tailGuards, tailOutcome, tailStates, type TailContext } from './temp-password-tail.ts';
 
 export interface TempPasswordAInput {
   /** The verified caller: one of the contract's numbers. */
@@ -41,9 +40,7 @@ export const tempPasswordA = setup({
   types: {} as { context: AContext; input: TempPasswordAInput; output: FlowOutcome },
   actors: { ask: unprovidedAsk, say: unprovidedSay, store: unprovidedStore },
   guards: {
-    matchesPassword: tailGuards.matchesPassword,
-    hungUp: tailGuards.hungUp,
-    mayRetry: tailGuards.mayRetry,
+    ...tailGuards,
     // 1: 回線単位, always for the contract's main number.
     choseLine: ({ context }: Args, { digits }: Digits) => digits === '1' && mainNumberOf(context.contract) !== undefined,
     // 2: 電話番号単位, the caller names the number.
@@ -55,14 +52,7 @@ export const tempPasswordA = setup({
     isPassword: (_: unknown, { digits }: Digits) => isEightDigits(digits),
   },
   actions: {
-    targetEntered: assign(tailUpdates.targetEntered),
-    keepPassword: assign(tailUpdates.keepPassword),
-    nextStep: assign(tailUpdates.nextStep),
-    countFailure: assign(({ context }: Args) => tailUpdates.countFailure(context)),
-    markFailed: assign(tailUpdates.markFailed),
-    markHungUp: assign(tailUpdates.markHungUp),
-    markStored: assign(tailUpdates.markStored),
-    markStoreFailed: assign(tailUpdates.markStoreFailed),
+    ...tailActions<AContext>(),
     chooseUnit: assign((_: unknown, { unit }: { unit: AuthUnit }) => ({ unit })),
     targetMainNumber: assign(({ context }: Args) => ({ unit: 'line' as const, target: mainNumberOf(context.contract) ?? null })),
     targetCallerAsUser: assign(({ context }: Args) => ({ unit: 'admin_user' as const, target: context.caller.number })),
@@ -81,70 +71,47 @@ export const tempPasswordA = setup({
   }),
   initial: 'unitMenu',
   states: {
-    unitMenu: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('a_invalid', context.attempts, context.flushNext, [{ prompt: 'a_unit_menu' }], oneKey(context.options)),
-        onDone: [
-          { guard: { type: 'choseLine', params: entered }, target: 'enterPassword', actions: ['targetMainNumber', 'nextStep'] },
-          {
-            guard: { type: 'choseNumberUnit', params: entered },
-            target: 'enterNumber',
-            actions: [{ type: 'chooseUnit', params: { unit: 'number' } }, 'nextStep'],
-          },
-          {
-            guard: { type: 'choseAdminAsMain', params: entered },
-            target: 'enterNumber',
-            actions: [{ type: 'chooseUnit', params: { unit: 'admin_user' } }, 'nextStep'],
-          },
-          { guard: { type: 'choseAdminAsAdditional', params: entered }, target: 'enterPassword', actions: ['targetCallerAsUser', 'nextStep'] },
-          { ...retry, target: 'unitMenu' },
-          strikeOut('unit_menu'),
-        ],
-        onError: hungUp('unit_menu'),
-      },
-    },
-    enterNumber: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('a_invalid', context.attempts, context.flushNext, [{ prompt: 'a_enter_number' }], phoneNumberHash(context.options)),
-        onDone: [
-          {
-            guard: { type: 'isSettingsSiteNumber', params: entered },
-            target: 'enterPassword',
-            actions: [{ type: 'targetEntered', params: entered }, 'nextStep'],
-          },
-          { ...retry, target: 'enterNumber' },
-          strikeOut('enter_number'),
-        ],
-        onError: hungUp('enter_number'),
-      },
-    },
-    enterPassword: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question(
-            'a_invalid',
-            context.attempts,
-            context.flushNext,
-            [{ digits: context.target ?? '' }, { prompt: 'a_enter_password_after_number' }],
-            eightDigits(context.options),
-          ),
-        onDone: [
-          {
-            guard: { type: 'isPassword', params: entered },
-            target: 'confirmPassword',
-            actions: [{ type: 'keepPassword', params: entered }, 'nextStep'],
-          },
-          { ...retry, target: 'enterPassword' },
-          strikeOut('enter_password'),
-        ],
-        onError: hungUp('enter_password'),
-      },
-    },
+    unitMenu: questionState({
+      self: 'unitMenu',
+      step: 'unit_menu',
+      invalidPrompt: 'a_invalid',
+      prompts: () => [{ prompt: 'a_unit_menu' }],
+      collect: oneKey,
+      accepted: [
+        { guard: { type: 'choseLine', params: entered }, target: 'enterPassword', actions: ['targetMainNumber', 'nextStep'] },
+        {
+          guard: { type: 'choseNumberUnit', params: entered },
+          target: 'enterNumber',
+          actions: [{ type: 'chooseUnit', params: { unit: 'number' } }, 'nextStep'],
+        },
+        {
+          guard: { type: 'choseAdminAsMain', params: entered },
+          target: 'enterNumber',
+          actions: [{ type: 'chooseUnit', params: { unit: 'admin_user' } }, 'nextStep'],
+        },
+        { guard: { type: 'choseAdminAsAdditional', params: entered }, target: 'enterPassword', actions: ['targetCallerAsUser', 'nextStep'] },
+      ],
+    }),
+    enterNumber: questionState({
+      self: 'enterNumber',
+      step: 'enter_number',
+      invalidPrompt: 'a_invalid',
+      prompts: () => [{ prompt: 'a_enter_number' }],
+      collect: phoneNumberHash,
+      accepted: [
+        { guard: { type: 'isSettingsSiteNumber', params: entered }, target: 'enterPassword', actions: [{ type: 'targetEntered', params: entered }, 'nextStep'] },
+      ],
+    }),
+    enterPassword: questionState({
+      self: 'enterPassword',
+      step: 'enter_password',
+      invalidPrompt: 'a_invalid',
+      prompts: (context: AContext) => [{ digits: context.target ?? '' }, { prompt: 'a_enter_password_after_number' }],
+      collect: eightDigits,
+      accepted: [
+        { guard: { type: 'isPassword', params: entered }, target: 'confirmPassword', actions: [{ type: 'keepPassword', params: entered }, 'nextStep'] },
+      ],
+    }),
     ...tailStates({
       invalidPrompt: 'a_invalid',
       confirmPrompt: 'a_confirm_password',

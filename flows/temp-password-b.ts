@@ -14,12 +14,11 @@ import {
   numberWithService,
   oneKeyHash,
   phoneNumberHash,
-  question,
   unprovidedAsk,
   unprovidedSay,
   unprovidedStore,
 } from './temp-password-common.ts';
-import { hungUp, retry, strikeOut, tailGuards, tailOutcome, tailStates, tailUpdates, type TailContext } from './temp-password-tail.ts';
+import { questionState, tailActions, tailGuards, tailOutcome, tailStates, type TailContext } from './temp-password-tail.ts';
 
 export interface TempPasswordBOptions extends FlowOptions {
   /** The digit the password must contain and must not consist of only (ivr.patternBRequiredDigit). */
@@ -56,9 +55,7 @@ export const tempPasswordB = setup({
   types: {} as { context: BContext; input: TempPasswordBInput; output: FlowOutcome },
   actors: { ask: unprovidedAsk, say: unprovidedSay, store: unprovidedStore },
   guards: {
-    matchesPassword: tailGuards.matchesPassword,
-    hungUp: tailGuards.hungUp,
-    mayRetry: tailGuards.mayRetry,
+    ...tailGuards,
     isSubscribedService: ({ context }: Args, { digits }: Digits) => {
       const service = SERVICE_KEYS[digits];
       return service !== undefined && contractSubscribes(context.contract, service);
@@ -69,14 +66,7 @@ export const tempPasswordB = setup({
     mayRestart: ({ context }: Args) => context.restarts < (context.options.maxRestarts ?? 1),
   },
   actions: {
-    targetEntered: assign(tailUpdates.targetEntered),
-    keepPassword: assign(tailUpdates.keepPassword),
-    nextStep: assign(tailUpdates.nextStep),
-    countFailure: assign(({ context }: Args) => tailUpdates.countFailure(context)),
-    markFailed: assign(tailUpdates.markFailed),
-    markHungUp: assign(tailUpdates.markHungUp),
-    markStored: assign(tailUpdates.markStored),
-    markStoreFailed: assign(tailUpdates.markStoreFailed),
+    ...tailActions<BContext>(),
     chooseService: assign((_: unknown, { digits }: Digits) => ({ service: SERVICE_KEYS[digits] ?? null })),
     // はじめからやり直し: fresh counters and nothing kept from the failed round.
     restart: assign(({ context }: Args) => ({
@@ -105,67 +95,40 @@ export const tempPasswordB = setup({
   }),
   initial: 'serviceMenu',
   states: {
-    serviceMenu: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('b_invalid', context.attempts, context.flushNext, [{ prompt: 'b_service_menu' }], oneKeyHash(context.options)),
-        onDone: [
-          {
-            guard: { type: 'isSubscribedService', params: entered },
-            target: 'enterNumber',
-            actions: [{ type: 'chooseService', params: entered }, 'nextStep'],
-          },
-          { ...retry, target: 'serviceMenu' },
-          strikeOut('service_menu'),
-        ],
-        onError: hungUp('service_menu'),
-      },
-    },
-    enterNumber: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question('b_invalid', context.attempts, context.flushNext, [{ prompt: 'b_enter_number' }], phoneNumberHash(context.options)),
-        onDone: [
-          {
-            guard: { type: 'isNumberWithService', params: entered },
-            target: 'enterPassword',
-            actions: [{ type: 'targetEntered', params: entered }, 'nextStep'],
-          },
-          { ...retry, target: 'enterNumber' },
-          strikeOut('enter_number'),
-        ],
-        onError: hungUp('enter_number'),
-      },
-    },
-    enterPassword: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }) =>
-          question(
-            'b_invalid',
-            context.attempts,
-            context.flushNext,
-            [
-              { prompt: 'b_enter_password_before_digit' },
-              { digits: context.options.requiredDigit },
-              { prompt: 'b_enter_password_after_digit' },
-            ],
-            eightDigitsHash(context.options),
-          ),
-        onDone: [
-          {
-            guard: { type: 'isPassword', params: entered },
-            target: 'confirmPassword',
-            actions: [{ type: 'keepPassword', params: entered }, 'nextStep'],
-          },
-          { ...retry, target: 'enterPassword' },
-          strikeOut('enter_password'),
-        ],
-        onError: hungUp('enter_password'),
-      },
-    },
+    serviceMenu: questionState({
+      self: 'serviceMenu',
+      step: 'service_menu',
+      invalidPrompt: 'b_invalid',
+      prompts: () => [{ prompt: 'b_service_menu' }],
+      collect: oneKeyHash,
+      accepted: [
+        { guard: { type: 'isSubscribedService', params: entered }, target: 'enterNumber', actions: [{ type: 'chooseService', params: entered }, 'nextStep'] },
+      ],
+    }),
+    enterNumber: questionState({
+      self: 'enterNumber',
+      step: 'enter_number',
+      invalidPrompt: 'b_invalid',
+      prompts: () => [{ prompt: 'b_enter_number' }],
+      collect: phoneNumberHash,
+      accepted: [
+        { guard: { type: 'isNumberWithService', params: entered }, target: 'enterPassword', actions: [{ type: 'targetEntered', params: entered }, 'nextStep'] },
+      ],
+    }),
+    enterPassword: questionState({
+      self: 'enterPassword',
+      step: 'enter_password',
+      invalidPrompt: 'b_invalid',
+      prompts: (context: BContext) => [
+        { prompt: 'b_enter_password_before_digit' },
+        { digits: context.options.requiredDigit },
+        { prompt: 'b_enter_password_after_digit' },
+      ],
+      collect: eightDigitsHash,
+      accepted: [
+        { guard: { type: 'isPassword', params: entered }, target: 'confirmPassword', actions: [{ type: 'keepPassword', params: entered }, 'nextStep'] },
+      ],
+    }),
     ...tailStates({
       invalidPrompt: 'b_invalid',
       confirmPrompt: 'b_confirm_password',

@@ -1,10 +1,12 @@
-// What the two 仮パスワード設定 flows share once the caller has entered a valid password:
+// What the two 仮パスワード設定 flows share: how a question retries, strikes out or ends in a
+// hang-up (questionState), and everything once the caller has entered a valid password:
 // confirm it, store it, announce the result, and the ways a call ends early (three
 // strikes, a store that failed, a caller who hung up). Each pattern builds these states
 // with its own prompts and store input (state factories) and puts tailGuards and
-// tailUpdates into its setup(), so the states read the same in both machines.
+// tailActions into its setup(), so the states read the same in both machines.
+import { assign, type AnyEventObject, type ParameterizedObject } from 'xstate';
 import type { CollectOptions, PromptItem } from '../src/media/port.ts';
-import { entered, failure, isHangup, question, type FlowOptions, type FlowOutcome, type FlowStep, type SayInput, type StoreInput } from './temp-password-common.ts';
+import { entered, failure, isHangup, question, type AskInput, type FlowOptions, type FlowOutcome, type FlowStep, type SayInput, type StoreInput } from './temp-password-common.ts';
 
 /** The context every pattern's machine has (its own adds unit or service, restarts…). */
 export interface TailContext {
@@ -29,26 +31,59 @@ export const tailGuards = {
 };
 
 /**
- * What the shared actions do to the context. Each pattern's setup() wraps them in assign()
- * under these names (xstate types an action by its machine, so the wrapping stays there).
+ * The shared actions, typed for one pattern's machine (xstate types an action by its machine's
+ * context): setup({ actions: { ...tailActions<AContext>(), … } }).
  */
-export const tailUpdates = {
-  targetEntered: (_: unknown, { digits }: Digits) => ({ target: digits }),
-  keepPassword: (_: unknown, { digits }: Digits) => ({ password: digits }),
-  nextStep: () => ({ attempts: 0, flushNext: false }),
-  countFailure: (context: TailContext) => ({ attempts: context.attempts + 1, flushNext: true }),
-  markFailed: (_: unknown, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes' as const, failedStep: step, password: null }),
-  markHungUp: (_: unknown, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up' as const, failedStep: step, password: null }),
-  markStored: () => ({ outcome: 'completed' as const, password: null }),
-  markStoreFailed: () => ({ outcome: 'store_failed' as const, failedStep: 'store' as const, password: null }),
-};
+export function tailActions<C extends TailContext>() {
+  // Each update touches only TailContext's fields, so it is an update of any context that extends it.
+  const update = <P extends ParameterizedObject['params'] | undefined>(fn: (context: TailContext, params: P) => Partial<TailContext>) =>
+    assign<C, AnyEventObject, P, AnyEventObject, never>(({ context }, params) => fn(context, params) as Partial<C>);
+  return {
+    targetEntered: update((_, { digits }: Digits) => ({ target: digits })),
+    keepPassword: update((_, { digits }: Digits) => ({ password: digits })),
+    nextStep: update(() => ({ attempts: 0, flushNext: false })),
+    countFailure: update((context) => ({ attempts: context.attempts + 1, flushNext: true })),
+    markFailed: update((_, { step }: { step: FlowStep }) => ({ outcome: 'failed_3_strikes', failedStep: step, password: null })),
+    markHungUp: update((_, { step }: { step: FlowStep }) => ({ outcome: 'caller_hung_up', failedStep: step, password: null })),
+    markStored: update(() => ({ outcome: 'completed', password: null })),
+    markStoreFailed: update(() => ({ outcome: 'store_failed', failedStep: 'store', password: null })),
+  };
+}
 
-// The transitions every question ends with: try again, three strikes, or the caller is gone.
-export const retry = { guard: 'mayRetry', reenter: true, actions: 'countFailure' } as const;
-export const strikeOut = (step: FlowStep) => ({ target: 'threeStrikes', actions: { type: 'markFailed', params: { step } } }) as const;
+// How a question ends when no entry is taken and no retry is left (three strikes), or the caller is gone.
+const strikeOut = (step: FlowStep) => ({ target: 'threeStrikes', actions: { type: 'markFailed', params: { step } } }) as const;
 // Only a hang-up ends a question quietly; any other failure leaves the error unhandled so the actor errors.
-export const hungUp = (step: FlowStep) =>
+const hungUp = (step: FlowStep) =>
   ({ guard: { type: 'hungUp', params: failure }, target: 'hungUp', actions: { type: 'markHungUp', params: { step } } }) as const;
+
+export interface QuestionSpec<C extends TailContext, Accepted extends readonly object[]> {
+  /** The state's own name: a retry re-enters it. */
+  self: string;
+  /** What the outcome names when the question strikes out or the caller hangs up during it. */
+  step: FlowStep;
+  /** The invalid-entry notice before a retried question (a_invalid / b_invalid). */
+  invalidPrompt: string;
+  prompts(context: C): PromptItem[];
+  collect(options: FlowOptions): CollectOptions;
+  /** The transitions for a valid entry, tried in order; an entry none takes counts as a failure. */
+  accepted: Accepted;
+}
+
+/**
+ * One question: ask (after the invalid-entry notice on a retry), go on with the first accepted
+ * entry, else ask again up to maxAttempts and then strike out; a hang-up ends the call.
+ */
+export function questionState<C extends TailContext, const Accepted extends readonly object[]>(q: QuestionSpec<C, Accepted>) {
+  return {
+    invoke: {
+      src: 'ask',
+      input: ({ context }: { context: C }): AskInput =>
+        question(q.invalidPrompt, context.attempts, context.flushNext, q.prompts(context), q.collect(context.options)),
+      onDone: [...q.accepted, { guard: 'mayRetry', reenter: true, actions: 'countFailure', target: q.self }, strikeOut(q.step)],
+      onError: hungUp(q.step),
+    },
+  } as const;
+}
 
 export interface TailSpec<C extends TailContext, AfterStrikes> {
   /** The invalid-entry notice before a retried question (a_invalid / b_invalid). */
@@ -67,19 +102,14 @@ export function tailStates<C extends TailContext, const AfterStrikes>(spec: Tail
   return {
     // A mismatch re-asks the confirmation only: the first entry stays, as the guides'
     // 「もう一度押してください」/「もう一度入力してください」 right after the confirmation prompt suggests.
-    confirmPassword: {
-      invoke: {
-        src: 'ask',
-        input: ({ context }: { context: C }) =>
-          question(spec.invalidPrompt, context.attempts, context.flushNext, [{ prompt: spec.confirmPrompt }], spec.confirmCollect(context.options)),
-        onDone: [
-          { guard: { type: 'matchesPassword', params: entered }, target: 'storing', actions: 'nextStep' },
-          { ...retry, target: 'confirmPassword' },
-          strikeOut('confirm_password'),
-        ],
-        onError: hungUp('confirm_password'),
-      },
-    },
+    confirmPassword: questionState({
+      self: 'confirmPassword',
+      step: 'confirm_password',
+      invalidPrompt: spec.invalidPrompt,
+      prompts: () => [{ prompt: spec.confirmPrompt }],
+      collect: spec.confirmCollect,
+      accepted: [{ guard: { type: 'matchesPassword', params: entered }, target: 'storing', actions: 'nextStep' }],
+    }),
     storing: {
       invoke: {
         src: 'store',

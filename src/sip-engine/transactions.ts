@@ -96,6 +96,31 @@ export abstract class Transaction<S extends string = string> {
     this.armed.set(name, { timer, lives: [state, ...alsoIn] });
   }
 
+  /**
+   * Retransmits `wire()` on timer `name` for as long as the state lasts: first after `interval`, then
+   * after next(interval). None on a reliable transport (§17.1.1.2, §17.1.2.2, §17.2.1).
+   */
+  protected retransmit(name: string, interval: number, next: (interval: number) => number, wire: () => Buffer | undefined): void {
+    if (this.reliable) return;
+    const rearm = (ms: number): void =>
+      this.arm(name, ms, () => {
+        const buf = wire();
+        if (buf) this.host.send(this.peer, buf);
+        rearm(next(ms));
+      });
+    rearm(interval);
+  }
+
+  /** Ends the transaction `ms` after entering this state, unless it leaves first. */
+  protected endAfter(name: string, ms: number): void {
+    this.arm(name, ms, () => this.transition('terminated'));
+  }
+
+  /** Waits `ms` to absorb retransmissions before ending (timers D, I, J, K); a reliable transport has none to wait for. */
+  protected absorbStrays(name: string, ms: number): void {
+    this.endAfter(name, this.reliable ? 0 : ms);
+  }
+
   protected disarm(name: string): void {
     const a = this.armed.get(name);
     if (!a) return;
@@ -230,31 +255,24 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     switch (state) {
       case 'completed': {
         this.released();
-        if (!this.reliable) this.armG(t1, t2);
-        this.arm('H', 64 * t1, () => this.transition('terminated')); // the ACK never came
+        this.retransmit('G', t1, (interval) => Math.min(interval * 2, t2), () => this.lastResponse);
+        this.endAfter('H', 64 * t1); // the ACK never came
         return;
       }
       case 'accepted':
         // Neither state answers retransmissions, so the response need not be kept (the dialog has the 2xx).
         this.released();
         this.lastResponse = undefined;
-        this.arm('L', 64 * t1, () => this.transition('terminated'));
+        this.endAfter('L', 64 * t1);
         return;
       case 'confirmed':
         this.lastResponse = undefined;
-        this.arm('I', this.reliable ? 0 : t4, () => this.transition('terminated'));
+        this.absorbStrays('I', t4);
         return;
       case 'terminated':
         this.request = undefined;
         this.lastResponse = undefined;
     }
-  }
-
-  private armG(interval: number, t2: number): void {
-    this.arm('G', interval, () => {
-      if (this.lastResponse) this.host.send(this.peer, this.lastResponse);
-      this.armG(Math.min(interval * 2, t2), t2);
-    });
   }
 }
 
@@ -293,7 +311,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
   protected entered(state: NonInviteServerState | 'terminated'): void {
     if (state === 'completed') {
       this.released();
-      this.arm('J', this.reliable ? 0 : 64 * this.host.timers.t1, () => this.transition('terminated'));
+      this.absorbStrays('J', 64 * this.host.timers.t1);
     } else if (state === 'terminated') {
       this.request = undefined;
       this.lastResponse = undefined;
@@ -414,7 +432,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     const { t1 } = this.host.timers;
     switch (state) {
       case 'calling':
-        if (!this.reliable) this.armA(t1);
+        this.retransmit('A', t1, (interval) => interval * 2, () => this.wire);
         this.arm('B', 64 * t1, () => this.timedOut());
         return;
       case 'proceeding':
@@ -423,11 +441,11 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
         return;
       case 'completed':
         this.releaseRequest();
-        this.arm('D', this.reliable ? 0 : 64 * t1, () => this.transition('terminated'));
+        this.absorbStrays('D', 64 * t1);
         return;
       case 'accepted':
         this.releaseRequest();
-        this.arm('M', 64 * t1, () => this.transition('terminated'));
+        this.endAfter('M', 64 * t1);
         return;
       case 'terminated':
         this.request = undefined;
@@ -435,13 +453,6 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
         this.ackBuf = undefined;
         this.cancelRequested = undefined;
     }
-  }
-
-  private armA(interval: number): void {
-    this.arm('A', interval, () => {
-      if (this.wire) this.host.send(this.peer, this.wire);
-      this.armA(interval * 2);
-    });
   }
 
   private armC(): void {
@@ -516,15 +527,15 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     const { t1, t2, t4 } = this.host.timers;
     switch (state) {
       case 'trying':
-        if (!this.reliable) this.armE(t1);
+        this.armE(t1);
         this.arm('F', 64 * t1, () => this.timedOut(), ['proceeding']);
         return;
       case 'proceeding':
-        if (!this.reliable && from === 'trying') this.armE(t2);
+        if (from === 'trying') this.armE(t2);
         return;
       case 'completed':
         this.releaseRequest();
-        this.arm('K', this.reliable ? 0 : t4, () => this.transition('terminated'));
+        this.absorbStrays('K', t4);
         return;
       case 'terminated':
         this.request = undefined;
@@ -532,12 +543,10 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     }
   }
 
+  /** Timer E doubles up to T2; once proceeding it starts at T2, so it stays there. */
   private armE(interval: number): void {
-    this.arm('E', interval, () => {
-      if (this.wire) this.host.send(this.peer, this.wire);
-      const t2 = this.host.timers.t2;
-      this.armE(this.state === 'proceeding' ? t2 : Math.min(interval * 2, t2));
-    });
+    const { t2 } = this.host.timers;
+    this.retransmit('E', interval, (ms) => Math.min(ms * 2, t2), () => this.wire);
   }
 }
 

@@ -43,8 +43,21 @@ export interface SessionLimits {
   absoluteMs: number;
 }
 
+/** Login time and last activity of any of the site's logins (設定サイト, legacy, 回線情報通知, hand-over). */
+export interface SessionTimes {
+  at: number;
+  lastSeen: number;
+}
+
+/** Past the idle or the absolute limit: the session must end. */
+export function sessionExpired(state: SessionTimes, now: number, limits: SessionLimits): boolean {
+  return now - state.lastSeen > limits.idleMs || now - state.at > limits.absoluteMs;
+}
+
 /** Only touch the stored session when last activity is this stale: no write per page view. */
-const TOUCH_MS = 30_000;
+export function dueForTouch(state: SessionTimes, now: number): boolean {
+  return now - state.lastSeen > 30_000;
+}
 
 export type LoginCheck = { ok: true; login: SiteLogin } | { ok: false; why: 'none' | 'timeout' | 'gone' };
 
@@ -52,7 +65,7 @@ export async function checkLogin(req: FastifyRequest, pool: pg.Pool, clock: Cloc
   const state = req.session.get('login');
   if (!state) return { ok: false, why: 'none' };
   const now = clock.now().getTime();
-  if (now - state.lastSeen > limits.idleMs || now - state.at > limits.absoluteMs) {
+  if (sessionExpired(state, now, limits)) {
     await req.session.destroy();
     return { ok: false, why: 'timeout' };
   }
@@ -67,7 +80,7 @@ export async function checkLogin(req: FastifyRequest, pool: pg.Pool, clock: Cloc
     await req.session.destroy();
     return { ok: false, why: 'gone' };
   }
-  if (now - state.lastSeen > TOUCH_MS) req.session.set('login', { ...state, lastSeen: now });
+  if (dueForTouch(state, now)) req.session.set('login', { ...state, lastSeen: now });
   return {
     ok: true,
     login: {

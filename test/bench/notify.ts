@@ -7,44 +7,31 @@
 // Prints sustained calls/s, the INVITE→180 delay the app adds (p50/p99), and the time from call end
 // (BYE) to SMTP 250 (sent_at) (p50/p99).
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
-import pg from 'pg';
 import pino from 'pino';
 import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker } from '../../src/mail/worker.ts';
 import { startNotifyApp } from '../../src/notify/app.ts';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
-import { migrate } from '../../src/store/migrate.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
 import { dispatchInvites } from '../../src/sip-dispatch.ts';
+import { arg, benchDatabase, pct } from './support.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/notify-uac-answer.xml');
 const UAS = path.join(here, '../sipp/notify-uas-answer.xml');
 const CALLED = '0611112222';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? def : def;
-}
 const stepSeconds = Number(arg('step-seconds', '10'));
 const rates = arg('rates', '100,200,300,400').split(',').map(Number);
 const workers = Number(arg('workers', '8'));
 /** A step counts only if its mails are all out this long after its last call. */
 const drainLimitMs = Number(arg('drain-ms', '15000'));
-
-function pct(values: number[], p: number): number {
-  if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
 
 interface Step {
   rate: number;
@@ -76,19 +63,8 @@ async function sippStep(rate: number, calls: number, target: (uasPort: number) =
 
 async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'chakushin-bench-notify-'));
-  // As root, PostgreSQL runs as its own user and must reach the data directory.
-  await chmod(tmp, 0o755);
-  let stopPg: (() => Promise<void>) | undefined;
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort('tcp'), persistent: false });
-    url = embedded.url;
-    stopPg = embedded.stop;
-  }
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  pool.on('error', () => {}); // idle connections cut when the embedded server stops at the end
-  await migrate(pool);
+  const db = await benchDatabase('notify');
+  const { pool, url, dir: tmp } = db;
 
   const sipPort = await freePort('both');
   const adminPort = await freePort('tcp');
@@ -167,9 +143,7 @@ async function main(): Promise<void> {
   transport.close();
   await catcher.close();
   engine.kill('SIGTERM');
-  await pool.end();
-  await stopPg?.();
-  await rm(tmp, { recursive: true, force: true });
+  await db.close();
 }
 
 await main();

@@ -15,20 +15,15 @@
 // has no direct equivalent, as SIPp has no timer C). Prints, per ending, calls ended through the engine
 // against direct, and whether the engine survived (alive, answering, no contained fault, no illegal
 // transition) and leaked (transactions/dialogs left 64·T1 after the last call).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
+import { arg, BenchChild, serveBenchParent } from './support.ts';
 
 const here = import.meta.dirname;
 const sippDir = path.join(here, '../sipp');
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? def : def;
-}
 
 interface Counters { transactions: number; dialogs: number; faults: number; illegal: number; timerC: number; timeouts: number; rss: number }
 
@@ -44,40 +39,14 @@ async function engineChild(): Promise<void> {
     secret: 'bench', logger: pino({ level: arg('log', 'warn') }),
     timers: { t1: DEFAULT_TIMERS.t1 * scale, t2: DEFAULT_TIMERS.t2 * scale, t4: DEFAULT_TIMERS.t4 * scale, c: DEFAULT_TIMERS.c * scale },
   });
-  process.on('message', () => {
+  serveBenchParent(() => {
     const c = engine.counters;
     const out: Counters = {
       transactions: c.transactions(), dialogs: c.dialogs(), faults: c.faults, illegal: c.illegalTransitions,
       timerC: c.timerCCancels, timeouts: c.transactionTimeouts, rss: process.memoryUsage().rss / 2 ** 20,
     };
-    process.send?.(out);
-  });
-  process.on('disconnect', () => { void engine.close().then(() => process.exit(0)); });
-  process.send?.({ ready: true });
-}
-
-class EngineProcess {
-  private pending: ((m: unknown) => void)[] = [];
-  exited: number | null | undefined;
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (m) => this.pending.shift()?.(m));
-    child.on('exit', (code) => { this.exited = code; for (const p of this.pending.splice(0)) p(undefined); });
-  }
-
-  static async start(sipPort: number, adminPort: number, scale: number): Promise<EngineProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'ring.ts'), '--engine-child',
-      '--sip', String(sipPort), '--admin', String(adminPort), '--scale', String(scale), '--log', arg('log', 'warn')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const p = new EngineProcess(child);
-    await new Promise((resolve) => p.pending.push(resolve));
-    return p;
-  }
-
-  counters(): Promise<Counters | undefined> {
-    if (this.exited !== undefined) return Promise.resolve(undefined);
-    return new Promise((resolve) => { this.pending.push(resolve as (m: unknown) => void); this.child.send({}); });
-  }
-
-  stop(): void { if (this.exited === undefined) this.child.disconnect(); }
+    return out;
+  }, () => engine.close());
 }
 
 // ───────────────────────────── scenarios ─────────────────────────────
@@ -147,12 +116,13 @@ async function main(): Promise<void> {
   const directSec = (Date.now() - t0) / 1000;
 
   const [sipPort, adminPort] = [await freePort('both'), await freePort('tcp')];
-  const engine = await EngineProcess.start(sipPort, adminPort, scale);
+  const engine = await BenchChild.start(path.join(here, 'ring.ts'), ['--sip', String(sipPort), '--admin', String(adminPort), '--scale', String(scale), '--log', arg('log', 'warn')]);
+  const counters = () => engine.ask<Counters>({});
   const { startTestApp } = await import('../sip-engine/app.ts');
   const app = await startTestApp({ host: '127.0.0.1', port: adminPort }, 'bench');
   const peak = { transactions: 0, dialogs: 0, rss: 0 };
   const sampler = setInterval(() => {
-    void engine.counters().then((s) => {
+    void counters().then((s) => {
       if (!s) return;
       peak.transactions = Math.max(peak.transactions, s.transactions);
       peak.dialogs = Math.max(peak.dialogs, s.dialogs);
@@ -164,7 +134,7 @@ async function main(): Promise<void> {
   const engineSec = (Date.now() - t1) / 1000;
   clearInterval(sampler);
   await new Promise((r) => setTimeout(r, window + 2000)); // retained transactions expire (64·T1)
-  const end = await engine.counters();
+  const end = await counters();
   const alive = end ? (await runSipp({ scenario: path.join(sippDir, 'engine-uac-options.xml'), remote: { port: sipPort }, service: 'options', calls: 1, timeoutMs: 5000 })).exitCode === 0 : false;
   app.close();
   engine.stop();

@@ -14,12 +14,12 @@
 // direct. SIPp's clock ticks in whole milliseconds, so the engine child also times each INVITE itself
 // (µs): from the moment it reads the caller's INVITE to the moment it writes the 180/200 back, minus the
 // callee leg (its INVITE written → its 180/200 read), correlated through a bench header on the B leg.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp, type SippResult } from '../support/sipp.ts';
+import { arg, BenchChild, pct, serveBenchParent } from './support.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/engine-uac-b2b.xml');
@@ -29,22 +29,11 @@ const LEG_HEADER = 'X-Bench-A-Leg';
 /** How long the engine keeps a finished call's transactions (64·T1 with T1 = 500 ms), plus slack. */
 const RETENTION_MS = 32_000;
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? def : def;
-}
-
 // ───────────────────────────── engine child ─────────────────────────────
 
 interface MemSample { rss: number; heapUsed: number; external: number; arrayBuffers: number; transactions: number; dialogs: number }
 interface ProbeStats { n: number; p50_180: number; p99_180: number; p50_200: number; p99_200: number; loopP99: number }
 type ChildRequest = { type: 'mem'; gc: boolean } | { type: 'probe-reset' } | { type: 'probe' } | { type: 'snapshot'; dir: string };
-
-function pct(values: number[], p: number): number {
-  if (!values.length) return NaN;
-  const s = Float64Array.from(values).sort();
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
 
 async function engineChild(): Promise<void> {
   const dgram = await import('node:dgram');
@@ -130,8 +119,7 @@ async function engineChild(): Promise<void> {
     secret: 'bench',
     logger: pino({ level: 'warn' }),
   });
-  const reply = (m: unknown) => process.send?.(m);
-  process.on('message', async (m: ChildRequest) => {
+  serveBenchParent<ChildRequest>(async (m) => {
     if (m.type === 'mem') {
       // Backing stores of dead Buffers are released after the collection, not during it: collect, wait, collect.
       if (m.gc) {
@@ -144,44 +132,39 @@ async function engineChild(): Promise<void> {
         rss: u.rss / 2 ** 20, heapUsed: u.heapUsed / 2 ** 20, external: u.external / 2 ** 20, arrayBuffers: u.arrayBuffers / 2 ** 20,
         transactions: engine.counters.transactions(), dialogs: engine.counters.dialogs(),
       };
-      reply(s);
-    } else if (m.type === 'probe-reset') {
+      return s;
+    }
+    if (m.type === 'probe-reset') {
       added180 = [];
       added200 = [];
       loop.reset();
-      reply({});
-    } else if (m.type === 'probe') {
+      return {};
+    }
+    if (m.type === 'probe') {
       const s: ProbeStats = {
         n: added200.length, p50_180: pct(added180, 50), p99_180: pct(added180, 99), p50_200: pct(added200, 50), p99_200: pct(added200, 99),
         loopP99: loop.percentile(99) / 1e6,
       };
-      reply(s);
-    } else if (m.type === 'snapshot') {
-      reply({ file: v8.writeHeapSnapshot(path.join(m.dir, `engine-${Date.now()}.heapsnapshot`)) });
+      return s;
     }
-  });
-  process.on('disconnect', () => { void engine.close().then(() => process.exit(0)); });
-  reply({ ready: true });
+    return { file: v8.writeHeapSnapshot(path.join(m.dir, `engine-${Date.now()}.heapsnapshot`)) };
+  }, () => engine.close());
 }
 
 // ───────────────────────────── bench driver ─────────────────────────────
 
 class EngineProcess {
-  private pending: ((m: unknown) => void)[] = [];
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (m) => this.pending.shift()?.(m));
-  }
+  private constructor(readonly child: BenchChild) {}
 
   static async start(sipPort: number, adminPort: number, nodeArgs: string[]): Promise<EngineProcess> {
-    const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', 'tsx', path.join(here, 'sip.ts'), '--engine-child',
-      '--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const p = new EngineProcess(child);
-    await new Promise((resolve, reject) => { p.pending.push(resolve); child.once('exit', (code) => reject(new Error(`engine exited ${code}`))); });
-    return p;
+    const args = ['--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`];
+    return new EngineProcess(await BenchChild.start(path.join(here, 'sip.ts'), args, [...nodeArgs, '--expose-gc']));
   }
 
-  private ask<T>(m: ChildRequest): Promise<T> {
-    return new Promise((resolve) => { this.pending.push(resolve as (m: unknown) => void); this.child.send(m); });
+  private async ask<T>(m: ChildRequest): Promise<T> {
+    const reply = await this.child.ask<T>(m);
+    if (reply === undefined) throw new Error(`engine exited ${this.child.exited}`);
+    return reply;
   }
 
   /** With gc: heap after a full collection, i.e. what is really retained. */
@@ -189,7 +172,7 @@ class EngineProcess {
   probeReset(): Promise<void> { return this.ask({ type: 'probe-reset' }); }
   probe(): Promise<ProbeStats> { return this.ask({ type: 'probe' }); }
   snapshot(dir: string): Promise<{ file: string }> { return this.ask({ type: 'snapshot', dir }); }
-  stop(): void { this.child.disconnect(); }
+  stop(): void { this.child.stop(); }
 }
 
 interface Step { rate: number; calls: number; ok: number; failed: number; p50_180: number; p99_180: number; p50_200: number; p99_200: number }

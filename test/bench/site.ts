@@ -4,21 +4,16 @@
 // read from PostgreSQL, 認証単位 scope, settings read, template); and login (two scrypt checks and
 // a session write per request). Prints req/s, latency p50/p99 and each run's ratio to the baseline,
 // and what one password check costs.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import pino from 'pino';
 import { parseConfig } from '../../src/config.ts';
 import { systemClock } from '../../src/domain/clock.ts';
 import { startSettingsSite } from '../../src/site/index.ts';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
-import { migrate } from '../../src/store/migrate.ts';
 import { hashPassword, verifyPassword } from '../../src/store/password-hash.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { setSitePassword } from '../../src/store/site-accounts.ts';
-import { freePort } from '../support/ports.ts';
+import { benchDatabase, logInToSite } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -26,18 +21,9 @@ const NUMBER = '0611112222';
 const PASSWORD = 'k7q2m9x4';
 
 async function main() {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'chakushin-bench-site-'));
-  await chmod(tmp, 0o755);
-  let url = process.env.DATABASE_URL;
-  let stopPg: (() => Promise<void>) | undefined;
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: await freePort('tcp'), persistent: false });
-    url = embedded.url;
-    stopPg = embedded.stop;
-  }
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = await benchDatabase('site');
+  const { pool } = db;
   try {
-    await migrate(pool);
     await applyProvisioning(pool, {
       contracts: [{ id: 'BENCH', region: 'west', pattern: 'A', authUnit: 'line', numbers: [{
         number: NUMBER, role: 'main', services: ['chakushin_mail'],
@@ -50,10 +36,9 @@ async function main() {
     const base = `http://127.0.0.1:${site.port}`;
     try {
       const hashMs = await passwordCheckMs();
-      const { cookie, csrf } = await loginForm(base);
-      const sid = await logIn(base, cookie, csrf);
+      const session = await logInToSite(base, NUMBER, PASSWORD);
       const page = `${base}/chakushin-mail/${NUMBER}/destinations`;
-      const check = await fetch(page, { headers: { cookie: `${cookie}; ${sid}` } });
+      const check = await fetch(page, { headers: { cookie: session.cookie } });
       if (check.status !== 200 || !(await check.text()).includes('送信先メールアドレス1')) throw new Error(`settings page not reachable logged in: ${check.status}`);
 
       const run = async (name: string, opts: Parameters<typeof autocannon>[0]) => {
@@ -63,11 +48,11 @@ async function main() {
       };
       const results = [
         await run('static route (baseline)', { url: `${base}/static/site.css` }),
-        await run('logged-in settings page', { url: page, headers: { cookie: `${cookie}; ${sid}` } }),
+        await run('logged-in settings page', { url: page, headers: { cookie: session.cookie } }),
         await run('login (POST, right password)', {
           url: `${base}/login`, method: 'POST', connections: 4,
-          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ _csrf: csrf, number: NUMBER, password: PASSWORD }).toString(),
+          headers: { cookie: session.formCookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: session.csrf, number: NUMBER, password: PASSWORD }).toString(),
         }),
       ];
       const baseline = results[0]!.rps;
@@ -81,9 +66,7 @@ async function main() {
       await site.close();
     }
   } finally {
-    await pool.end();
-    await stopPg?.();
-    await rm(tmp, { recursive: true, force: true });
+    await db.close();
   }
 }
 
@@ -92,26 +75,6 @@ async function passwordCheckMs(): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < 5; i++) await verifyPassword(PASSWORD, hash);
   return Number(process.hrtime.bigint() - start) / 5e6;
-}
-
-/** The login page's CSRF cookie and token, as a browser gets them. */
-async function loginForm(base: string): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${base}/`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await res.text())?.[1];
-  if (!csrf) throw new Error('no CSRF token on the login page');
-  return { cookie, csrf };
-}
-
-async function logIn(base: string, cookie: string, csrf: string): Promise<string> {
-  const res = await fetch(`${base}/login`, {
-    method: 'POST', redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, number: NUMBER, password: PASSWORD }),
-  });
-  const sid = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
-  if (res.status !== 303 || !sid) throw new Error(`login failed: ${res.status}`);
-  return sid.split(';')[0]!;
 }
 
 main().catch((err) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
+import { serviceListenEnv } from '../support/ports.ts';
 
 let db: TestDatabase;
 let varDir: string;
@@ -27,16 +27,7 @@ afterAll(async () => {
 });
 
 async function env(extra: Record<string, string>): Promise<Record<string, string>> {
-  return {
-    VAR_DIR: varDir,
-    HTTP_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    SITE_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    SIP_LISTEN: `127.0.0.1:${await freePort()}`,
-    ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
-    SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    RTP_PORT_RANGE: '0-0',
-    ...extra,
-  };
+  return { VAR_DIR: varDir, ...(await serviceListenEnv()), ...extra };
 }
 
 function oneLine(stderr: string): string[] {

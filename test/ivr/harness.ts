@@ -6,6 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/service.ts';
@@ -196,6 +197,50 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     async stop() {
       await service.stop();
       await db.drop();
+    },
+  };
+}
+
+export interface IvrTestFile {
+  /** The file's harness (started before its first test). */
+  readonly harness: IvrHarness;
+  /** One SIPp call, counted for the closing check; resolves with its ivr_call record. */
+  call(scenario: string, opts: Parameters<IvrHarness['call']>[1]): Promise<Record<string, any>>;
+  tempPasswordState(number: string): Promise<string>;
+  /** The file's closing check: `calls` calls made, each logged, nothing at warn or above, none of `typed` in any line. */
+  expectQuietLogs(calls: number, typed: readonly string[]): void;
+}
+
+/** One harness for a test file's calls: started before its tests, stopped after them. */
+export function ivrTestFile(overrides: ConfigInput = {}): IvrTestFile {
+  let started: IvrHarness | undefined;
+  const callIds: string[] = [];
+  beforeAll(async () => {
+    started = await startIvrHarness(overrides);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const harness = (): IvrHarness => {
+    if (!started) throw new Error('the IVR harness is not started (use it inside a test)');
+    return started;
+  };
+  return {
+    get harness() {
+      return harness();
+    },
+    async call(scenario, opts) {
+      const { callId } = await harness().call(scenario, opts);
+      callIds.push(callId);
+      return harness().ivrCall(callId);
+    },
+    tempPasswordState: (number) => harness().tempPasswordState(number),
+    expectQuietLogs(calls, typed) {
+      const h = harness();
+      expect(callIds).toHaveLength(calls);
+      expect(h.problems()).toEqual([]);
+      expect(h.unloggedCalls(callIds)).toEqual([]);
+      expect(h.linesContaining(typed)).toEqual([]);
     },
   };
 }

@@ -1,22 +1,10 @@
 // Calls the temp-password IVR must refuse: withheld callers and numbers that may not use the
 // dialled access number get a guidance and the IVR's BYE; calls it cannot carry get 488.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS, startIvrHarness, type IvrHarness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ACCESS, ivrTestFile } from './harness.ts';
 
-let h: IvrHarness;
-const callIds: string[] = [];
-beforeAll(async () => {
-  h = await startIvrHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-async function call(scenario: string, caller: string, dialled: string) {
-  const { callId } = await h.call(scenario, { caller, dialled });
-  callIds.push(callId);
-  return h.ivrCall(callId);
-}
+const h = ivrTestFile();
+const call = (scenario: string, caller: string, dialled: string) => h.call(scenario, { caller, dialled });
 
 describe.concurrent('temp-password IVR, refused calls', () => {
   // not_in_service (13.9 s) is the longest guidance: those calls go first.
@@ -70,9 +58,8 @@ describe.concurrent('temp-password IVR, refused calls', () => {
     ['the broadcast address', '255.255.255.255', '40000', '0612340002'],
     ['a port above 65535', '127.0.0.1', '70000', '0612340003'],
   ])('an audio stream at %s: 488 with Warning 301, never answered', async (_what, address, port, caller) => {
-    const { callId } = await h.call('ivr-reject-media-address.xml', { caller, dialled: ACCESS.A_WEST, keys: { audio_address: address, audio_port: port } });
-    callIds.push(callId);
-    expect(await h.ivrCall(callId)).toMatchObject({ outcome: 'rejected', pattern: 'A', caller, reason: 'unsupported_media', unit: null, target: null });
+    const record = await h.call('ivr-reject-media-address.xml', { caller, dialled: ACCESS.A_WEST, keys: { audio_address: address, audio_port: port } });
+    expect(record).toMatchObject({ outcome: 'rejected', pattern: 'A', caller, reason: 'unsupported_media', unit: null, target: null });
   });
 
   it('an offer with G.729 only: 488, never answered', async ({ expect }) => {
@@ -83,7 +70,5 @@ describe.concurrent('temp-password IVR, refused calls', () => {
 });
 
 it('leaves a clean log', () => {
-  expect(callIds).toHaveLength(11);
-  expect(h.problems()).toEqual([]);
-  expect(h.unloggedCalls(callIds)).toEqual([]);
+  h.expectQuietLogs(11, []);
 });

@@ -5,11 +5,11 @@
 // Then 設備変更工事 moves a contract to pattern A and the legacy IVR refuses it.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCaughtMails, type SmtpCatcher } from '../../src/mail/catcher.ts';
+import { listCaughtMails } from '../../src/mail/catcher.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
 import { ACCESS, SUBSCRIBERS, startIvrHarness, type IvrHarness } from '../ivr/harness.ts';
-import { readMails, type ReceivedMail } from '../mail/mailbox.ts';
+import { jst, mailsTo, type Mailbox } from '../mail/mailbox.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp } from '../support/sipp.ts';
@@ -24,7 +24,7 @@ const CALLER = '0612345678';
 let h: IvrHarness;
 let b: TestBrowser;
 let linePort: number;
-let mailbox: SmtpCatcher;
+let mailbox: Mailbox;
 const wb1 = () => SUBSCRIBERS.contracts.find((c) => c.id === 'WB1')!;
 
 beforeAll(async () => {
@@ -36,28 +36,13 @@ beforeAll(async () => {
     contracts: [{ ...contract, numbers: contract.numbers.map((n) => (n.number === NUMBER ? { ...n, target: `sip:${NUMBER}@127.0.0.1:${linePort}` } : n)) }],
   });
   const dir = h.service.smtpCatcher!.dir;
-  mailbox = { port: h.service.smtpCatcher!.port, close: async () => undefined, list: () => listCaughtMails(dir) };
+  mailbox = { list: () => listCaughtMails(dir) };
   b = await openBrowser('phone');
 });
 afterAll(async () => {
   await b?.close();
   await h?.stop();
 });
-
-async function mailsTo(address: string, count: number, timeoutMs = 15_000): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = (await readMails(mailbox)).filter((m) => m.deliveredTo === address);
-    if (got.length >= count || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function jst(at: Date): string {
-  const d = new Date(at.getTime() + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
 
 describe('pattern B journey', () => {
   it('legacy IVR → legacy site → テストメール送信 → 開始 → an unanswered call is mailed in pattern B wording', async () => {
@@ -78,7 +63,7 @@ describe('pattern B journey', () => {
     await page.getByLabel('送信する1').check();
     await page.getByRole('button', { name: 'テストメール送信1' }).click();
     expect(await page.getByRole('status').textContent()).toBe(`送信先メールアドレス1（${ADDRESS}）へテストメールを送信しました。正しくメールが届くことをご確認ください。`);
-    const [test] = await mailsTo(ADDRESS, 1);
+    const [test] = await mailsTo(mailbox, ADDRESS, 1);
     expect(test!.from).toBe('number_info@hikari.msd.isp.ntt-west.co.jp');
     expect(test!.text).toContain('このメールは「着信お知らせメール」の送信テストです。');
     expect(test!.text).toContain('※各種設定は、サービス設定ホームページから実施してください。');
@@ -105,7 +90,7 @@ describe('pattern B journey', () => {
     const lineDone = await line.done;
     expect(lineDone.exitCode, sippSummary(lineDone)).toBe(0);
 
-    const mails = await mailsTo(ADDRESS, 2);
+    const mails = await mailsTo(mailbox, ADDRESS, 2);
     expect(mails).toHaveLength(2);
     const mail = mails.find((m) => m.subject.startsWith('着信通知'))!;
     const { rows } = await h.db.pool.query('select invite_at from incoming_call where called_number = $1', [NUMBER]);

@@ -3,6 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import pino from 'pino';
 import type { SmtpCatcher } from '../../src/mail/catcher.ts';
+import { waitFor } from '../support/wait.ts';
+
+/** Where caught mails are read from: a catcher of the test's own, or the one a service runs. */
+export type Mailbox = Pick<SmtpCatcher, 'list'>;
 
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -15,7 +19,7 @@ export interface ReceivedMail {
   messageId: string;
 }
 
-export async function readMails(catcher: SmtpCatcher): Promise<ReceivedMail[]> {
+export async function readMails(catcher: Mailbox): Promise<ReceivedMail[]> {
   const files = await catcher.list();
   return Promise.all(
     files.map(async ({ file }) => {
@@ -32,6 +36,18 @@ export async function readMails(catcher: SmtpCatcher): Promise<ReceivedMail[]> {
       };
     }),
   );
+}
+
+/** Waits until `count` mails to `address` (that `also` accepts) are in, or the time is up; returns those there are. */
+export function mailsTo(box: Mailbox, address: string, count: number, timeoutMs = 15_000, also: (m: ReceivedMail) => boolean = () => true): Promise<ReceivedMail[]> {
+  return waitFor(async () => (await readMails(box)).filter((m) => m.deliveredTo === address && also(m)), (got) => got.length >= count, timeoutMs, 100);
+}
+
+/** Japan time as a 着信 mail writes it (yyyy/mm/dd hh:mm:ss), written out independently of the code under test. */
+export function jst(at: Date): string {
+  const d = new Date(at.getTime() + 9 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
 /** Waits until the catcher holds at least `count` mails (or the time runs out) and returns them. */

@@ -3,20 +3,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
+import type Srf from 'drachtio-srf';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallTracker } from '../../src/call-tracker.ts';
 import { parseConfig } from '../../src/config.ts';
-import { startNotifyApp, type NotifyApp } from '../../src/notify/app.ts';
-import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
-import { dispatchInvites } from '../../src/sip-dispatch.ts';
+import type { NotifyApp } from '../../src/notify/app.ts';
+import type { Engine } from '../../src/sip-engine/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { sippSummary, startSipp } from '../support/sipp.ts';
 import { waitFor } from '../support/wait.ts';
 import { quietLogger } from '../mail/mailbox.ts';
 import { CALLER, provision, subscriber } from './fixtures.ts';
+import { connectNotifyApp, startTestEngine } from './stack.ts';
 
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const config = parseConfig({ notify: { maxCalls: 1 } });
@@ -30,17 +30,9 @@ const registry = new Registry();
 beforeAll(async () => {
   db = await createTestDatabase();
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-cap-'));
-  engine = await startEngine({
-    sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: 'cap', logger: quietLogger,
-  });
-  srf = new Srf();
+  engine = await startTestEngine('cap');
   const calls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger: quietLogger, registry });
-  app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: path.join(dir, 'spool'), calls });
-  dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
-  await new Promise<void>((resolve, reject) => {
-    srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: 'cap' });
-    srf.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
-  });
+  ({ srf, app } = await connectNotifyApp(engine, 'cap', { pool: db.pool, config, spoolDir: path.join(dir, 'spool'), calls }));
 });
 afterAll(async () => {
   srf?.disconnect();

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
+import type Srf from 'drachtio-srf';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +12,16 @@ import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport, type Transporter } from '../../src/mail/transport.ts';
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
-import { startNotifyApp, type NotifyApp } from '../../src/notify/app.ts';
-import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
+import type { NotifyApp } from '../../src/notify/app.ts';
+import type { Engine } from '../../src/sip-engine/index.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
 import { waitFor } from '../support/wait.ts';
-import { quietLogger, readMails, type ReceivedMail } from '../mail/mailbox.ts';
+import { jst, mailsTo as mailboxMailsTo, quietLogger } from '../mail/mailbox.ts';
 import { provision, subscriber } from './fixtures.ts';
-import { dispatchInvites } from '../../src/sip-dispatch.ts';
+import { connectNotifyApp, startTestEngine } from './stack.ts';
 
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 const CALLER = '0612345678';
@@ -44,18 +44,8 @@ let srf: Srf;
 let app: NotifyApp;
 
 /** A notify app on its own drachtio-srf connection to `on`. */
-async function connectedApp(on: Engine, opts: { spool: string; logger?: Logger; sipT1Ms?: number }): Promise<{ srf: Srf; app: NotifyApp }> {
-  const s = new Srf();
-  const a = startNotifyApp({
-    srf: s, pool: db.pool, config, logger: opts.logger ?? quietLogger, spoolDir: path.join(dir, opts.spool),
-    ...(opts.sipT1Ms ? { sipT1Ms: opts.sipT1Ms } : {}),
-  });
-  dispatchInvites(s, [a.handleNotifyInvite], { logger: quietLogger });
-  await new Promise<void>((resolve, reject) => {
-    s.connect({ host: '127.0.0.1', port: on.adminAddress.port, secret: SECRET });
-    s.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
-  });
-  return { srf: s, app: a };
+function connectedApp(on: Engine, opts: { spool: string; logger?: Logger; sipT1Ms?: number }): Promise<{ srf: Srf; app: NotifyApp }> {
+  return connectNotifyApp(on, SECRET, { pool: db.pool, config, spoolDir: path.join(dir, opts.spool), logger: opts.logger, sipT1Ms: opts.sipT1Ms });
 }
 
 async function connectApp(): Promise<void> {
@@ -71,9 +61,7 @@ beforeAll(async () => {
   nextHopPort = await freePort('udp');
   config = parseConfig({ notify: { codecRetryWindowSec: 2, nextHop: `sip:127.0.0.1:${nextHopPort}`, maxRingSec: MAX_RING_SEC } });
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-notify-e2e-'));
-  engine = await startEngine({
-    sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger: quietLogger,
-  });
+  engine = await startTestEngine(SECRET);
   catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir, logger: quietLogger });
   catcherPort = catcher.port;
   transport = catcherTransport({ host: '127.0.0.1', port: catcherPort }, 4);
@@ -139,21 +127,7 @@ async function recorded(called: string, timeoutMs = 10_000) {
   }
 }
 
-async function mailsTo(address: string, count: number, timeoutMs = 15_000): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = (await readMails(catcher)).filter((m) => m.deliveredTo === address);
-    if (got.length >= count || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Japan time written out independently of the code under test. */
-function jst(at: Date): string {
-  const d = new Date(at.getTime() + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
+const mailsTo = (address: string, count: number, timeoutMs?: number) => mailboxMailsTo(catcher, address, count, timeoutMs);
 
 function expectedText(inviteAt: Date, caller: string, reason: string, seconds: number, status: string): string {
   return [
@@ -441,10 +415,7 @@ describe('a line that answers neither the CANCEL nor the INVITE', () => {
 
   beforeAll(async () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    fast = await startEngine({
-      sip: { host: '127.0.0.1', port: await freePort() }, admin: { host: '127.0.0.1', port: await freePort('tcp') }, secret: SECRET, logger,
-      timers: { t1: T1, t2: 8 * T1, t4: 10 * T1, c: 370 * T1 },
-    });
+    fast = await startTestEngine(SECRET, { logger, timers: { t1: T1, t2: 8 * T1, t4: 10 * T1, c: 370 * T1 } });
     ({ srf: fastSrf, app: fastApp } = await connectedApp(fast, { spool: 'spool-fast', logger, sipT1Ms: T1 }));
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { freePort } from '../support/ports.ts';
+import { freePort, serviceListenEnv } from '../support/ports.ts';
 import { startSipp, sippSummary } from '../support/sipp.ts';
 import { CALLER, subscriber } from '../notify/fixtures.ts';
 
@@ -22,12 +22,7 @@ beforeAll(async () => {
     VAR_DIR: varDir,
     LOG_LEVEL: 'info',
     EMBEDDED_PG_PORT: String(await freePort('tcp')),
-    HTTP_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    SITE_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    SIP_LISTEN: `127.0.0.1:${await freePort()}`,
-    ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
-    SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
-    RTP_PORT_RANGE: '0-0',
+    ...(await serviceListenEnv()),
     CHAKUSHIN_CONFIG: path.join(varDir, 'config.json'),
   };
   // The ringing call outlives a short grace, so the stop must end it itself.

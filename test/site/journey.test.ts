@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCaughtMails } from '../../src/mail/catcher.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
-import { readMails, type ReceivedMail } from '../mail/mailbox.ts';
+import { jst, mailsTo, type ReceivedMail } from '../mail/mailbox.ts';
 import { startIvrHarness, type IvrHarness } from '../ivr/harness.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { freePort } from '../support/ports.ts';
@@ -37,21 +37,10 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function mailsTo(address: string, subject: string, timeoutMs = 20_000): Promise<ReceivedMail[]> {
+/** The mails to `address` with `subject` in the service's own catcher, once there is one. */
+function mailsWith(address: string, subject: string): Promise<ReceivedMail[]> {
   const dir = h.service.smtpCatcher!.dir;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = (await readMails({ list: () => listCaughtMails(dir) } as never)).filter((m) => m.deliveredTo === address && m.subject === subject);
-    if (got.length || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Japan time written out independently of the code under test. */
-function jst(at: Date): string {
-  const d = new Date(at.getTime() + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  return mailsTo({ list: () => listCaughtMails(dir) }, address, 1, 20_000, (m) => m.subject === subject);
 }
 
 describe('journey: IVR → site → 着信お知らせメール', () => {
@@ -78,7 +67,7 @@ describe('journey: IVR → site → 着信お知らせメール', () => {
     await page.getByRole('checkbox', { name: '送信1' }).check();
     await page.getByRole('button', { name: '送信テスト1' }).click();
     expect(await page.getByRole('status').textContent()).toContain('送信テストメールを送信しました');
-    const [test] = await mailsTo(ADDRESS, `送信テスト（${LINE}）`);
+    const [test] = await mailsWith(ADDRESS, `送信テスト（${LINE}）`);
     expect(test, 'test mail caught').toBeDefined();
     expect(test!.text).toContain(`電話番号:${LINE}`);
     await page.getByRole('button', { name: '設定', exact: true }).click();
@@ -102,7 +91,7 @@ describe('journey: IVR → site → 着信お知らせメール', () => {
     expect(lineResult.exitCode, sippSummary(lineResult)).toBe(0);
 
     const subject = `着信通知（${LINE}着）`;
-    const [mail] = await mailsTo(ADDRESS, subject);
+    const [mail] = await mailsWith(ADDRESS, subject);
     expect(mail, '着信 mail caught').toBeDefined();
     const { rows } = await h.db.pool.query('select invite_at from incoming_call where called_number = $1', [LINE]);
     expect(mail!.from).toBe('number_info@hikari.ntt-west.net');

@@ -38,3 +38,15 @@ export async function freePort(kind: 'udp' | 'tcp' | 'both' = 'both'): Promise<n
   }
   throw new Error('no port free on both UDP and TCP');
 }
+
+/** Every listener of `chakushin start` on a free loopback port of its own (RTP ports as the OS hands them out). */
+export async function serviceListenEnv(): Promise<Record<string, string>> {
+  return {
+    HTTP_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
+    SITE_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
+    SIP_LISTEN: `127.0.0.1:${await freePort()}`,
+    ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
+    SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`,
+    RTP_PORT_RANGE: '0-0',
+  };
+}

@@ -26,6 +26,7 @@ import type { PageSet, SiteContext } from '../foundation.ts';
 import { countWrongEntry, liveTemp, livePassword, proveCredential } from '../legacy/credentials.ts';
 import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
+import { sessionExpired } from '../session.ts';
 
 export const HANDOVER_PATH = '/handover';
 
@@ -150,7 +151,7 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     const state = req.session.get('handover');
     const now = deps.clock.now().getTime();
     if (!state) return reply.redirect(HANDOVER_PATH, 303);
-    if (now - state.lastSeen > ctx.limits.idleMs || now - state.at > ctx.limits.absoluteMs) {
+    if (sessionExpired(state, now, ctx.limits)) {
       await req.session.destroy();
       return reply.redirect(`${HANDOVER_PATH}?timeout=1`, 303);
     }

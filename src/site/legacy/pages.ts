@@ -6,17 +6,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { legacyPasswordRefusal } from '../../domain/legacy-password.ts';
-import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
-import { queueTestMail } from '../../mail/test-mail.ts';
-import { countAudit } from '../../store/audit.ts';
 import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
 import {
   readNotifySettings,
   writeConditions,
-  writeDesignated,
-  writeDestinations,
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
@@ -25,8 +20,7 @@ import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { MSG } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
-import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
-import { hasExtraRows, rowErrors } from '../settings-rows.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, text, type Body, type Errors } from '../settings-form.ts';
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
@@ -201,8 +195,6 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
   );
 
   // 送信先メールアドレス登録／確認: 5 rows of address, 送信する, テストメール送信; the legacy address rule.
-  const destinationRows = (b: Body) =>
-    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
   const addressError = (address: string) => {
     const refusal = mailAddressRefusal(address, 'legacy');
     return refusal && LEGACY_ADDRESS_MESSAGES[refusal];
@@ -210,47 +202,22 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
   form(
     'destinations',
     '送信先メールアドレス登録／確認',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
-        const d = s.destinations.find((x) => x.position === i + 1);
-        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
+    (s) => ({ rows: savedDestinations(s) }),
+    (client, number, b, current) =>
+      saveDestinationRows(client, number, b, current, deps.clock.now(), {
+        rows: '送信先メールアドレス', flagWithoutValue: LEGACY_MSG.sendWithoutAddress, addressError,
       }),
-    }),
-    async (client, number, b, current) => {
-      refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = destinationRows(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
-        field: (n) => `address${n}`, refusal: addressError, flagWithoutValue: LEGACY_MSG.sendWithoutAddress, duplicate: MSG.duplicateAddress,
-      });
-      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
-      if (Object.keys(errors).length) throw new FormError(errors);
-      await writeDestinations(client, number, kept, deps.clock.now());
-    },
-    (b) => ({ rows: destinationRows(b) }),
+    (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
 
   /** テストメール送信n: the address typed in row n (saved or not), through the outbox; the same hourly cap as the new site. */
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
-    refuseExtraRows(b, ['address'], MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-    const n = Number(b.test);
-    const row = destinationRows(b).find((r) => r.n === n);
-    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
-    const problem = addressError(row.address);
-    if (problem) throw new FormError({ [`address${n}`]: problem });
-    const now = deps.clock.now();
-    const perHour = deps.config.site.testMailsPerHour;
-    await withTransaction(deps.pool, async (client) => {
-      // Count and send under a per-number lock, so two windows cannot both pass the cap.
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
-      // One counter per number for both sites.
-      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
-      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-      const id = await queueTestMail(client, deps.config, number, row.address, now);
-      await ctx.audit(req, { actor: number, action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id, site: 'legacy' } }, client);
+    const { n, address } = await sendTestMail({
+      pool: deps.pool, config: deps.config, now: deps.clock.now(), number, body: b, addressError,
+      audit: (client, detail) => ctx.audit(req, { actor: number, action: TEST_MAIL_ACTION, subject: number, detail: { ...detail, site: 'legacy' } }, client),
     });
-    return LEGACY_MSG.testMailSent(n, row.address);
+    return LEGACY_MSG.testMailSent(n, address);
   }
 
   // メール送信条件設定: off by default.
@@ -259,41 +226,18 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
     'メール送信条件設定',
     (s) => ({ designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly }),
     async (client, number, b) => {
-      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+      await writeConditions(client, number, postedConditions(b), deps.clock.now());
     },
-    (b) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }),
+    postedConditions,
   );
 
   // 発信電話番号指定通知設定: 30 rows of 発信電話番号 and 指定する.
-  const designatedRows = (b: Body) =>
-    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
   form(
     'designated',
     '発信電話番号指定通知設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
-        const d = s.designated.find((x) => x.position === i + 1);
-        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
-      }),
-    }),
-    async (client, number, b) => {
-      refuseExtraRows(b, ['number', 'designated'], MAX_DESIGNATED, '発信電話番号', 'number1');
-      const rows = designatedRows(b);
-      const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.callerNumber, flag: r.designated })), {
-        field: (n) => `number${n}`,
-        refusal: (v) => (isNationalNumber(v) ? undefined : MSG.badNumber),
-        flagWithoutValue: LEGACY_MSG.designatedWithoutNumber,
-        duplicate: MSG.duplicateNumber,
-      });
-      if (Object.keys(errors).length) throw new FormError(errors);
-      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
-      await writeDesignated(client, number, kept, deps.clock.now());
-    },
-    (b) => ({ rows: designatedRows(b) }),
+    (s) => ({ rows: savedDesignated(s) }),
+    (client, number, b) =>
+      saveDesignatedRows(client, number, b, deps.clock.now(), { rows: '発信電話番号', flagWithoutValue: LEGACY_MSG.designatedWithoutNumber }),
+    (b) => ({ rows: postedDesignated(b) }),
   );
-}
-
-/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
-function refuseExtraRows(b: Body, prefixes: string[], max: number, what: string, fieldName: string) {
-  if (hasExtraRows(b, prefixes, max)) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
 }

@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { loadLegacyAccount, type LegacyAccount } from '../../store/legacy-accounts.ts';
 import type { SiteContext } from '../foundation.ts';
+import { dueForTouch, sessionExpired } from '../session.ts';
 
 export interface LegacyLoginState {
   number: string;
@@ -24,8 +25,6 @@ declare module 'fastify' {
   }
 }
 
-/** Only touch the stored session when last activity is this stale: no write per page view. */
-const TOUCH_MS = 30_000;
 export const LEGACY_SERVICE = 'chakushin_mail';
 
 export type LegacyCheck = { ok: true; state: LegacyLoginState; account: LegacyAccount } | { ok: false; why: 'none' | 'timeout' | 'gone' | 'migrated' };
@@ -34,7 +33,7 @@ export async function checkLegacyLogin(req: FastifyRequest, ctx: SiteContext): P
   const state = req.session.get('legacy');
   if (!state) return { ok: false, why: 'none' };
   const now = ctx.deps.clock.now().getTime();
-  if (now - state.lastSeen > ctx.limits.idleMs || now - state.at > ctx.limits.absoluteMs) {
+  if (sessionExpired(state, now, ctx.limits)) {
     await req.session.destroy();
     return { ok: false, why: 'timeout' };
   }
@@ -44,7 +43,7 @@ export async function checkLegacyLogin(req: FastifyRequest, ctx: SiteContext): P
     await req.session.destroy();
     return { ok: false, why: account?.pattern === 'A' ? 'migrated' : 'gone' };
   }
-  if (now - state.lastSeen > TOUCH_MS) req.session.set('legacy', { ...state, lastSeen: now });
+  if (dueForTouch(state, now)) req.session.set('legacy', { ...state, lastSeen: now });
   return { ok: true, state, account };
 }
 

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Clock } from '../../domain/clock.ts';
 import type { NotifySetting } from '../../store/line-info.ts';
-import type { SessionLimits } from '../session.ts';
+import { dueForTouch, sessionExpired, type SessionLimits } from '../session.ts';
 
 /** The steps after choosing providers, in order; a page of a later step needs its predecessors done. */
 export const STAGES = ['consent', 'applicant', 'confirm', 'done'] as const;
@@ -41,8 +41,6 @@ declare module 'fastify' {
   }
 }
 
-const TOUCH_MS = 30_000;
-
 export type LineInfoCheck = { ok: true; state: LineInfoLoginState } | { ok: false; why: 'none' | 'timeout' | 'gone' };
 
 /** The session's 回線情報通知 login, within the site's idle and absolute limits, of a line that still exists. */
@@ -50,7 +48,7 @@ export async function checkLineInfoLogin(req: FastifyRequest, pool: pg.Pool, clo
   const state = req.session.get('lineInfo');
   if (!state) return { ok: false, why: 'none' };
   const now = clock.now().getTime();
-  if (now - state.lastSeen > limits.idleMs || now - state.at > limits.absoluteMs) {
+  if (sessionExpired(state, now, limits)) {
     await req.session.destroy();
     return { ok: false, why: 'timeout' };
   }
@@ -59,7 +57,7 @@ export async function checkLineInfoLogin(req: FastifyRequest, pool: pg.Pool, clo
     await req.session.destroy();
     return { ok: false, why: 'gone' };
   }
-  if (now - state.lastSeen > TOUCH_MS) req.session.set('lineInfo', { ...state, lastSeen: now });
+  if (dueForTouch(state, now)) req.session.set('lineInfo', { ...state, lastSeen: now });
   return { ok: true, state };
 }
 

@@ -3,25 +3,18 @@
 // Every route under /:number checks the number against the login's 認証単位 scope first.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
 import { mailAddressRefusal } from '../../domain/mail-address.ts';
-import { isNationalNumber } from '../../domain/phone-number.ts';
-import { queueTestMail } from '../../mail/test-mail.ts';
-import { countAudit } from '../../store/audit.ts';
 import {
   readNotifySettings,
   writeConditions,
-  writeDesignated,
-  writeDestinations,
   writeStarted,
   type NotifySettings,
 } from '../../store/notify-settings.ts';
-import { withTransaction } from '../../store/transaction.ts';
 import type { PageSet, SiteContext } from '../foundation.ts';
 import { pageOf } from '../paging.ts';
 import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
 import { CHAKUSHIN_MAIL_PATH, scopeRefused } from './account.ts';
-import { body, checked, FormError, postSettingsForm, text, type Body, type Errors } from '../settings-form.ts';
+import { body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows, savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body, type Errors } from '../settings-form.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
 export const SEARCH_FROM = 33;
@@ -124,61 +117,29 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
   );
 
   // 送信先メールアドレス設定: 5 rows, each with 送信 and 送信テスト.
-  const destinationRows = (b: Body) =>
-    Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
+  const addressError = (address: string) => {
+    const refusal = mailAddressRefusal(address);
+    return refusal && ADDRESS_MESSAGES[refusal];
+  };
   form(
     'destinations',
     '送信先メールアドレス設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
-        const d = s.destinations.find((x) => x.position === i + 1);
-        return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
+    (s) => ({ rows: savedDestinations(s) }),
+    (client, number, b, current) =>
+      saveDestinationRows(client, number, b, current, deps.clock.now(), {
+        rows: '送信先メールアドレス', flagWithoutValue: MSG.sendWithoutAddress, addressError,
       }),
-    }),
-    async (client, number, b, current) => {
-      refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      refuseExtraRows(b, 'send', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-      const rows = destinationRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.address) {
-          if (r.send) errors[`address${r.n}`] = MSG.sendWithoutAddress;
-          continue;
-        }
-        const refusal = mailAddressRefusal(r.address);
-        if (refusal) errors[`address${r.n}`] = ADDRESS_MESSAGES[refusal];
-        else if (seen.has(r.address)) errors[`address${r.n}`] = MSG.duplicateAddress;
-        seen.add(r.address);
-      }
-      const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-      if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
-      if (Object.keys(errors).length) throw new FormError(errors);
-      await writeDestinations(client, number, kept, deps.clock.now());
-    },
-    (b) => ({ rows: destinationRows(b) }),
+    (b) => ({ rows: postedDestinations(b) }),
     (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : sendTest(req, number, b)),
   );
 
   /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
   async function sendTest(req: FastifyRequest, number: string, b: Body): Promise<string> {
-    refuseExtraRows(b, 'address', MAX_DESTINATIONS, '送信先メールアドレス', 'address1');
-    const n = Number(b.test);
-    const row = destinationRows(b).find((r) => r.n === n);
-    if (!row) throw new FormError({ address1: MSG.tooManyRows(MAX_DESTINATIONS, '送信先メールアドレス') });
-    const refusal = mailAddressRefusal(row.address);
-    if (refusal) throw new FormError({ [`address${n}`]: ADDRESS_MESSAGES[refusal] });
-    const now = deps.clock.now();
-    const perHour = deps.config.site.testMailsPerHour;
-    await withTransaction(deps.pool, async (client) => {
-      // Count and send under a per-number lock, so two windows cannot both pass the cap.
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${number}`]);
-      const sent = await countAudit(client, number, 'chakushin_mail.test_mail', new Date(now.getTime() - 3_600_000));
-      if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-      const id = await queueTestMail(client, deps.config, number, row.address, now);
-      await ctx.audit(req, { action: 'chakushin_mail.test_mail', subject: number, detail: { position: n, outboxId: id } }, client);
+    const { n, address } = await sendTestMail({
+      pool: deps.pool, config: deps.config, now: deps.clock.now(), number, body: b, addressError,
+      audit: (client, detail) => ctx.audit(req, { action: TEST_MAIL_ACTION, subject: number, detail }, client),
     });
-    return MSG.testMailSent(n, row.address);
+    return MSG.testMailSent(n, address);
   }
 
   // メール送信条件設定
@@ -187,51 +148,22 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     'メール送信条件設定',
     (s) => ({ values: { designatedOnly: s.designatedOnly, unansweredOnly: s.unansweredOnly } }),
     async (client, number, b) => {
-      await writeConditions(client, number, { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') }, deps.clock.now());
+      await writeConditions(client, number, postedConditions(b), deps.clock.now());
     },
-    (b) => ({ values: { designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') } }),
+    (b) => ({ values: postedConditions(b) }),
   );
 
   // お知らせ対象電話番号設定: 30 rows of 電話番号 and 指定.
-  const designatedRows = (b: Body) =>
-    Array.from({ length: MAX_DESIGNATED }, (_, i) => ({ n: i + 1, callerNumber: text(b, `number${i + 1}`), designated: checked(b, `designated${i + 1}`) }));
   form(
     'designated',
     'お知らせ対象電話番号設定',
-    (s) => ({
-      rows: Array.from({ length: MAX_DESIGNATED }, (_, i) => {
-        const d = s.designated.find((x) => x.position === i + 1);
-        return { n: i + 1, callerNumber: d?.callerNumber ?? '', designated: d?.designated ?? false };
-      }),
-    }),
-    async (client, number, b) => {
-      refuseExtraRows(b, 'number', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
-      refuseExtraRows(b, 'designated', MAX_DESIGNATED, 'お知らせ対象電話番号', 'number1');
-      const rows = designatedRows(b);
-      const errors: Errors = {};
-      const seen = new Set<string>();
-      for (const r of rows) {
-        if (!r.callerNumber) {
-          if (r.designated) errors[`number${r.n}`] = MSG.designatedWithoutNumber;
-          continue;
-        }
-        if (!isNationalNumber(r.callerNumber)) errors[`number${r.n}`] = MSG.badNumber;
-        else if (seen.has(r.callerNumber)) errors[`number${r.n}`] = MSG.duplicateNumber;
-        seen.add(r.callerNumber);
-      }
-      if (Object.keys(errors).length) throw new FormError(errors);
-      const kept = rows.filter((r) => r.callerNumber).map((r) => ({ position: r.n, callerNumber: r.callerNumber, designated: r.designated }));
-      await writeDesignated(client, number, kept, deps.clock.now());
-    },
-    (b) => ({ rows: designatedRows(b) }),
+    (s) => ({ rows: savedDesignated(s) }),
+    (client, number, b) =>
+      saveDesignatedRows(client, number, b, deps.clock.now(), { rows: 'お知らせ対象電話番号', flagWithoutValue: MSG.designatedWithoutNumber }),
+    (b) => ({ rows: postedDesignated(b) }),
   );
 }
 
-/** A posted row beyond the limit (address6, number31…) is refused, not ignored. */
-function refuseExtraRows(b: Body, prefix: string, max: number, what: string, fieldName: string) {
-  const extra = Object.keys(b).some((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) && Number(k.slice(prefix.length)) > max);
-  if (extra) throw new FormError({ [fieldName]: MSG.tooManyRows(max, what) });
-}
 
 function summary(view: string, b: Body): Record<string, unknown> {
   if (view === 'start') return { started: b.started === 'on' };
