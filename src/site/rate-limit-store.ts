@@ -38,9 +38,20 @@ export function pgRateLimitStore(pool: pg.Pool): FastifyRateLimitStoreCtor {
 
     child(routeOptions: ChildArgument): FastifyRateLimitStore {
       const options = routeOptions as unknown as LimitOptions;
+      // Routes of one group (all the logins) share one counter per client.
+      if (options.groupId) return new PgRateLimitStore(options, `group:${options.groupId} `);
       const { method = '', url = '' } = options.routeInfo ?? {};
       return new PgRateLimitStore(options, `${[method].flat().join(',')} ${url} `);
     }
   }
   return PgRateLimitStore;
+}
+
+/**
+ * The route options of every login POST (pattern A, the legacy site, the hand-over): one
+ * per-address allowance (site.loginRateLimit) shared by all of them, so a client cannot try each
+ * login page in turn for three times the attempts before the per-number lockout.
+ */
+export function loginRateLimit(limit: { max: number; windowSec: number }) {
+  return { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSec * 1000, groupId: 'login' } } };
 }

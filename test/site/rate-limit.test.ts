@@ -21,7 +21,7 @@ import { waitFor } from '../support/wait.ts';
 
 const n = (i: number) => `0653${i + 10}7391`;
 const CONTRACTS = {
-  contracts: Array.from({ length: 3 }, (_, i) => ({
+  contracts: Array.from({ length: 4 }, (_, i) => ({
     id: `R${i}`, region: 'west', pattern: 'A', authUnit: 'line', numbers: [{ number: n(i), role: 'main', services: ['chakushin_mail'] }],
   })),
 };
@@ -95,6 +95,24 @@ async function lookup(url: string, token?: string): Promise<{ status: number; bo
 const LIMITED_PAGE = 'しばらくお待ちください';
 
 describe('shared by every instance', () => {
+  it('the login pages share one allowance per client: tries spread over the new and the legacy login are refused at the max', async () => {
+    const url = await instance({ site: { loginRateLimit: { max: 4, windowSec: 600 } } });
+    const form = await loginForm(url);
+    const legacyLogIn = async () => {
+      const res = await fetch(`${url}/legacy/chakushin-mail/login`, {
+        method: 'POST', redirect: 'manual',
+        headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: form.csrf, number: n(3), password: 'wrong9x4q' }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const answers = [(await logIn(url, form, n(3), 'wrong9x4q')).status, await legacyLogIn(), (await logIn(url, form, n(3), 'wrong9x4q')).status, await legacyLogIn()];
+    expect(answers.map((s) => s === 429)).toEqual([false, false, false, false]);
+    expect((await logIn(url, form, n(3), 'k7q2m9x4')).status).toBe(429);
+    expect(await legacyLogIn()).toBe(429);
+  });
+
   it('the login limit holds across two instances: hits split between them are refused at the configured max', async () => {
     const [a, b] = await pair({ site: { loginRateLimit: { max: 4, windowSec: 600 } } });
     const form = await loginForm(a);

@@ -27,6 +27,7 @@ import { countWrongEntry, liveTemp, livePassword, proveCredential } from '../leg
 import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
 import { sessionExpired } from '../session.ts';
+import { loginRateLimit } from '../rate-limit-store.ts';
 
 export const HANDOVER_PATH = '/handover';
 
@@ -84,7 +85,7 @@ function register(app: FastifyInstance, ctx: SiteContext) {
   const view = (name: string) => `handover/${name}`;
   const page = (req: FastifyRequest, reply: FastifyReply, name: string, data: Record<string, unknown>, status = 200) =>
     ctx.render(req, reply, view(name), { title: '旧設定サイトからパスワード引継ぎ', base: HANDOVER_PATH, errors: {}, ...data }, status);
-  const rateLimit = { config: { rateLimit: { max: deps.config.site.loginRateLimit.max, timeWindow: deps.config.site.loginRateLimit.windowSec * 1000 } } };
+  const rateLimit = loginRateLimit(deps.config.site.loginRateLimit);
 
   const startPage = (req: FastifyRequest, reply: FastifyReply, extra: { errors?: Record<string, string>; notice?: string; unit?: string; number?: string } = {}, status = 200) =>
     page(req, reply, 'start', { units: UNITS.map((u) => ({ value: u, name: AUTH_UNIT_NAMES[u] })), unit: extra.unit ?? '', number: extra.number ?? '', errors: extra.errors ?? {}, notice: extra.notice }, status);

@@ -24,6 +24,7 @@ import { body, FormError, postedConditions, postedDesignated, postedDestinations
 import { countWrongEntry, proveCredential } from './credentials.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG, LEGACY_PASSWORD_MESSAGES } from './messages.ts';
 import { checkLegacyLogin, LEGACY_SERVICE, requireLegacyLogin } from './session.ts';
+import { loginRateLimit } from '../rate-limit-store.ts';
 
 const raw = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]! : '');
 
@@ -59,7 +60,7 @@ function register(app: FastifyInstance, ctx: SiteContext, prefix: string) {
 
   app.post(
     '/chakushin-mail/login',
-    { config: { rateLimit: { max: deps.config.site.loginRateLimit.max, timeWindow: deps.config.site.loginRateLimit.windowSec * 1000 } } },
+    loginRateLimit(deps.config.site.loginRateLimit),
     async (req, reply) => {
       const b = body(req);
       const number = text(b, 'number');

@@ -9,6 +9,7 @@ import { checkCurrentPassword, logIn } from '../login.ts';
 import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
 import { endSessionsOf } from '../session-store.ts';
 import { checkLogin } from '../session.ts';
+import { loginRateLimit } from '../rate-limit-store.ts';
 
 type Body = Record<string, string | undefined>;
 const field = (req: FastifyRequest, name: string) => {
@@ -44,7 +45,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
 
   app.post(
     '/login',
-    { config: { rateLimit: { max: deps.config.site.loginRateLimit.max, timeWindow: deps.config.site.loginRateLimit.windowSec * 1000 } } },
+    loginRateLimit(deps.config.site.loginRateLimit),
     async (req, reply) => {
       const number = field(req, 'number').trim();
       const result = await logIn(deps, number, field(req, 'password'), req.ip);
