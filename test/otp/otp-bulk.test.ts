@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTP_CSV_HEADER } from '../../src/site/bulk/otp-csv.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
+import { verifyPassword } from '../../src/store/password-hash.ts';
 
 const PW = 'k7q2m9x4';
 const num = (i: number) => `035403000${i}`;
@@ -77,6 +78,8 @@ describe('ワンタイムパスワード各種一括設定', () => {
     const n1 = after.find((r) => r.number === num(1))!;
     expect(n1.check_id_hash).not.toContain('User1abc');
     expect(n1.check_password_hash).not.toContain('pass1234x');
+    // Each hash is of its own column's value (they are hashed side by side).
+    expect([await verifyPassword('User1abc', n1.check_id_hash), await verifyPassword('pass1234x', n1.check_password_hash)]).toEqual([true, true]);
     const { rows: mails } = await h.db.pool.query("select to_address, subject from mail_outbox where kind = 'notice'");
     expect(mails).toEqual([{ to_address: 'user1@example.jp', subject: `メールアドレスの本登録お手続きURL（${num(1)}）` }]);
 
