@@ -110,6 +110,12 @@ export const configSchema = z.object({
       tempPasswordMaxFailures: z.number().int().min(1).default(3),
       /** Login attempts per client address per window, before the per-number counters. */
       loginRateLimit: z.object({ max: z.number().int().min(1).default(20), windowSec: z.number().int().min(1).default(60) }).default({}),
+      /**
+       * The site's public URL (the TLS proxy's https://…): the origin of every link the service mails
+       * (the ワンタイムパスワード 本登録 URL). Never taken from a request. Unset: the site listener's own
+       * address, allowed only while mail goes to the built-in catcher (no SMTP_URL).
+       */
+      publicUrl: z.string().url().refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), 'an origin such as https://settings.example.jp').optional(),
       /** 送信テスト mails per number per hour. */
       testMailsPerHour: z.number().int().min(1).default(5),
       /** Mail the send-enabled destinations when the password becomes invalid. */
@@ -253,6 +259,33 @@ export const configSchema = z.object({
         }),
     })
     .default({}),
+  /** FAXお知らせメール: the FAX receiver in the call path (docs/fax.md). */
+  fax: z
+    .object({
+      /**
+       * 0: a call to a number with the service started is answered by the FAX receiver at once.
+       * N: the line rings first for N s; the receiver answers only if it does not answer or is busy.
+       */
+      ringLineFirstSec: z.number().int().min(0).default(0),
+      /** Receptions (record and PDF) are deleted this long after they came. */
+      retentionDays: z.number().positive().default(30),
+      /** Attach the PDF to the FAXお知らせメール (off: the mail says where to see it). */
+      attachPdf: z.boolean().default(false),
+      /** A caller that has not shown itself a FAX (T.30 phase B) by then is released: T.30's T1, 35 s. */
+      noFaxTimeoutSec: z.number().positive().default(35),
+      /** A reception still going after this long is ended (pages so far kept, partial). */
+      maxReceptionMin: z.number().positive().default(30),
+      /** How often expired receptions are swept. */
+      sweepIntervalSec: z.number().positive().default(3600),
+      /**
+       * FreeSWITCH: the folder rxfax writes into, as FreeSWITCH sees it; the app reads it as
+       * <varDir>/fax (mount one volume at both). Unset: the same absolute path (one machine).
+       */
+      freeswitchDir: z.string().optional(),
+      /** dlopen name or path of spandsp for the built-in receiver (Debian libspandsp2). */
+      spandspLibrary: z.string().min(1).default('libspandsp.so.2'),
+    })
+    .default({}),
   /** 回線情報通知機能 (src/config-line-info.ts). */
   lineInfo: lineInfoConfigSchema,
 });
@@ -328,6 +361,7 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
   if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SITE_SESSION_SECRET) set('site', 'sessionSecret', env.SITE_SESSION_SECRET);
+  if (env.SITE_PUBLIC_URL) set('site', 'publicUrl', env.SITE_PUBLIC_URL);
   for (const [name, section, key] of HTTP_LIMIT_ENV) {
     const value = env[name];
     if (value) set(section, key, parseInt10(name, value, problems));

@@ -7,3 +7,4 @@ export { parseInfoDtmf } from './info-dtmf.ts';
 export { PortsExhaustedError } from './port-pool.ts';
 export { WavFormatError } from './wav.ts';
 export type { MediaLogger } from './logger.ts';
+export { builtinFaxUnavailable, type BuiltinFaxOptions } from './fax/receiver.ts';

@@ -19,11 +19,17 @@ import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
 import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
+import type { FaxReceiver } from '../media/port.ts';
+import { readFaxSettings } from '../store/fax.ts';
+import { FaxCall } from './fax-call.ts';
+import { recordFaxReception, type FinishedFax } from './fax-record.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
-  config: Pick<Config, 'sip' | 'notify' | 'mail'>;
+  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'fax' | 'site'>;
+  /** Answers calls to numbers with FAXお知らせメール started; without it such calls go to the line like any other. */
+  fax?: FaxReceiver;
   logger: Logger;
   /** Where call records wait while the database is unavailable (the service uses `<varDir>/spool`). */
   spoolDir: string;
@@ -38,7 +44,7 @@ export interface NotifyAppOptions {
 }
 
 export interface NotifyApp {
-  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール; false otherwise (nothing sent). */
+  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール or FAXお知らせメール; false otherwise (nothing sent). */
   handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean>;
   /** Calls in progress on the notify path; a CANCELled line counts until its final response (64·T1 at most). */
   activeCalls(): number;
@@ -106,7 +112,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       res.send(503);
       return true;
     }
-    if (!profile?.services.includes('chakushin_mail')) return false;
+    if (!profile || !(profile.services.includes('chakushin_mail') || profile.services.includes('fax_mail'))) return false;
     const callId = req.get('Call-ID');
     supersedeIfRetry(profile, caller);
 
@@ -116,6 +122,8 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       void save(profile, { callId, calledNumber: number, caller, refused, inviteAt, endAt: new Date() });
       return true;
     }
+
+    if (profile.services.includes('fax_mail') && (await takeAsFax(req, res, profile, number, caller, inviteAt, () => cancelledAt))) return true;
 
     const headers: Record<string, string> = {};
     const from = req.get('From');
@@ -145,6 +153,67 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     }
     calls.run(call, () => call.run({ uri, headers }));
     return true;
+  }
+
+  /**
+   * FAXお知らせメール started on the number (fax.ringLineFirstSec 0): the FAX receiver answers the call.
+   * False when the service is not started there: the call goes to the line like any other.
+   */
+  async function takeAsFax(
+    req: Srf.SrfRequest, res: Srf.SrfResponse, profile: NotifyProfile, number: string, caller: CallerIdentity, inviteAt: Date, cancelledAt: () => Date | undefined,
+  ): Promise<boolean> {
+    const callId = req.get('Call-ID');
+    let settings;
+    try {
+      settings = await readFaxSettings(pool, number);
+    } catch (err) {
+      log.error({ called: number, err: (err as Error).message }, 'cannot read FAX settings; call refused');
+      res.send(503);
+      return true;
+    }
+    if (!settings.started) return false;
+    if (cancelledAt()) {
+      if (!res.finalResponseSent) res.send(487);
+      return true;
+    }
+    if (!opts.fax) {
+      log.error({ callId, called: number }, 'FAX call refused: no FAX receiver');
+      res.send(503, { headers: { Warning: '399 chakushin "FAX reception unavailable"' } });
+      return true;
+    }
+    if (!calls.hasRoom()) {
+      res.send(503, { headers: { 'Retry-After': '5' } });
+      return true;
+    }
+    const call = new FaxCall(
+      {
+        srf, log, receiver: opts.fax, noFaxTimeoutMs: config.fax.noFaxTimeoutSec * 1000, maxDurationMs: config.fax.maxReceptionMin * 60_000,
+        record: (fin) => recordFax(profile, settings, fin),
+      },
+      req, res, number, caller, inviteAt,
+    );
+    calls.run(call, () => call.run());
+    return true;
+  }
+
+  /**
+   * A finished FAX reception: its record, PDF and FAXお知らせメール in one transaction; and, for a number
+   * with 着信お知らせメール too, the 着信 record of the same call — answered (通話) by the receiver.
+   */
+  function recordFax(profile: NotifyProfile, settings: Awaited<ReturnType<typeof readFaxSettings>>, fin: FinishedFax): void {
+    const p = recordFaxReception(pool, config, profile, settings, fin)
+      .then((r) => log.info({ callId: fin.callId, called: fin.calledNumber, reception: r.receptionId, mails: r.mailIds.length }, 'FAX reception recorded'))
+      .catch((err: Error) => {
+        const { pdf, ...reception } = fin.reception;
+        log.error({ entry: { ...fin, reception: { ...reception, pdfBytes: pdf?.length ?? 0 } }, err: err.message }, 'FAX reception not recorded: database unavailable');
+      })
+      .finally(() => saving.delete(p));
+    saving.add(p);
+    if (!profile.services.includes('chakushin_mail')) return;
+    void save(profile, {
+      callId: fin.callId, calledNumber: fin.calledNumber, caller: fin.caller,
+      timeline: { inviteAt: fin.inviteAt, answerAt: fin.receivedAt, endAt: fin.endedAt, finalStatus: 200, forwarded: false },
+    });
   }
 
   /** A finished call to the saver; the journal forgets it once the record is durable. */

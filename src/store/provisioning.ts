@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
+import { replaceFaxSettings } from './fax.ts';
 
 export const SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp', 'number_request', 'nuisance_block'] as const;
 
@@ -36,6 +37,14 @@ const notify = z
   })
   .strict();
 
+/** FAXお知らせメール: 開始／停止 and up to 5 送信先 (needs fax_mail). */
+const fax = z
+  .object({
+    started: z.boolean().default(false),
+    destinations: z.array(destination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
+  })
+  .strict();
+
 const phoneNumber = z
   .object({
     number: nationalNumber,
@@ -43,6 +52,7 @@ const phoneNumber = z
     services: z.array(z.enum(SERVICES, { errorMap: () => ({ message: `unknown service; known: ${SERVICES.join(', ')}` }) })).default([]),
     target: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
     notify: notify.optional(),
+    fax: fax.optional(),
     blocked: z.array(nationalNumber).default([]),
   })
   .strict();
@@ -119,6 +129,13 @@ function contractRuleErrors(input: unknown): string[] {
       const notify = field(n, 'notify');
       if (notify !== undefined && !services.includes('chakushin_mail')) {
         errors.push(`${where}.notify: notify settings given but the number does not subscribe chakushin_mail`);
+      }
+      const faxSettings = field(n, 'fax');
+      if (faxSettings !== undefined && !services.includes('fax_mail')) {
+        errors.push(`${where}.fax: FAX settings given but the number does not subscribe fax_mail`);
+      }
+      if (field(faxSettings, 'started') === true && list(field(faxSettings, 'destinations')).length === 0) {
+        errors.push(`${where}.fax.started: the service cannot be started without a destination address`);
       }
       if (field(notify, 'started') === true && list(field(notify, 'destinations')).length === 0) {
         // The guides: 本サービスを「開始」するには、あらかじめ「送信先メールアドレス設定」が必要です。
@@ -266,6 +283,7 @@ async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<
       await client.query('insert into blocked_caller (number, caller_number) values ($1, $2)', [n.number, b]);
     }
     await replaceNotifySettings(client, n.number, n.notify);
+    await replaceFaxSettings(client, n.number, n.fax);
   }
   await client.query('delete from auth_number where contract_id = $1', [c.id]);
   for (const a of new Set(c.authNumbers)) {

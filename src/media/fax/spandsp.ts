@@ -3,7 +3,7 @@
 // written here; this file only declares the C functions and the one statistics struct we read.
 // The library is loaded lazily, once: a machine without it runs everything else (see
 // loadSpandsp), and FAX calls are then refused by the caller of this module.
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 
 /** Why libspandsp could not be loaded, in one line with what to do. */
 export class SpandspMissingError extends Error {
@@ -46,6 +46,8 @@ export interface Spandsp {
   t38SetConfig(s: Ptr, config: number): void;
   t38SetMaxDatagramSize(core: Ptr, size: number): void;
   t38SetVersion(core: Ptr, version: number): void;
+  /** 1 local TCF, 2 transferred TCF (T.38 data rate management). */
+  t38SetRateManagement(core: Ptr, method: 1 | 2): void;
   t38SetRedundancyControl(core: Ptr, category: number, setting: number): void;
   t30SetRxFile(t30: Ptr, file: string, stopPage: number): void;
   t30SetTxFile(t30: Ptr, file: string, startPage: number, stopPage: number): void;
@@ -67,6 +69,7 @@ export interface Spandsp {
 }
 
 export const T30_ERR_OK = 0;
+export const T30_ERR_T1_EXPIRED = 3;
 export const T30_ERR_CALLDROPPED = 48;
 export const T30_SUPPORT_V27TER = 0x01;
 export const T30_SUPPORT_V29 = 0x02;
@@ -84,7 +87,7 @@ let failure: SpandspMissingError | undefined;
 export function loadSpandsp(library = 'libspandsp.so.2'): Spandsp {
   if (loaded?.library === library) return loaded;
   if (failure && failure.message.includes(library)) throw failure;
-  let lib: koffi.LibraryHandle;
+  let lib: LibraryHandle;
   try {
     lib = koffi.load(library);
   } catch (err) {
@@ -97,7 +100,7 @@ export function loadSpandsp(library = 'libspandsp.so.2'): Spandsp {
   return loaded;
 }
 
-function bind(lib: koffi.LibraryHandle, library: string): Spandsp {
+function bind(lib: LibraryHandle, library: string): Spandsp {
   const stats = koffi.struct('t30_stats_t', {
     bit_rate: 'int', error_correcting_mode: 'int', pages_tx: 'int', pages_rx: 'int', pages_in_file: 'int',
     x_resolution: 'int', y_resolution: 'int', width: 'int', length: 'int', image_size: 'int', encoding: 'int',
@@ -126,6 +129,7 @@ function bind(lib: koffi.LibraryHandle, library: string): Spandsp {
   const t38_core_rx_ifp_packet = f('int t38_core_rx_ifp_packet(void *s, const uint8_t *buf, int len, uint16_t seq_no)');
   const t38_set_max_datagram_size = f('void t38_set_max_datagram_size(void *s, int size)');
   const t38_set_t38_version = f('void t38_set_t38_version(void *s, int version)');
+  const t38_set_data_rate_management_method = f('void t38_set_data_rate_management_method(void *s, int method)');
   const t38_set_redundancy_control = f('void t38_set_redundancy_control(void *s, int category, int setting)');
   const t30_set_rx_file = f('void t30_set_rx_file(void *s, const char *file, int stop_page)');
   const t30_set_tx_file = f('void t30_set_tx_file(void *s, const char *file, int start_page, int stop_page)');
@@ -166,6 +170,7 @@ function bind(lib: koffi.LibraryHandle, library: string): Spandsp {
     t38SetConfig: (s, c) => t38_terminal_set_config(s, c),
     t38SetMaxDatagramSize: (core, n) => t38_set_max_datagram_size(core, n),
     t38SetVersion: (core, v) => t38_set_t38_version(core, v),
+    t38SetRateManagement: (core, m) => t38_set_data_rate_management_method(core, m),
     t38SetRedundancyControl: (core, c, n) => t38_set_redundancy_control(core, c, n),
     t30SetRxFile: (t30, file, stop) => t30_set_rx_file(t30, file, stop),
     t30SetTxFile: (t30, file, start, stop) => t30_set_tx_file(t30, file, start, stop),

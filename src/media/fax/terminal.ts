@@ -179,7 +179,7 @@ export class T38FaxTerminal extends Terminal {
   private readonly state: unknown;
   private readonly core: unknown;
 
-  constructor(opts: FaxTerminalOptions & { send(ifp: Buffer): void; maxDatagram?: number }) {
+  constructor(opts: FaxTerminalOptions & { send(ifp: Buffer): void; maxDatagram?: number; rateManagement?: 'localTCF' | 'transferredTCF' }) {
     super(opts);
     const tx = this.register('t38Tx', (_s: never, _u: never, buf: unknown, len: number) => {
       // spandsp's "count" asks for repeats of indicator packets; UDPTL redundancy (udptl.ts)
@@ -191,6 +191,7 @@ export class T38FaxTerminal extends Terminal {
     this.core = this.sp.t38GetCore(this.state);
     this.sp.t38SetVersion(this.core, 0);
     this.sp.t38SetMaxDatagramSize(this.core, opts.maxDatagram ?? 400);
+    this.sp.t38SetRateManagement(this.core, opts.rateManagement === 'localTCF' ? 1 : 2);
     // Our UDPTL carries the previous packets as redundancy, so each IFP goes out once.
     for (const c of Object.values(T38_PACKET_CATEGORY)) this.sp.t38SetRedundancyControl(this.core, c, 1);
     this.configure(this.sp.t38GetT30(this.state));
