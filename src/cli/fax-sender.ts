@@ -82,6 +82,8 @@ export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
     const media = negotiate(dialog.remote.sdp);
     let pagesSent = 0;
     let hungUp = false;
+    /** Our BYE, answered (or failed): the engine must not close before it is out. */
+    let bye: Promise<void> | undefined;
     const session: BuiltinFaxSession = new BuiltinFaxSession({
       spandsp, socket, pacer, host, remote: media.remote, codec: media.codec, calling: true, txFile: opts.file, workDir: '.',
       ident: opts.ident ?? opts.from ?? '', noFaxTimeoutMs: 0, maxDurationMs: opts.timeoutMs ?? 300_000, title: 'sent',
@@ -90,8 +92,11 @@ export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
         if (opts.hangupAfterPage !== undefined && pagesSent >= opts.hangupAfterPage && !hungUp) {
           hungUp = true;
           log.info({ pagesSent }, 'hanging up after page');
-          void dialog.destroy();
-          void session.close();
+          // Not from inside spandsp's callback: the terminal is freed by close().
+          setImmediate(() => {
+            bye = Promise.resolve(dialog.destroy() as unknown).then(() => undefined, () => undefined);
+            void session.close();
+          });
         }
       },
       onClose: () => undefined,
@@ -104,7 +109,8 @@ export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
       session.startT38(answer as unknown as string);
     }
     const done = await session.done;
-    if (!hungUp) await Promise.resolve(dialog.destroy() as unknown).catch(() => undefined);
+    bye ??= Promise.resolve(dialog.destroy() as unknown).then(() => undefined, () => undefined);
+    await bye;
     return { sipStatus: 200, pagesSent, t30Code: done.t30Code, t30Text: done.t30Reason, transport: done.transport, hungUp };
   } finally {
     srf.disconnect();

@@ -44,6 +44,9 @@ function loadLibTiff(): LibTiff {
   const TIFFGetField = lib.func('int TIFFGetField(void *tif, uint32_t tag, ...)');
   const TIFFReadDirectory = lib.func('int TIFFReadDirectory(void *tif)');
   const TIFFScanlineSize64 = lib.func('int64_t TIFFScanlineSize64(void *tif)');
+  // libtiff prints its errors and warnings on stderr by default; ours are reported as exceptions.
+  lib.func('void *TIFFSetErrorHandler(void *handler)')(null);
+  lib.func('void *TIFFSetWarningHandler(void *handler)')(null);
   const TIFFReadScanline = lib.func('int TIFFReadScanline(void *tif, _Out_ uint8_t *buf, uint32_t row, uint16_t sample)');
   const field = (type: string) => (tif: unknown, tag: number): number => {
     const out = [0];

@@ -195,13 +195,14 @@ export class BuiltinFaxSession implements PacedStream {
   private async reception(last: FaxOutcome): Promise<FaxReception> {
     const files = this.legs.map((l) => l.file).filter((f): f is string => !!f);
     let pages: ReturnType<typeof readFaxTiff> = [];
-    try {
-      for (const f of files) pages = pages.concat(readFaxTiff(f));
-    } catch {
-      // A file spandsp never created (no page) reads as no pages.
-    } finally {
-      await Promise.all(files.map((f) => rm(f, { force: true })));
+    for (const f of files) {
+      try {
+        pages = pages.concat(readFaxTiff(f));
+      } catch {
+        // A file spandsp never created (no page came on that leg) holds no pages.
+      }
     }
+    await Promise.all(files.map((f) => rm(f, { force: true })));
     const pdf = pages.length ? await faxPagesToPdf(pages, { title: this.deps.title, created: new Date() }) : null;
     const code = this.failure?.code ?? last.code;
     const ok = !this.failure && code === T30_ERR_OK;
