@@ -23,6 +23,7 @@ import type { FaxReceiver } from '../media/port.ts';
 import { readFaxSettings } from '../store/fax.ts';
 import { FaxCall } from './fax-call.ts';
 import { recordFaxReception, type FinishedFax } from './fax-record.ts';
+import { startFaxSpool } from './fax-spool.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
@@ -56,6 +57,9 @@ export interface NotifyApp {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** A FAX reception the database has not confirmed by then is spooled as well (its document must not live in memory only). */
+const FAX_SPOOL_AFTER_MS = 10_000;
+
 /** How long stop() lets the database confirm records before spooling them. */
 const STOP_SAVE_DEADLINE_MS = 3_000;
 
@@ -76,6 +80,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
   const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
+  const faxSpool = startFaxSpool({ dir: opts.spoolDir, pool, config, logger: opts.logger });
+  /** FAX receptions being recorded: spooled at a stop if the database has not confirmed them by then. */
+  const faxPending = new Set<{ spool(why: string): Promise<void> }>();
   const save = saver.save;
 
   /** 高音質電話: a retry of a codec-rejected call drops the rejected call's held mails. */
@@ -201,13 +208,29 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
    * with 着信お知らせメール too, the 着信 record of the same call — answered (通話) by the receiver.
    */
   function recordFax(profile: NotifyProfile, settings: Awaited<ReturnType<typeof readFaxSettings>>, fin: FinishedFax): void {
+    const entry = { profile: { pattern: profile.pattern, region: profile.region }, settings, fax: fin };
+    let spooled: Promise<void> | undefined;
+    const spool = (why: string) =>
+      (spooled ??= faxSpool.put(entry).then(
+        () => log.warn({ callId: fin.callId, called: fin.calledNumber, why }, 'FAX reception spooled; recorded when the database is back'),
+        (err: Error) => {
+          const { pdf, ...reception } = fin.reception;
+          log.error({ entry: { ...fin, reception: { ...reception, pdfBytes: pdf?.length ?? 0 } }, err: err.message, why }, 'FAX reception lost: database and spool both unavailable');
+        },
+      ));
+    const timer = setTimeout(() => void spool('database did not answer in time'), FAX_SPOOL_AFTER_MS);
+    const pending = { spool };
+    faxPending.add(pending);
     const p = recordFaxReception(pool, config, profile, settings, fin)
-      .then((r) => log.info({ callId: fin.callId, called: fin.calledNumber, reception: r.receptionId, mails: r.mailIds.length }, 'FAX reception recorded'))
-      .catch((err: Error) => {
-        const { pdf, ...reception } = fin.reception;
-        log.error({ entry: { ...fin, reception: { ...reception, pdfBytes: pdf?.length ?? 0 } }, err: err.message }, 'FAX reception not recorded: database unavailable');
-      })
-      .finally(() => saving.delete(p));
+      .then(
+        (r) => log.info({ callId: fin.callId, called: fin.calledNumber, reception: r.receptionId, mails: r.mailIds.length }, 'FAX reception recorded'),
+        (err: Error) => spool(err.message),
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        faxPending.delete(pending);
+        saving.delete(p);
+      });
     saving.add(p);
     if (!profile.services.includes('chakushin_mail')) return;
     void save(profile, {
@@ -230,6 +253,8 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       await calls.drain(graceMs);
       await saver.flush(STOP_SAVE_DEADLINE_MS);
       await settledWithin(saving, STOP_SAVE_DEADLINE_MS);
+      await Promise.all([...faxPending].map((f) => f.spool('service stopping')));
+      await faxSpool.stop();
       await spool.stop();
     },
   };

@@ -1,10 +1,11 @@
 // FAXお知らせメール through the real outbox, worker and SMTP catcher: exactly once per reception and
-// address (a repeated save queues nothing), and with fax.attachPdf the PDF attached, in UTF-8 and in
-// ISO-2022-JP.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// address (a repeated save queues nothing), with fax.attachPdf the PDF attached, in UTF-8 and in
+// ISO-2022-JP; and a reception the database could not take kept in the spool until it can.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigInput } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
@@ -12,7 +13,9 @@ import { catcherTransport, type Transporter } from '../../src/mail/transport.ts'
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
 import { faxTiffToPdf } from '../../src/media/fax/pdf.ts';
 import { recordFaxReception, type FinishedFax } from '../../src/notify/fax-record.ts';
-import { readFaxSettings } from '../../src/store/fax.ts';
+import { startFaxSpool } from '../../src/notify/fax-spool.ts';
+import { listFaxReceptions, readFaxSettings } from '../../src/store/fax.ts';
+
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { quietLogger } from '../mail/mailbox.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -39,6 +42,7 @@ beforeAll(async () => {
       { id: 'M1', region: 'east', pattern: 'A', authUnit: 'line', numbers: [number('0311110001', 'utf8@example.jp')] },
       { id: 'M2', region: 'east', pattern: 'B', authUnit: 'line', numbers: [number('0311110002', 'jis@example.jp')] },
       { id: 'M3', region: 'east', pattern: 'A', authUnit: 'line', numbers: [number('0311110003', 'plain@example.jp')] },
+      { id: 'M4', region: 'east', pattern: 'A', authUnit: 'line', numbers: [number('0311110004', 'spooled@example.jp')] },
     ],
   });
 });
@@ -104,5 +108,32 @@ describe('FAXお知らせメール delivery', () => {
     await new Promise((r) => setTimeout(r, 500));
     const { rows } = await db.pool.query(`select count(*)::int as n from mail_outbox where to_address = 'plain@example.jp'`);
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('FAX spool (the database unavailable as a reception ends)', () => {
+  it('keeps the reception whole on disk and records and mails it once the database takes it; bad data goes to rejected/', async () => {
+    const spoolDir = path.join(dir, 'spool');
+    const down = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
+    down.on('error', () => undefined);
+    const config = parseConfig({});
+    const settings = await readFaxSettings(db.pool, '0311110004');
+    const profile = { pattern: 'A' as const, region: 'east' as const };
+    const whileDown = startFaxSpool({ dir: spoolDir, pool: down, config, logger: quietLogger, everyMs: 60_000 });
+    await whileDown.put({ profile, settings, fax: fax('0311110004') });
+    await whileDown.put({ profile, settings, fax: { ...fax('0399999999'), callId: 'not-provisioned' } });
+    expect(await whileDown.replay()).toBe(0);
+    await whileDown.stop();
+    await down.end();
+    expect((await readdir(spoolDir)).filter((n) => n.endsWith('.json'))).toHaveLength(2);
+
+    const back = startFaxSpool({ dir: spoolDir, pool: db.pool, config, logger: quietLogger, everyMs: 60_000 });
+    await waitFor(async () => (await readdir(spoolDir)).filter((n) => n.endsWith('.json')), (l) => l.length === 0);
+    await back.stop();
+    const list = await listFaxReceptions(db.pool, '0311110004', { offset: 0, limit: 5 }, new Date('2026-12-02T00:00:00Z'));
+    expect(list.rows).toMatchObject([{ pages: 1, result: 'complete', hasPdf: true, pdfBytes: pdf.length }]);
+    const m = await caught('spooled@example.jp');
+    expect(m.text).toContain('ページ数:1');
+    expect(await readdir(path.join(spoolDir, 'rejected'))).toHaveLength(1);
   });
 });
