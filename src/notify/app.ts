@@ -6,7 +6,7 @@
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
 import { requestUriAtNextHop } from '../domain/next-hop.ts';
@@ -81,6 +81,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
   const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
   const faxSpool = startFaxSpool({ dir: opts.spoolDir, pool, config, logger: opts.logger });
+  const faxReceptions = opts.registry
+    ? new Counter({ name: 'chakushin_fax_receptions_total', help: 'FAX receptions ended, by result (complete, partial, failed) and transport (g711, t38)', labelNames: ['result', 'transport'], registers: [opts.registry] })
+    : undefined;
   /** FAX receptions being recorded: spooled at a stop if the database has not confirmed them by then. */
   const faxPending = new Set<{ spool(why: string): Promise<void> }>();
   const save = saver.save;
@@ -208,6 +211,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
    * with 着信お知らせメール too, the 着信 record of the same call — answered (通話) by the receiver.
    */
   function recordFax(profile: NotifyProfile, settings: Awaited<ReturnType<typeof readFaxSettings>>, fin: FinishedFax): void {
+    faxReceptions?.inc({ result: fin.reception.result, transport: fin.reception.transport });
     const entry = { profile: { pattern: profile.pattern, region: profile.region }, settings, fax: fin };
     let spooled: Promise<void> | undefined;
     const spool = (why: string) =>
