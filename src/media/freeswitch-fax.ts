@@ -10,8 +10,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Mrf from 'drachtio-fsmrf';
 import type { MediaLogger } from './logger.ts';
-import { faxTiffToPdf } from './fax/pdf.ts';
-import { T30_ERR_OK, T30_ERR_T1_EXPIRED } from './fax/spandsp.ts';
+import { faxTiffToPdf, type FaxDocument } from './fax/pdf.ts';
+import { T30_ERR_CALLDROPPED, T30_ERR_OK, T30_ERR_T1_EXPIRED } from './fax/spandsp.ts';
 import { isT38Offer } from './fax/t38-sdp.ts';
 import { UnsupportedMediaError, type FaxReceiveOptions, type FaxReception, type FaxSession } from './port.ts';
 
@@ -23,19 +23,21 @@ export interface FreeswitchFaxDirs {
 }
 
 /** mod_spandsp's channel variables after rxfax (FreeSWITCH 1.10: mod_spandsp_fax.c). */
-function receptionFrom(vars: Record<string, string | undefined>, pdf: Uint8Array | null, pages: number, failure?: { code: number; reason: string }): FaxReception {
+function receptionFrom(vars: Record<string, string | undefined>, doc: FaxDocument, failure?: { code: number; reason: string }): FaxReception {
   const code = failure?.code ?? (Number(vars.variable_fax_result_code ?? NaN) || 0);
   const success = !failure && vars.variable_fax_success === '1' && code === T30_ERR_OK;
-  const resolution = vars.variable_fax_image_resolution?.replace(/\s/g, '') || null;
+  const pages = doc.pages.length;
+  // From the file, in pixels per inch (mod_spandsp's fax_image_resolution is per metre).
+  const first = doc.pages[0];
   return {
     result: pages === 0 ? 'failed' : success ? 'complete' : 'partial',
     pages,
     remoteIdent: (vars.variable_fax_remote_station_id ?? '').trim(),
-    resolution: pages ? resolution : null,
+    resolution: first ? `${first.xDpi}x${first.yDpi}` : null,
     t30Code: code,
     t30Reason: failure?.reason ?? vars.variable_fax_result_text ?? 'unknown',
     transport: vars.variable_has_t38 === 'true' || vars.variable_t38_peer ? 't38' : 'g711',
-    pdf,
+    pdf: pages ? doc.pdf : null,
   };
 }
 
@@ -76,9 +78,10 @@ export async function openFreeswitchFax(
     try {
       vars = (await ep.getChannelVariables(true)) as Record<string, string | undefined>;
     } catch {
-      // the channel is gone: what the file holds is what came
+      // The channel is gone (the caller hung up): what the file holds is what came.
+      failure ??= { code: T30_ERR_CALLDROPPED, reason: 'The call dropped prematurely' };
     }
-    let doc: Awaited<ReturnType<typeof faxTiffToPdf>> = { pdf: new Uint8Array(0), pages: [] };
+    let doc: FaxDocument = { pdf: new Uint8Array(0), pages: [] };
     try {
       doc = await faxTiffToPdf(appFile, { title: `FAX ${opts.callId}`, created: new Date() });
     } catch (err) {
@@ -86,7 +89,7 @@ export async function openFreeswitchFax(
     }
     await rm(appFile, { force: true });
     if (ep.connected) await ep.destroy().catch(() => undefined);
-    settle(receptionFrom(vars, doc.pages.length ? doc.pdf : null, doc.pages.length, failure));
+    settle(receptionFrom(vars, doc, failure));
   }
 
   await ep.set({

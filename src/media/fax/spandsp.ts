@@ -70,7 +70,7 @@ export interface Spandsp {
 
 export const T30_ERR_OK = 0;
 export const T30_ERR_T1_EXPIRED = 3;
-export const T30_ERR_CALLDROPPED = 48;
+export const T30_ERR_CALLDROPPED = 49;
 export const T30_SUPPORT_V27TER = 0x01;
 export const T30_SUPPORT_V29 = 0x02;
 export const T30_SUPPORT_V17 = 0x04;

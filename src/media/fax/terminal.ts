@@ -3,7 +3,7 @@
 // class serves the receiver (the service) and the sender (the test CLI). The T.30 session and its
 // TIFF file are spandsp's; this class keeps the C callbacks registered while the terminal lives,
 // turns them into plain events, and frees everything exactly once.
-import { T30_SUPPORT_V17, T30_SUPPORT_V27TER, T30_SUPPORT_V29, T38_PACKET_CATEGORY, type Spandsp, type T30Stats } from './spandsp.ts';
+import { T30_ERR_CALLDROPPED, T30_SUPPORT_V17, T30_SUPPORT_V27TER, T30_SUPPORT_V29, T38_PACKET_CATEGORY, type Spandsp, type T30Stats } from './spandsp.ts';
 
 export const SAMPLES_PER_FRAME = 160;
 
@@ -116,7 +116,7 @@ abstract class Terminal {
     if (this.outcome) return this.outcome;
     const stats = this.sp.t30Stats(this.t30);
     this.outcome = {
-      code: code < 0 ? 48 : code,
+      code: code < 0 ? T30_ERR_CALLDROPPED : code,
       text: code < 0 ? 'The call dropped prematurely' : this.sp.completionText(code),
       stats,
       remoteIdent: this.sp.t30GetRxIdent(this.t30).trim(),
