@@ -20,7 +20,7 @@ import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
 import type { FaxReceiver } from '../media/port.ts';
-import { readFaxSettings } from '../store/fax.ts';
+import { readFaxSettings, type FaxSettings } from '../store/fax.ts';
 import { FaxCall } from './fax-call.ts';
 import { recordFaxReception, type FinishedFax } from './fax-record.ts';
 import { startFaxSpool } from './fax-spool.ts';
@@ -133,7 +133,18 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
 
-    if (profile.services.includes('fax_mail') && (await takeAsFax(req, res, profile, number, caller, inviteAt, () => cancelledAt))) return true;
+    // FAXお知らせメール started: the FAX receiver answers at once, or after the line (ring-first).
+    let fax: FaxSettings | undefined;
+    if (profile.services.includes('fax_mail')) {
+      const route = await faxRoute(res, number);
+      if (route === 'answered') return true;
+      if (route && config.fax.ringLineFirstSec === 0) {
+        // A CANCEL meanwhile was answered by the stack (487): nothing to answer.
+        if (!cancelledAt) startFaxCall(req, res, profile, route, number, caller, inviteAt);
+        return true;
+      }
+      fax = route;
+    }
 
     const headers: Record<string, string> = {};
     const from = req.get('From');
@@ -152,8 +163,19 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       res.send(503, { headers: { 'Retry-After': '5' } });
       return true;
     }
+    const faxSettings = fax;
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, journal: spool.journal, record },
+      {
+        srf, log, cancelGuardMs, journal: spool.journal, record,
+        maxRingMs: (faxSettings ? config.fax.ringLineFirstSec : config.notify.maxRingSec) * 1000,
+        // Ring-first FAX: no answer in time, or busy → the FAX receiver answers instead (not journaled from here on).
+        ...(faxSettings ? {
+          handOver: (ringAt: Date | undefined) => {
+            spool.journal.ended(callId);
+            startFaxCall(req, res, profile, faxSettings, number, caller, inviteAt, ringAt ?? inviteAt);
+          },
+        } : {}),
+      },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {
@@ -165,52 +187,47 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     return true;
   }
 
-  /**
-   * FAXお知らせメール started on the number (fax.ringLineFirstSec 0): the FAX receiver answers the call.
-   * False when the service is not started there: the call goes to the line like any other.
-   */
-  async function takeAsFax(
-    req: Srf.SrfRequest, res: Srf.SrfResponse, profile: NotifyProfile, number: string, caller: CallerIdentity, inviteAt: Date, cancelledAt: () => Date | undefined,
-  ): Promise<boolean> {
-    const callId = req.get('Call-ID');
-    let settings;
+  /** The number's FAX settings when the service is started there; 'answered' when the call got 503 (settings unreadable). */
+  async function faxRoute(res: Srf.SrfResponse, number: string): Promise<FaxSettings | 'answered' | undefined> {
     try {
-      settings = await readFaxSettings(pool, number);
+      const settings = await readFaxSettings(pool, number);
+      return settings.started ? settings : undefined;
     } catch (err) {
       log.error({ called: number, err: (err as Error).message }, 'cannot read FAX settings; call refused');
       res.send(503);
-      return true;
+      return 'answered';
     }
-    if (!settings.started) return false;
-    if (cancelledAt()) {
-      if (!res.finalResponseSent) res.send(487);
-      return true;
-    }
+  }
+
+  /** The FAX receiver answers the call (at once, or handed over after the line's ring-first time: ringAt). */
+  function startFaxCall(
+    req: Srf.SrfRequest, res: Srf.SrfResponse, profile: NotifyProfile, settings: FaxSettings, number: string, caller: CallerIdentity, inviteAt: Date, ringAt?: Date,
+  ): void {
+    if (res.finalResponseSent) return;
     if (!opts.fax) {
-      log.error({ callId, called: number }, 'FAX call refused: no FAX receiver');
+      log.error({ callId: req.get('Call-ID'), called: number }, 'FAX call refused: no FAX receiver');
       res.send(503, { headers: { Warning: '399 chakushin "FAX reception unavailable"' } });
-      return true;
+      return;
     }
     if (!calls.hasRoom()) {
       res.send(503, { headers: { 'Retry-After': '5' } });
-      return true;
+      return;
     }
     const call = new FaxCall(
       {
         srf, log, receiver: opts.fax, noFaxTimeoutMs: config.fax.noFaxTimeoutSec * 1000, maxDurationMs: config.fax.maxReceptionMin * 60_000,
-        record: (fin) => recordFax(profile, settings, fin),
+        record: (fin) => recordFax(profile, settings, { ...fin, ...(ringAt ? { ringAt } : {}) }),
       },
       req, res, number, caller, inviteAt,
     );
     calls.run(call, () => call.run());
-    return true;
   }
 
   /**
    * A finished FAX reception: its record, PDF and FAXお知らせメール in one transaction; and, for a number
    * with 着信お知らせメール too, the 着信 record of the same call — answered (通話) by the receiver.
    */
-  function recordFax(profile: NotifyProfile, settings: Awaited<ReturnType<typeof readFaxSettings>>, fin: FinishedFax): void {
+  function recordFax(profile: NotifyProfile, settings: FaxSettings, fin: FinishedFax): void {
     faxReceptions?.inc({ result: fin.reception.result, transport: fin.reception.transport });
     const entry = { profile: { pattern: profile.pattern, region: profile.region }, settings, fax: fin };
     let spooled: Promise<void> | undefined;
@@ -239,7 +256,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     if (!profile.services.includes('chakushin_mail')) return;
     void save(profile, {
       callId: fin.callId, calledNumber: fin.calledNumber, caller: fin.caller,
-      timeline: { inviteAt: fin.inviteAt, answerAt: fin.receivedAt, endAt: fin.endedAt, finalStatus: 200, forwarded: false },
+      timeline: { inviteAt: fin.inviteAt, ...(fin.ringAt ? { ringAt: fin.ringAt } : {}), answerAt: fin.receivedAt, endAt: fin.endedAt, finalStatus: 200, forwarded: false },
     });
   }
 

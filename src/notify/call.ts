@@ -49,7 +49,15 @@ export interface NotifyCallContext {
   journal: CallJournal;
   /** Hands the finished call to the saver (database or spool). */
   record(profile: NotifyProfile, call: FinishedCall): void;
+  /**
+   * FAXお知らせメール's ring-first mode (fax.ringLineFirstSec): when the line does not answer within
+   * maxRingMs or is busy, the caller is not answered here but handed over (the FAX receiver answers).
+   */
+  handOver?(ringAt: Date | undefined): void;
 }
+
+/** Line answers after which a ring-first FAX number's call goes to the FAX receiver: busy, or no answer. */
+const HAND_OVER_STATUSES = new Set([408, 480, 486, 600]);
 
 export interface LineRoute {
   uri: string;
@@ -125,7 +133,8 @@ export class NotifyCall implements TrackedCall {
         {
           headers: route.headers,
           localSdpB: req.body,
-          passFailure: true,
+          // A call that may be handed over answers the caller itself (or not at all).
+          passFailure: !this.ctx.handOver,
           // A redirect is only useful to the caller with its Contact.
           responseHeaders: (uacRes): Record<string, string> => {
             const r = uacRes as unknown as Srf.SrfResponse;
@@ -191,6 +200,11 @@ export class NotifyCall implements TrackedCall {
     const was = this.state;
     this.state = 'ended';
     this.leaveRinging();
+    if (was === 'ringing' && this.ctx.handOver && (reason === 'max_ring_time' || (reason === 'line_refused' && HAND_OVER_STATUSES.has(lineStatus ?? 0)))) {
+      if (reason === 'max_ring_time') this.cancelLine();
+      this.ctx.handOver(this.timeline.ringAt);
+      return this.end();
+    }
     let finalStatus: number;
     let endReason: string | undefined;
     if (was === 'answered') {

@@ -17,6 +17,8 @@ export interface FinishedFax {
   calledNumber: string;
   caller: CallerIdentity;
   inviteAt: Date;
+  /** Ring-first: when the line started ringing (its 呼出時間 runs to receivedAt). */
+  ringAt?: Date;
   receivedAt: Date;
   endedAt: Date;
   reception: FaxReception;
