@@ -17,14 +17,10 @@ create table fax_destination (
   primary key (number, position)
 );
 
-create function fax_setting_bump() returns trigger language plpgsql as $$
-begin
-  new.version := old.version + 1;
-  return new;
-end $$;
+-- 003's notify_setting_bump() is the rule for any settings row: version + 1 on every update.
 create trigger fax_setting_version before update on fax_setting
   for each row when (old.version = new.version)
-  execute function fax_setting_bump();
+  execute function notify_setting_bump();
 
 create function fax_child_bump() returns trigger language plpgsql as $$
 begin
