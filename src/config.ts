@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
+import { ABSENT_REASONS } from './domain/incoming-call.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
@@ -220,7 +221,7 @@ export const configSchema = z.object({
             /** privacy: a Privacy header token; cpc: the cpc= parameter on PAI/From; displayName: From/PAI display name. */
             match: z.enum(['privacy', 'cpc', 'displayName']),
             values: z.array(z.string().min(1)).min(1),
-            reason: z.enum(['非通知', '公衆', '表示圏外']),
+            reason: z.enum(ABSENT_REASONS),
           }),
         )
         .default([

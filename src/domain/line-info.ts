@@ -3,6 +3,12 @@
 import { isIPv6 } from 'node:net';
 import { mailAddressRefusal, type MailAddressRefusal } from './mail-address.ts';
 
+/**
+ * What an application asks for the chosen providers (変更後): 「通知する」 (notify: they may learn the line's
+ * お客さまID) or 「通知停止」 (stop). Not 着信お知らせメール's NotifySettings.
+ */
+export type LineInfoSetting = 'notify' | 'stop';
+
 /** お客さまID (= フレッツナンバー): 「CAF」+ 10 digits. */
 export const CUSTOMER_ID = /^CAF\d{10}$/;
 

@@ -5,7 +5,7 @@
 //   decide({ hasAudio, caller, access }, contract) → reject | announce | run flow A/B
 import { parse as parseSdp } from 'sdp-transform';
 import type { Config } from '../config.ts';
-import { MAIL_SERVICES, type Contract, type Region } from '../../flows/temp-password-common.ts';
+import { MAIL_SERVICES, subscribesAny, type Contract, type NumberRole, type Region } from '../domain/subscriber.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
 import { trustedPeerMatcher } from '../domain/trusted-peers.ts';
 
@@ -43,8 +43,8 @@ export type Decision =
   /** Answer, play the prompt, hang up. */
   | { action: 'announce'; prompt: 'withheld_caller'; reason: 'withheld' }
   | { action: 'announce'; prompt: 'not_in_service'; reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted' }
-  | { action: 'run'; pattern: 'A'; caller: { number: string; role: 'main' | 'additional' }; contract: Contract }
-  | { action: 'run'; pattern: 'B'; caller: { number: string; role: 'main' | 'additional' | 'auth' }; contract: Contract };
+  | { action: 'run'; pattern: 'A'; caller: { number: string; role: NumberRole }; contract: Contract }
+  | { action: 'run'; pattern: 'B'; caller: { number: string; role: NumberRole | 'auth' }; contract: Contract };
 
 const WITHHOLDING_PRIVACY = ['id', 'user', 'header'];
 
@@ -153,7 +153,7 @@ export function decide(facts: CallFacts, contract: Contract | null): Decision {
 
   if (contract.pattern !== 'B') return notInService('wrong_access_number');
   if (own) {
-    if (!own.services.some((s) => (MAIL_SERVICES as readonly string[]).includes(s))) return notInService('no_mail_service');
+    if (!subscribesAny(own, MAIL_SERVICES)) return notInService('no_mail_service');
     return { action: 'run', pattern: 'B', caller: { number, role: own.role }, contract };
   }
   if (contract.authNumbers.includes(number)) return { action: 'run', pattern: 'B', caller: { number, role: 'auth' }, contract };

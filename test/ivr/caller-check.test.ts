@@ -9,7 +9,7 @@ import {
   type AccessNumber,
   type CallerNumber,
 } from '../../src/ivr/caller-check.ts';
-import type { Contract } from '../../flows/temp-password-common.ts';
+import type { Contract } from '../../src/domain/subscriber.ts';
 
 const TRUNK = '192.0.2.10';
 const trusted = [TRUNK];
