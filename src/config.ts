@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
 import { ABSENT_REASONS } from './domain/incoming-call.ts';
+import { ABSENT_REASON_MATCHES, DEFAULT_ABSENT_REASON_RULES } from './domain/caller-id.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
@@ -212,23 +213,19 @@ export const configSchema = z.object({
       /** On shutdown, calls still up after this long are hung up and recorded as ended then. */
       shutdownGraceSec: z.number().min(0).default(10),
       /**
-       * 非通知理由: how what the trunk sends maps to the reason shown in the mail. First matching rule wins;
-       * a match hides the number. No match and no usable number: 表示圏外. See docs/notify.md.
+       * 非通知理由: how what the trunk sends maps to the reason shown in the mail; the IVR applies the same
+       * rules (a 非通知 caller hears withheld_caller). First matching rule wins; a match hides the number.
+       * No match and no usable number: 表示圏外. See src/domain/caller-id.ts and docs/notify.md.
        */
       absentReasonRules: z
         .array(
           z.object({
-            /** privacy: a Privacy header token; cpc: the cpc= parameter on PAI/From; displayName: From/PAI display name. */
-            match: z.enum(['privacy', 'cpc', 'displayName']),
+            match: z.enum(ABSENT_REASON_MATCHES),
             values: z.array(z.string().min(1)).min(1),
             reason: z.enum(ABSENT_REASONS),
           }),
         )
-        .default([
-          { match: 'cpc', values: ['payphone'], reason: '公衆' },
-          { match: 'privacy', values: ['id', 'user', 'header'], reason: '非通知' },
-          { match: 'displayName', values: ['Coin line/payphone'], reason: '公衆' },
-        ]),
+        .default(DEFAULT_ABSENT_REASON_RULES.map((r) => ({ ...r, values: [...r.values] }))),
     })
     .default({}),
   mail: z
