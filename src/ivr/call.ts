@@ -15,9 +15,7 @@ import { tempPasswordA } from '../../flows/temp-password-a.ts';
 import { tempPasswordB } from '../../flows/temp-password-b.ts';
 import type { FlowOutcome } from '../../flows/temp-password-common.ts';
 import { flowOptionsFromConfig } from './flow-options.ts';
-import { HangupError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
-import { parseInfoDtmf } from '../media/info-dtmf.ts';
-import { PortsExhaustedError } from '../media/port-pool.ts';
+import { HangupError, PortsExhaustedError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
 import { findContractOfCaller } from '../store/subscribers.ts';
 import { insertIvrCall, type IvrCallRecord } from '../store/ivr-calls.ts';
 import { callerOf, decide, offersAudio, type AccessNumber, type Decision } from './caller-check.ts';
@@ -145,9 +143,7 @@ export class IvrCall implements TrackedCall {
       this.release(noAck ? 'no_ack' : 'caller_hung_up', new Date(), noAck ? 'ack_timeout' : undefined);
     });
     this.dialog.on('info', (info: Srf.SrfRequest, infoRes: Srf.SrfResponse) => {
-      const digit = parseInfoDtmf(info.get('Content-Type'), info.body ?? '');
-      infoRes.send(digit === undefined ? 415 : 200);
-      if (digit !== undefined) session.injectDigit(digit);
+      infoRes.send(session.injectInfo(info.get('Content-Type'), info.body ?? '') ? 200 : 415);
     });
 
     // No prompt before the ACK: an INVITE from a forged address must not make us send media there.
