@@ -9,10 +9,10 @@ import { isNextHopUri } from './domain/next-hop.ts';
 import { ABSENT_REASONS } from './domain/incoming-call.ts';
 import { ABSENT_REASON_MATCHES, DEFAULT_ABSENT_REASON_RULES } from './domain/caller-id.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
-import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
-const engineLimit = (value: number, min = 1) => z.number().int().min(min).default(value);
+/** One of the built-in engine's limits; unset ones take the engine's own table (src/sip-engine/limits.ts). */
+const engineLimit = (min = 1) => z.number().int().min(min).optional();
 /** Deadlines of an HTTP listener (src/web/connection-limits.ts). */
 const httpDeadlines = (d: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }) => ({
   /** The request head must arrive within this (slow-loris guard); at most requestTimeoutMs. */
@@ -46,20 +46,20 @@ export const configSchema = z.object({
       engineAdmin: hostPort.default({ host: '127.0.0.1', port: 9022 }),
       /** Unset: a random secret made at each start, shared only by this process and its engine. */
       engineSecret: z.string().min(1).max(256).optional(),
-      /** What the built-in engine lets peers hold (docs/sip-engine.md#limits). */
+      /** What the built-in engine lets peers hold (docs/sip-engine.md#limits): only what is set here overrides the engine's defaults. */
       engineLimits: z
         .object({
-          tcpMaxConnections: engineLimit(ENGINE_LIMITS.tcpMaxConnections),
-          tcpMaxConnectionsPerAddress: engineLimit(ENGINE_LIMITS.tcpMaxConnectionsPerAddress),
-          fdReserve: engineLimit(ENGINE_LIMITS.fdReserve, 0),
-          tcpMessageTimeoutMs: engineLimit(ENGINE_LIMITS.tcpMessageTimeoutMs),
-          tcpIdleTimeoutMs: engineLimit(ENGINE_LIMITS.tcpIdleTimeoutMs),
-          maxTransactions: engineLimit(ENGINE_LIMITS.maxTransactions),
-          retryAfterSec: engineLimit(ENGINE_LIMITS.retryAfterSec),
-          adminAuthTimeoutMs: engineLimit(ENGINE_LIMITS.adminAuthTimeoutMs),
-          adminMaxUnauthenticated: engineLimit(ENGINE_LIMITS.adminMaxUnauthenticated),
-          adminFailureDelayMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMs),
-          adminFailureDelayMaxMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMaxMs),
+          tcpMaxConnections: engineLimit(),
+          tcpMaxConnectionsPerAddress: engineLimit(),
+          fdReserve: engineLimit(0),
+          tcpMessageTimeoutMs: engineLimit(),
+          tcpIdleTimeoutMs: engineLimit(),
+          maxTransactions: engineLimit(),
+          retryAfterSec: engineLimit(),
+          adminAuthTimeoutMs: engineLimit(),
+          adminMaxUnauthenticated: engineLimit(),
+          adminFailureDelayMs: engineLimit(),
+          adminFailureDelayMaxMs: engineLimit(),
         })
         .default({}),
       /**
