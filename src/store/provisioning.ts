@@ -7,6 +7,7 @@ import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 import { AUTH_UNITS, NUMBER_ROLES, PATTERNS, REGIONS, SERVICES } from '../domain/subscriber.ts';
+import { withTransaction } from './transaction.ts';
 
 const nationalNumber = z
   .string({ invalid_type_error: 'must be a string' })
@@ -169,9 +170,7 @@ export interface ProvisioningSummary {
  */
 export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision'): Promise<ProvisioningSummary> {
   const { file, errors } = validateProvisioning(input);
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     // One provisioning at a time: the checks against other contracts below must still hold at commit.
     await client.query(`select pg_advisory_xact_lock(hashtext('chakushin:provision'))`);
     // Checked for a bad file too, so one run lists everything to fix.
@@ -187,14 +186,8 @@ export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = '
       'provision',
       JSON.stringify({ contracts: file.contracts.map((c) => c.id) }),
     ]);
-    await client.query('commit');
     return { contracts: file.contracts.length, numbers };
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
