@@ -4,9 +4,9 @@
 import type { Config } from '../config.ts';
 import type { AbsentReason, CallStatus } from '../domain/incoming-call.ts';
 import { faxResultText, type FaxResult } from '../domain/fax.ts';
+import type { Pattern } from '../domain/subscriber.ts';
 
 export type MailFooter = Config['mail']['footers']['A']['east'];
-export type Pattern = 'A' | 'B';
 
 export interface NotifyMailFacts {
   calledNumber: string;

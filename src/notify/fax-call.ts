@@ -8,7 +8,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
 import { FaxUnavailableError, UnsupportedMediaError, type FaxReceiver, type FaxReception, type FaxSession } from '../media/port.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { FinishedFax } from './fax-record.ts';
 
 export type FaxCallState = 'answering' | 'receiving' | 'ended';
@@ -38,7 +38,7 @@ export class FaxCall implements TrackedCall {
     private readonly req: Srf.SrfRequest,
     private readonly res: Srf.SrfResponse,
     private readonly calledNumber: string,
-    private readonly caller: CallerIdentity,
+    private readonly caller: CallerId,
     private readonly inviteAt: Date,
   ) {
     this.callId = req.get('Call-ID');

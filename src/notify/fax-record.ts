@@ -9,13 +9,13 @@ import { enqueueMails } from '../mail/outbox.ts';
 import type { FaxReception } from '../media/port.ts';
 import { insertFaxReception, linkFaxMails, type FaxSettings } from '../store/fax.ts';
 import { withTransaction } from '../store/transaction.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 
 export interface FinishedFax {
   callId: string;
   calledNumber: string;
-  caller: CallerIdentity;
+  caller: CallerId;
   inviteAt: Date;
   /** Ring-first: when the line started ringing (its 呼出時間 runs to receivedAt). */
   ringAt?: Date;
