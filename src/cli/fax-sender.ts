@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { Pacer } from '../media/pacer.ts';
 import { negotiate } from '../media/sdp.ts';
 import { BuiltinFaxSession } from '../media/fax/session.ts';
+import { readFaxTiff } from '../media/fax/pdf.ts';
 import { loadSpandsp } from '../media/fax/spandsp.ts';
 import { offerG711, offerT38 } from '../media/fax/t38-sdp.ts';
 import { startEngine } from '../sip-engine/index.ts';
@@ -51,9 +52,33 @@ export interface SendFaxResult {
   hungUp: boolean;
 }
 
+/** The file cannot be sent (missing, not a TIFF/F FAX document); the message names it and why. */
+export class FaxFileError extends Error {
+  override name = 'FaxFileError';
+}
+
+/** Checks the document before a call is made: readable, and pages libtiff can decode. */
+export async function checkFaxFile(file: string): Promise<number> {
+  try {
+    await access(file);
+  } catch (err) {
+    throw new FaxFileError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  let pages;
+  try {
+    pages = readFaxTiff(file);
+  } catch (err) {
+    throw new FaxFileError(`${file}: not a TIFF file (${(err as Error).message})`);
+  }
+  if (pages.length === 0) throw new FaxFileError(`${file}: no page libtiff can read`);
+  const odd = pages.find((p) => ![1728, 2048, 2432].includes(p.width));
+  if (odd) throw new FaxFileError(`${file}: pages must be 1728, 2048 or 2432 pixels wide (FAX widths), found ${odd.width}`);
+  return pages.length;
+}
+
 export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
   const log = opts.logger ?? pino({ level: 'silent' });
-  await access(opts.file);
+  await checkFaxFile(opts.file);
   const spandsp = loadSpandsp(opts.spandspLibrary);
   const host = opts.localHost ?? '127.0.0.1';
   const secret = randomBytes(16).toString('hex');

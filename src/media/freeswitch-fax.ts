@@ -12,8 +12,7 @@ import type Mrf from 'drachtio-fsmrf';
 import type { MediaLogger } from './logger.ts';
 import { faxTiffToPdf, type FaxDocument } from './fax/pdf.ts';
 import { T30_ERR_CALLDROPPED, T30_ERR_OK, T30_ERR_T1_EXPIRED } from './fax/spandsp.ts';
-import { isT38Offer } from './fax/t38-sdp.ts';
-import { UnsupportedMediaError, type FaxReceiveOptions, type FaxReception, type FaxSession } from './port.ts';
+import { type FaxReceiveOptions, type FaxReception, type FaxSession } from './port.ts';
 
 export interface FreeswitchFaxDirs {
   /** The folder as FreeSWITCH sees it (rxfax writes there). */
@@ -108,8 +107,8 @@ export async function openFreeswitchFax(
     localSdp: ep.local.sdp,
     done,
     async modify(sdp) {
-      if (!isT38Offer(sdp)) throw new UnsupportedMediaError('305 chakushin "only a switch to T.38 is accepted during a FAX call"');
-      // fsmrf resolves with FreeSWITCH's answer to the re-INVITE: its T.38 SDP for the caller.
+      // A T.38 switch or a session refresh: FreeSWITCH (mod_spandsp) decides; its answer goes back.
+      // fsmrf resolves with FreeSWITCH's answer to the re-INVITE.
       return ep.modify(sdp);
     },
     async close() {

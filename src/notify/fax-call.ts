@@ -79,7 +79,7 @@ export class FaxCall implements TrackedCall {
       session.modify(mreq.body).then(
         (sdp) => {
           mres.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
-          ctx.log.info({ callId: this.callId }, 'FAX call switched to T.38');
+          ctx.log.info({ callId: this.callId, t38: /^m=image /m.test(sdp) }, 'FAX call re-INVITE answered');
         },
         (err: Error) => mres.send(488, { headers: err instanceof UnsupportedMediaError ? { Warning: err.warning } : {} }),
       );

@@ -9,7 +9,7 @@ import { listFaxReceptions } from '../../store/fax.ts';
 import { parseArgs } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { withDatabase } from '../context.ts';
-import { sendFax } from '../fax-sender.ts';
+import { checkFaxFile, FaxFileError, sendFax } from '../fax-sender.ts';
 
 const HELP = `Usage: chakushin fax send --to NUMBER [options] FILE.tif
        chakushin fax list --number NUMBER [--limit N] [--json]
@@ -61,6 +61,12 @@ async function send(args: string[]): Promise<number> {
   const hangupAfterPage = wholeNumber(flags, 'hangup-after-page');
   const timeoutSec = wholeNumber(flags, 'timeout') ?? 300;
   const ident = flags.get('ident') as string | undefined;
+  try {
+    await checkFaxFile(positional[0]!);
+  } catch (err) {
+    if (err instanceof FaxFileError) throw new UsageError(err.message);
+    throw err;
+  }
   const r = await sendFax({
     to, via, file: positional[0]!, t38: flags.has('t38'), law: flags.has('alaw') ? 'alaw' : 'ulaw', timeoutMs: timeoutSec * 1000,
     spandspLibrary: config.fax.spandspLibrary, logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr as never),

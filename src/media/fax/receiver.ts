@@ -44,12 +44,15 @@ export function openBuiltinFax(
     remote: call.media.remote, codec: call.media.codec, calling: false, workDir: opts.workDir, ident: call.ident,
     noFaxTimeoutMs: call.noFaxTimeoutMs, maxDurationMs: call.maxDurationMs, title: `FAX ${call.callId}`, onClose: call.onClose,
   });
+  const localSdp = call.media.answer({ address: call.host, port: session.localPort });
   return {
-    localSdp: call.media.answer({ address: call.host, port: session.localPort }),
+    localSdp,
     done: session.done,
     async modify(offerSdp) {
-      if (!isT38Offer(offerSdp)) throw new UnsupportedMediaError('305 chakushin "only a switch to T.38 is accepted during a FAX call"');
-      return session.acceptT38(offerSdp);
+      if (isT38Offer(offerSdp)) return session.acceptT38(offerSdp);
+      // An audio re-offer while on audio (a session refresh, RFC 4028): nothing changes, the same answer.
+      if (session.transport === 'g711') return localSdp;
+      throw new UnsupportedMediaError('305 chakushin "a FAX call on T.38 stays on T.38"');
     },
     async close() {
       await session.close();
