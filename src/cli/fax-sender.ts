@@ -28,6 +28,8 @@ export interface SendFaxOptions {
   t38?: boolean;
   /** Hang up (BYE) as soon as this many pages are sent. */
   hangupAfterPage?: number;
+  /** Told each time a page is confirmed, with the pages sent so far. */
+  onPage?(pagesSent: number): void;
   law?: 'ulaw' | 'alaw';
   /** Our station identity (TSI). */
   ident?: string;
@@ -114,6 +116,8 @@ export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
       ident: opts.ident ?? opts.from ?? '', noFaxTimeoutMs: 0, maxDurationMs: opts.timeoutMs ?? 300_000, title: 'sent',
       onPage: (s) => {
         pagesSent = Math.max(pagesSent, s.pagesTx);
+        const told = pagesSent;
+        if (opts.onPage) setImmediate(() => opts.onPage!(told));
         if (opts.hangupAfterPage !== undefined && pagesSent >= opts.hangupAfterPage && !hungUp) {
           hungUp = true;
           log.info({ pagesSent }, 'hanging up after page');
