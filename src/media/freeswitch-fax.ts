@@ -23,7 +23,9 @@ export interface FreeswitchFaxDirs {
 
 /** mod_spandsp's channel variables after rxfax (FreeSWITCH 1.10: mod_spandsp_fax.c). */
 function receptionFrom(vars: Record<string, string | undefined>, doc: FaxDocument, failure?: { code: number; reason: string }): FaxReception {
-  const code = failure?.code ?? (Number(vars.variable_fax_result_code ?? NaN) || 0);
+  // rxfax broken off by the hang-up has set no result: the call dropped.
+  failure ??= vars.variable_fax_result_code === undefined ? { code: T30_ERR_CALLDROPPED, reason: 'The call dropped prematurely' } : undefined;
+  const code = failure?.code ?? (Number(vars.variable_fax_result_code) || 0);
   const success = !failure && vars.variable_fax_success === '1' && code === T30_ERR_OK;
   const pages = doc.pages.length;
   // From the file, in pixels per inch (mod_spandsp's fax_image_resolution is per metre).
