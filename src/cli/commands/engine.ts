@@ -4,6 +4,7 @@ import { UsageError, type Command } from '../command.ts';
 import { loadConfig } from '../../config.ts';
 import { trustedPeerMatcher } from '../../domain/trusted-peers.ts';
 import { DRACHTIO_DEFAULT_SECRET, startEngine } from '../../sip-engine/index.ts';
+import { listenForStop } from '../../stop-signals.ts';
 
 const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET [--allow-default-secret]
 
@@ -59,13 +60,10 @@ export const engineCommand: Command = {
     if (Buffer.byteLength(secret) > 256) throw new UsageError('--secret must be at most 256 bytes');
     const logger = pino({ level });
     const config = loadConfig();
+    const stop = listenForStop(logger);
     const engine = await startEngine({ sip, admin, secret, limits: config.sip.engineLimits, isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers), logger });
     logger.info({ sip: engine.sipAddress, admin: engine.adminAddress }, 'SIP engine listening');
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await stop.requested;
     logger.info('stopping SIP engine');
     await engine.close();
     return 0;
