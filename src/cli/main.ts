@@ -1,5 +1,5 @@
 // `chakushin COMMAND …`: the operator's entry point.
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
 import { StartFailure } from '../start-failure.ts';
 import { UsageError } from './command.ts';
 import { commands } from './commands/index.ts';

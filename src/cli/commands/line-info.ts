@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { applyLineInfo, LineInfoProvisioningError, validateLineInfo } from '../../store/line-info-provisioning.ts';
 
 export const lineInfoCommand: Command = {
   name: 'line-info',
@@ -31,6 +29,7 @@ token      prints a new random lookup token for PROVIDER and the lineInfo.provid
       return 0;
     }
     if (sub !== 'provision' || !arg || positional.length !== 2) throw new UsageError('usage: chakushin line-info provision FILE.json [--check]');
+    const { applyLineInfo, LineInfoProvisioningError, validateLineInfo } = await import('../../store/line-info-provisioning.ts');
     let input: unknown;
     try {
       input = JSON.parse(await readFile(arg, 'utf8'));
@@ -45,6 +44,7 @@ token      prints a new random lookup token for PROVIDER and the lineInfo.provid
       return errors.length ? 1 : 0;
     }
     try {
+      const { withDatabase } = await import('../context.ts');
       const s = await withDatabase((db) => applyLineInfo(db.pool, input, { actor: `cli:${arg}` }));
       console.log(`provisioned ${s.providers} provider(s), ${s.lines} line(s) from ${arg}`);
       return 0;
