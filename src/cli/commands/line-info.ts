@@ -15,9 +15,10 @@ provision  loads {"lineInfo": {"providers": [...], "lines": [...]}}: the service
            通知する. A listed line is described whole; loading the same file twice changes
            nothing; any bad entry rejects the whole file, every error listed by path.
            --check validates only. The format is described in the README.
-token      prints a new random lookup token for PROVIDER and the lineInfo.providerTokens
-           entry (its SHA-256) to put in the config. Give the token to the provider; the
-           service keeps only the digest.`,
+token      prints a new random lookup token for PROVIDER and its lineInfo.providerTokens
+           entry (the token's SHA-256): add the entry to that list in the JSON file named by
+           CHAKUSHIN_CONFIG and restart the service, which reads the file at start. Give the
+           token to the provider; the service keeps only the digest.`,
   async run(args) {
     const { positional, flags } = parseArgs(args, { booleans: ['check'] });
     const [sub, arg] = positional;
@@ -26,6 +27,8 @@ token      prints a new random lookup token for PROVIDER and the lineInfo.provid
       const token = randomBytes(32).toString('base64url');
       console.log(`token: ${token}`);
       console.log(`config: ${JSON.stringify({ provider: arg, sha256: createHash('sha256').update(token).digest('hex') })}`);
+      const file = process.env.CHAKUSHIN_CONFIG ? `the JSON file named by CHAKUSHIN_CONFIG (${process.env.CHAKUSHIN_CONFIG})` : 'the JSON file named by CHAKUSHIN_CONFIG (not set here)';
+      console.log(`add that entry to lineInfo.providerTokens in ${file}, then restart the service: it reads the file at start`);
       return 0;
     }
     if (sub !== 'provision' || !arg || positional.length !== 2) throw new UsageError('usage: chakushin line-info provision FILE.json [--check]');
