@@ -31,3 +31,11 @@ export function listenForStop(logger: Logger): StopRequest {
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return { requested };
 }
+
+/** A command cut short by a signal: the CLI says so and exits 128 + the signal's number. */
+export class Interrupted extends Error {
+  constructor(readonly signal: StopSignal) {
+    super(`interrupted by ${signal}`);
+    this.name = 'Interrupted';
+  }
+}
