@@ -8,6 +8,9 @@
 // handled as long as the process lives: the first asks for the stop, each later one is only logged
 // (the stop is under way and bounded: calls get their grace, the database stops last). None ends the
 // process: it exits when its stop is done.
+// A process that starts children it must stop in order (an engine, workers) starts them in a process
+// group of their own (`detached`), as the embedded PostgreSQL and its initdb are, so the group's signal
+// reaches the parent only and the parent stops each child itself.
 import type { Logger } from './logger.ts';
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
