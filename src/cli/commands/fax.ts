@@ -1,15 +1,10 @@
 // `chakushin fax send|list`: a FAX sender for tests and testers (spandsp T.30 over G.711 or T.38,
 // through a SIP engine of its own, like a SIPp call), and the receptions of a number.
+// Heavy modules (config, database, SIP engine, spandsp) load only when a subcommand runs.
 import { isNationalNumber } from '../../domain/phone-number.ts';
 import { faxResultText } from '../../domain/fax.ts';
-import { loadConfig } from '../../config.ts';
-import { createLogger } from '../../logger.ts';
-import { tokyoTime } from '../../mail/format.ts';
-import { listFaxReceptions } from '../../store/fax.ts';
 import { parseArgs } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
-import { checkFaxFile, FaxFileError, sendFax } from '../fax-sender.ts';
 
 const HELP = `Usage: chakushin fax send --to NUMBER [options] FILE.tif
        chakushin fax list --number NUMBER [--limit N] [--json]
@@ -56,6 +51,9 @@ async function send(args: string[]): Promise<number> {
   const to = numberFlag(flags, 'to', true)!;
   const from = numberFlag(flags, 'from', false);
   if (positional.length !== 1) throw new UsageError('one TIFF file to send is required');
+  const [{ loadConfig }, { createLogger }, { checkFaxFile, FaxFileError, sendFax }] = await Promise.all([
+    import('../../config.ts'), import('../../logger.ts'), import('../fax-sender.ts'),
+  ]);
   const config = loadConfig();
   const via = flags.has('via') ? hostPort(flags.get('via') as string) : config.sip.listen;
   const hangupAfterPage = wholeNumber(flags, 'hangup-after-page');
@@ -84,6 +82,9 @@ async function list(args: string[]): Promise<number> {
   const { flags } = parseArgs(args, { values: ['number', 'limit'], booleans: ['json'] });
   const number = numberFlag(flags, 'number', true)!;
   const limit = wholeNumber(flags, 'limit') ?? 20;
+  const [{ withDatabase }, { listFaxReceptions }, { tokyoTime }] = await Promise.all([
+    import('../context.ts'), import('../../store/fax.ts'), import('../../mail/format.ts'),
+  ]);
   return withDatabase(async (db) => {
     const { total, rows } = await listFaxReceptions(db.pool, number, { offset: 0, limit });
     if (flags.has('json')) {
