@@ -50,6 +50,8 @@ export interface SendFaxResult {
   t30Code?: number;
   t30Text?: string;
   transport: 'g711' | 't38';
+  /** The G.711 law the answer chose (undefined when not answered). */
+  law?: 'ulaw' | 'alaw';
   /** We hung up after hangupAfterPage pages. */
   hungUp: boolean;
 }
@@ -140,7 +142,7 @@ export async function sendFax(opts: SendFaxOptions): Promise<SendFaxResult> {
     const done = await session.done;
     bye ??= Promise.resolve(dialog.destroy() as unknown).then(() => undefined, () => undefined);
     await bye;
-    return { sipStatus: 200, pagesSent, t30Code: done.t30Code, t30Text: done.t30Reason, transport: done.transport, hungUp };
+    return { sipStatus: 200, pagesSent, t30Code: done.t30Code, t30Text: done.t30Reason, transport: done.transport, law: media.codec.law, hungUp };
   } finally {
     srf.disconnect();
     await new Promise<void>((r) => socket.close(() => r())).catch(() => undefined);

@@ -22,7 +22,7 @@ const CALLER = '0612345678';
 /** fax.noFaxTimeoutSec here: long enough for a real sender under load (phase B comes within ~5 s), short to wait for. */
 const NO_FAX_SEC = 12;
 const N = {
-  faxOnly: '0611113333', both: '0611114444', unansweredOnly: '0611115555', t38: '0611116666', partial: '0611117777', silent: '0611118888',
+  faxOnly: '0611113333', alaw: '0611119999', both: '0611114444', unansweredOnly: '0611115555', t38: '0611116666', partial: '0611117777', silent: '0611118888',
 } as const;
 
 let stack: FaxStack;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   await applyProvisioning(stack.db.pool, {
     contracts: [
       contract('F1', N.faxOnly), contract('F2', N.both, { chakushin: { unansweredOnly: false } }), contract('F3', N.unansweredOnly, { chakushin: { unansweredOnly: true } }),
-      contract('F4', N.t38), contract('F5', N.partial), contract('F6', N.silent),
+      contract('F4', N.t38), contract('F5', N.partial), contract('F6', N.silent), contract('F7', N.alaw),
     ],
   });
 });
@@ -116,6 +116,12 @@ describe.concurrent('FAX reception', () => {
     // The destination with 送信 off gets nothing; one mail per reception and address.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await readMails(stack.catcher)).filter((x) => x.deliveredTo.endsWith(`${N.faxOnly}@example.jp`))).toHaveLength(1);
+  });
+
+  it('G.711 A-law: a sender offering PCMA first is answered in PCMA and its FAX received', async () => {
+    const sent = await sendFax({ to: N.alaw, via: stack.sip, from: CALLER, file: twoPages, law: 'alaw' });
+    expect(sent).toMatchObject({ sipStatus: 200, pagesSent: 2, t30Code: 0, law: 'alaw' });
+    expect(await reception(N.alaw)).toMatchObject({ pages: 2, result: 'complete', transport: 'g711' });
   });
 
   it('with 着信お知らせメール too: one call gives two mails, the 着信 mail saying 通話', async () => {
