@@ -7,6 +7,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { decodeG711, encodeG711, type G711Law } from '../g711.ts';
 import type { Pacer, PacedStream } from '../pacer.ts';
@@ -20,8 +21,12 @@ import { UdptlReceiver, UdptlSender } from './udptl.ts';
 
 /** How long the stream runs on after T.30's phase E, so its last signal is sent whole. */
 const TAIL_MS = 500;
-/** Frames without RTP before spandsp is fed fill-in to keep its clock (60 ms: beyond jitter). */
-const QUIET_TICKS = 3;
+/**
+ * Time without RTP before spandsp is fed fill-in to keep its clock: far beyond jitter and event-loop
+ * delays (whose packets are still queued and will be fed), so only a peer that stopped sending
+ * (silence suppression, gone) is filled in.
+ */
+const QUIET_MS = 1000;
 
 export interface FaxSessionDeps {
   spandsp: Spandsp;
@@ -71,8 +76,8 @@ export class BuiltinFaxSession implements PacedStream {
   private readonly timers: NodeJS.Timeout[] = [];
   private ending = false;
   private tail: NodeJS.Timeout | undefined;
-  /** Ticks since the last RTP packet: a peer that goes quiet (silence suppression, loss) still lets T.30's timers run. */
-  private quietTicks = 0;
+  /** When the last RTP packet came: a peer that goes quiet (silence suppression, gone) still lets T.30's timers run. */
+  private lastRxAt = performance.now();
   private failure: { code?: number; reason: string } | undefined;
 
   constructor(private readonly deps: FaxSessionDeps) {
@@ -232,8 +237,8 @@ export class BuiltinFaxSession implements PacedStream {
       return;
     }
     // T.30's timers run on received samples: when the peer sends nothing (silence suppression, a
-    // dead peer), the missing audio is filled in after a few quiet frames, so T2/T4 still expire.
-    if (++this.quietTicks > QUIET_TICKS) t.fillIn(SAMPLES_PER_FRAME * (1 + skipped));
+    // dead peer), the missing audio is filled in once it has been quiet for QUIET_MS, so T2/T4 still expire.
+    if (performance.now() - this.lastRxAt > QUIET_MS) t.fillIn(SAMPLES_PER_FRAME * (1 + skipped));
     this.timestamp = (this.timestamp + skipped * SAMPLES_PER_FRAME) >>> 0;
     t.transmit(this.pcm);
     const payload = encodeG711(this.deps.codec.law, this.pcm);
@@ -276,7 +281,7 @@ export class BuiltinFaxSession implements PacedStream {
       if (lost > 0 && lost <= 50) t.fillIn(lost * SAMPLES_PER_FRAME);
     }
     this.lastRxSeq = pkt.sequence;
-    this.quietTicks = 0;
+    this.lastRxAt = performance.now();
     t.receive(decodeG711(this.deps.codec.law, pkt.payload, this.rxScratch.subarray(0, pkt.payload.length)));
   }
 
