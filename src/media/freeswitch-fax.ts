@@ -6,13 +6,15 @@
 // fax_enable_t38 and continues on T.38 itself); FreeSWITCH never starts a T.38 switch of its own
 // (fax_enable_t38_request=false), since the caller's leg is ours, not FreeSWITCH's.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Mrf from 'drachtio-fsmrf';
 import type { MediaLogger } from './logger.ts';
 import { faxTiffToPdf, type FaxDocument } from './fax/pdf.ts';
 import { T30_ERR_CALLDROPPED, T30_ERR_OK, T30_ERR_T1_EXPIRED } from './fax/spandsp.ts';
 import { type FaxReceiveOptions, type FaxReception, type FaxSession } from './port.ts';
+
+const exists = (file: string) => access(file).then(() => true, () => false);
 
 export interface FreeswitchFaxDirs {
   /** The folder as FreeSWITCH sees it (rxfax writes there). */
@@ -83,12 +85,15 @@ export async function openFreeswitchFax(
       failure ??= { code: T30_ERR_CALLDROPPED, reason: 'The call dropped prematurely' };
     }
     let doc: FaxDocument = { pdf: new Uint8Array(0), pages: [] };
+    let keep = false;
     try {
-      doc = await faxTiffToPdf(appFile, { title: `FAX ${opts.callId}`, created: new Date() });
+      if (await exists(appFile)) doc = await faxTiffToPdf(appFile, { title: `FAX ${opts.callId}`, created: new Date() });
     } catch (err) {
-      log.info({ callId: opts.callId, err: (err as Error).message }, 'no FAX pages to read');
+      // The file is there but cannot be read here (libtiff missing, a damaged file): keep it for an operator.
+      keep = true;
+      log.error({ callId: opts.callId, file: appFile, err: (err as Error).message }, 'received FAX file cannot be read: kept');
     }
-    await rm(appFile, { force: true });
+    if (!keep) await rm(appFile, { force: true });
     if (ep.connected) await ep.destroy().catch(() => undefined);
     settle(receptionFrom(vars, doc, failure));
   }
