@@ -6,6 +6,7 @@
 // file per terminal; at the end they are read back, in order, into one PDF.
 import { randomInt, randomUUID } from 'node:crypto';
 import type dgram from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -200,14 +201,17 @@ export class BuiltinFaxSession implements PacedStream {
   private async reception(last: FaxOutcome): Promise<FaxReception> {
     const files = this.legs.map((l) => l.file).filter((f): f is string => !!f);
     let pages: ReturnType<typeof readFaxTiff> = [];
+    const unreadable: string[] = [];
     for (const f of files) {
+      // spandsp creates a leg's file with its first page: none, no pages on that leg.
+      if (!existsSync(f)) continue;
       try {
         pages = pages.concat(readFaxTiff(f));
       } catch {
-        // A file spandsp never created (no page came on that leg) holds no pages.
+        unreadable.push(f); // damaged: kept for an operator, named in the reason below
       }
     }
-    await Promise.all(files.map((f) => rm(f, { force: true })));
+    await Promise.all(files.filter((f) => !unreadable.includes(f)).map((f) => rm(f, { force: true })));
     const pdf = pages.length ? await faxPagesToPdf(pages, { title: this.deps.title, created: new Date() }) : null;
     const code = this.failure?.code ?? last.code;
     const ok = !this.failure && code === T30_ERR_OK;
@@ -219,7 +223,7 @@ export class BuiltinFaxSession implements PacedStream {
       remoteIdent: this.legs.map((l) => l.terminal.result?.remoteIdent ?? '').filter(Boolean).pop() ?? '',
       resolution: first ? `${first.xDpi}x${first.yDpi}` : null,
       t30Code: code,
-      t30Reason: this.failure?.reason ?? last.text,
+      t30Reason: (this.failure?.reason ?? last.text) + (unreadable.length ? ` (received file unreadable, kept: ${unreadable.join(', ')})` : ''),
       transport: this.mode,
       pdf,
     };
