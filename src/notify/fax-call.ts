@@ -28,7 +28,6 @@ export class FaxCall implements TrackedCall {
   readonly ended: Promise<void>;
   state: FaxCallState = 'answering';
   private session?: FaxSession;
-  private dialog?: Srf.Dialog;
   private callerGone = false;
   private stopping = false;
   private settle!: () => void;
@@ -71,7 +70,6 @@ export class FaxCall implements TrackedCall {
       return this.end();
     }
     const receivedAt = new Date();
-    this.dialog = dialog;
     this.state = 'receiving';
     ctx.log.info({ callId: this.callId, called: this.calledNumber }, 'FAX call answered by the receiver');
     const session = this.session;

@@ -229,11 +229,6 @@ export class BuiltinFaxSession implements PacedStream {
     };
   }
 
-  /** Sender side: stats of the terminal in use (pages sent so far). */
-  stats(): T30Stats {
-    return this.current.terminal.stats();
-  }
-
   sendFrame(skipped: number): void {
     const t = this.current.terminal;
     if (t instanceof T38FaxTerminal) {

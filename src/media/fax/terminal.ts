@@ -90,10 +90,6 @@ abstract class Terminal {
     return this.outcome ?? this.finish(-1);
   }
 
-  stats(): T30Stats {
-    return this.sp.t30Stats(this.t30);
-  }
-
   /** Frees the C state and the callback slots. Idempotent; the outcome stays readable. */
   free(): void {
     if (this.freed) return;
