@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
+import { DEFAULT_SELECT_LIST_MAX, RING_SECONDS } from './domain/voice-warp.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
@@ -228,6 +229,27 @@ export const configSchema = z.object({
           { match: 'privacy', values: ['id', 'user', 'header'], reason: '非通知' },
           { match: 'displayName', values: ['Coin line/payphone'], reason: '公衆' },
         ]),
+    })
+    .default({}),
+  /** ボイスワープ (call forwarding) in the notify path and its phone menu. See README "ボイスワープ". */
+  voiceWarp: z
+    .object({
+      /**
+       * The number the phone menu answers (Request-URI user, digits as the softswitch sends them:
+       * it translates the service code subscribers dial, e.g. 142, to this).
+       */
+      accessNumber: z.string().regex(/^\d{3,11}$/, '3–11 digits').default('142'),
+      /** 呼出秒数 of a number that has not set its own (5–60). */
+      ringSecondsDefault: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).default(20),
+      /** セレクト機能: numbers on one number's list (the guides give no figure). */
+      selectListMax: z.number().int().min(1).max(1000).default(DEFAULT_SELECT_LIST_MAX),
+      /**
+       * Loop guard: a call whose Diversion counters (summed over its Diversion entries) already reach
+       * this is not forwarded again. 5 is ISUP's redirection counter limit (ITU-T Q.763).
+       */
+      maxDiversions: z.number().int().min(1).max(20).default(5),
+      /** Add History-Info (RFC 7044, cause= per RFC 7544) to the forwarded leg besides Diversion. */
+      historyInfo: z.boolean().default(false),
     })
     .default({}),
   mail: z

@@ -27,6 +27,12 @@ export const SELECT_MODE_NAMES: Record<SelectMode, string> = {
 /** 呼出秒数: how long the line rings before a no-answer forward. */
 export const RING_SECONDS = { min: 5, max: 60 } as const;
 
+/**
+ * セレクト機能リスト: the guides give no maximum. 30, as the 着信お知らせメール お知らせ対象電話番号
+ * list, is the default of voiceWarp.selectListMax.
+ */
+export const DEFAULT_SELECT_LIST_MAX = 30;
+
 export interface VoiceWarpSettings {
   started: boolean;
   condition: ForwardCondition;
@@ -157,4 +163,60 @@ export function selectListRefusal(list: readonly string[], max: number): { index
 export function selectAllowsForward(select: Pick<VoiceWarpSettings['select'], 'started' | 'mode'>, callerListed: boolean): boolean {
   if (!select.started) return true;
   return select.mode === 'forward_listed' ? callerListed : !callerListed;
+}
+
+/**
+ * One form's worth of change (the site's four settings pages; the phone menu and provisioning use
+ * the same parts): 開始／停止設定, 転送先電話番号設定, セレクト機能開始／停止設定, セレクト機能リスト設定.
+ */
+export type VoiceWarpChange =
+  | { part: 'start'; started: boolean; condition: ForwardCondition; ringSeconds: number; guidance: boolean }
+  | { part: 'destination'; destination: string | null }
+  | { part: 'select'; started: boolean; mode: SelectMode }
+  | { part: 'select_list'; list: string[] };
+
+/** Refusals by field: condition, ringSeconds, started, destination, mode, select, list<n> (1-based). */
+export type VoiceWarpErrors = Record<string, string>;
+
+/**
+ * The settings after `change`, or the refusals by field. Every writer (site, phone menu,
+ * provisioning) goes through here, so a rule holds whichever way a setting is made.
+ */
+export function applyVoiceWarpChange(
+  current: VoiceWarpSettings,
+  change: VoiceWarpChange,
+  ownNumber: string,
+  limits: { selectListMax: number },
+): { settings: VoiceWarpSettings } | { errors: VoiceWarpErrors } {
+  const errors: VoiceWarpErrors = {};
+  const next: VoiceWarpSettings = { ...current, select: { ...current.select, list: [...current.select.list] } };
+  if (change.part === 'start') {
+    if (!isForwardCondition(change.condition)) errors.condition = '転送条件を選択してください。';
+    const ring = ringSecondsRefusal(change.ringSeconds);
+    if (ring) errors.ringSeconds = ring;
+    Object.assign(next, { started: change.started, condition: change.condition, ringSeconds: change.ringSeconds, guidance: change.guidance });
+    const start = startRefusal(next);
+    if (start) errors.started = start;
+  } else if (change.part === 'destination') {
+    if (change.destination === null || normaliseDialled(change.destination) === '') {
+      if (current.started) errors.destination = '開始中は転送先電話番号を削除できません。停止してから削除してください。';
+      next.destination = null;
+    } else {
+      const refusal = destinationRefusal(change.destination, ownNumber);
+      if (refusal) errors.destination = DESTINATION_MESSAGES[refusal];
+      next.destination = normaliseDialled(change.destination);
+    }
+  } else if (change.part === 'select') {
+    if (!(SELECT_MODES as readonly string[]).includes(change.mode)) errors.mode = 'セレクト機能の種類を選択してください。';
+    next.select.started = change.started;
+    next.select.mode = change.mode;
+    if (change.started && next.select.list.length === 0) errors.select = 'セレクト機能リストに電話番号を登録してから開始してください。';
+  } else {
+    const list = change.list.map(normaliseDialled);
+    const problem = selectListRefusal(list, limits.selectListMax);
+    if (problem) errors[`list${Math.min(problem.index, limits.selectListMax - 1) + 1}`] = problem.message;
+    if (current.select.started && list.length === 0) errors.list1 = 'セレクト機能の開始中はリストを空にできません。停止してから削除してください。';
+    next.select.list = list;
+  }
+  return Object.keys(errors).length ? { errors } : { settings: next };
 }
