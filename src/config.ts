@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
-import { DEFAULT_SELECT_LIST_MAX, RING_SECONDS } from './domain/voice-warp.ts';
+import { DEFAULT_RING_SECONDS, DEFAULT_SELECT_LIST_MAX, RING_SECONDS } from './domain/voice-warp.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
 import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
@@ -240,7 +240,7 @@ export const configSchema = z.object({
        */
       accessNumber: z.string().regex(/^\d{3,11}$/, '3–11 digits').default('142'),
       /** 呼出秒数 of a number that has not set its own (5–60). */
-      ringSecondsDefault: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).default(20),
+      ringSecondsDefault: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).default(DEFAULT_RING_SECONDS),
       /** セレクト機能: numbers on one number's list (the guides give no figure). */
       selectListMax: z.number().int().min(1).max(1000).default(DEFAULT_SELECT_LIST_MAX),
       /**

@@ -26,6 +26,8 @@ export const SELECT_MODE_NAMES: Record<SelectMode, string> = {
 
 /** 呼出秒数: how long the line rings before a no-answer forward. */
 export const RING_SECONDS = { min: 5, max: 60 } as const;
+/** 呼出秒数 of a number that has not set its own: the default of voiceWarp.ringSecondsDefault. */
+export const DEFAULT_RING_SECONDS = 20;
 
 /**
  * セレクト機能リスト: the guides give no maximum. 30, as the 着信お知らせメール お知らせ対象電話番号

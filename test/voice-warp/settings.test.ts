@@ -97,7 +97,7 @@ describe('provisioning the ボイスワープ settings', () => {
     await applyProvisioning(db.pool, c);
     expect((await readVoiceWarpSettings(db.pool, '0641112222', 20)).version).toBe(0);
     await applyProvisioning(db.pool, example);
-    await expect(applyProvisioning(db.pool, { contracts: [{ ...example.contracts[0], numbers: [{ ...example.contracts[0].numbers[0], voiceWarp: { destination: '110' } }] }] }))
+    await expect(applyProvisioning(db.pool, { contracts: [{ ...example.contracts[0], numbers: [{ ...(example.contracts[0] as any).numbers[0], voiceWarp: { destination: '110' } }] }] }))
       .rejects.toBeInstanceOf(ProvisioningError);
   });
 });
