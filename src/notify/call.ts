@@ -78,6 +78,8 @@ export interface CallRoute {
 
 const SDP_HEADERS = { 'Content-Type': 'application/sdp' };
 
+type AnsweredLeg = Extract<LegOutcome, { kind: 'answered' | 'offered' }>;
+
 export class NotifyCall implements TrackedCall {
   readonly callId: string;
   readonly ended: Promise<void>;
@@ -150,10 +152,10 @@ export class NotifyCall implements TrackedCall {
     if (!outcome) return;
     if (this.state === 'leaving_line') {
       // The line answered as it was CANCELled for the forward: the call stays on the line.
-      if (outcome.kind === 'answered') return this.answer(outcome);
+      if (outcome.kind === 'answered' || outcome.kind === 'offered') return this.answer(outcome);
       return this.startNext(this.nextAfterLeaving!);
     }
-    if (outcome.kind === 'answered') return this.answer(outcome);
+    if (outcome.kind === 'answered' || outcome.kind === 'offered') return this.answer(outcome);
     if (outcome.kind === 'failed') {
       const next = nextAfterLine(plan, { busy: outcome.status });
       if (next) return this.startNext(next);
@@ -206,7 +208,7 @@ export class NotifyCall implements TrackedCall {
     const leg = this.send(target, (p) => this.forwardProvisional(p));
     const outcome = await this.follow(leg);
     if (!outcome) return;
-    if (outcome.kind === 'answered') return this.answer(outcome);
+    if (outcome.kind === 'answered' || outcome.kind === 'offered') return this.answer(outcome);
     this.refusedBy(outcome);
   }
 
@@ -264,7 +266,8 @@ export class NotifyCall implements TrackedCall {
   }
 
   /** The answering leg's 200: the caller gets its 200 (our SDP when anchored, the leg's otherwise). */
-  private async answer(outcome: Extract<LegOutcome, { kind: 'answered' }>): Promise<void> {
+  private async answer(outcome: AnsweredLeg): Promise<void> {
+    if (outcome.kind === 'offered') return this.answerLateOffer(outcome);
     const uac = outcome.dialog;
     try {
       if (this.bridge) await this.connectBridge(outcome.sdp);
@@ -290,6 +293,11 @@ export class NotifyCall implements TrackedCall {
       void this.bye(uac);
       return;
     }
+    this.established(uas, uac);
+  }
+
+  /** Both dialogs are up: the call is answered until either side hangs up. */
+  private established(uas: Srf.Dialog, uac: Srf.Dialog): void {
     this.enter('answered');
     this.dialogs = { uas, uac };
     this.timeline.answerAt = new Date();
@@ -299,7 +307,38 @@ export class NotifyCall implements TrackedCall {
     uac.on('destroy', () => this.release('callee_hung_up', new Date()));
   }
 
-  private refusedBy(outcome: Exclude<LegOutcome, { kind: 'answered' }>): void {
+  /**
+   * A caller that sent no SDP (late offer): the leg's 200 carries the offer, relayed in our 200;
+   * the caller's ACK carries the answer, relayed in the leg's ACK.
+   */
+  private async answerLateOffer(outcome: Extract<LegOutcome, { kind: 'offered' }>): Promise<void> {
+    const giveUp = () => void outcome.destroy().catch(() => undefined);
+    if (this.over()) return giveUp();
+    let uas: Srf.Dialog;
+    try {
+      uas = await this.ctx.srf.createUAS(this.req, this.res, { localSdp: outcome.sdp, headers: SDP_HEADERS });
+    } catch (err) {
+      giveUp();
+      if ((err as { status?: unknown }).status === 487) return this.release('caller_cancelled', new Date());
+      throw err;
+    }
+    const ack = await new Promise<Srf.SrfRequest | undefined>((resolve) => {
+      uas.once('ack', ((req: Srf.SrfRequest) => resolve(req)) as unknown as (msg: Srf.SrfResponse) => void);
+      uas.once('destroy', () => resolve(undefined));
+    });
+    if (!ack?.body || this.over()) {
+      // No ACK (the stack hung up on the caller) or none with an answer: the leg cannot be completed.
+      // The caller had our 200, so the record says 200 (通話) ending now.
+      giveUp();
+      void this.bye(uas);
+      if (!this.over()) this.release('refused', new Date(), 200);
+      return;
+    }
+    const uac = await outcome.ack(ack.body);
+    this.established(uas, uac);
+  }
+
+  private refusedBy(outcome: Exclude<LegOutcome, { kind: 'answered' | 'offered' }>): void {
     if (outcome.kind === 'unreachable') {
       this.ctx.log.warn({ callId: this.callId, err: outcome.error, forwarded: this.timeline.forwarded }, this.timeline.forwarded ? 'cannot reach the 転送先' : 'cannot reach the line');
       return this.release('unreachable', new Date(), 500);
@@ -327,6 +366,7 @@ export class NotifyCall implements TrackedCall {
     const waiting = this.leg === leg && (this.state === 'ringing' || this.state === 'leaving_line' || this.state === 'forwarding');
     if (waiting) return outcome;
     if (outcome.kind === 'answered') void this.bye(outcome.dialog);
+    if (outcome.kind === 'offered') void outcome.destroy().catch(() => undefined);
     return undefined;
   }
 

@@ -8,12 +8,20 @@ import type Srf from 'drachtio-srf';
 export interface LegTarget {
   uri: string;
   headers: Record<string, string>;
-  /** The SDP offer of the INVITE (the caller's, or the media endpoint's for an anchored call). */
+  /** The SDP offer of the INVITE (the caller's, or the media endpoint's for an anchored call); empty: the caller sent none (late offer). */
   sdp: string;
+}
+
+/** A 200 to an INVITE without SDP (late offer): its SDP is an offer, and the leg's ACK carries the caller's answer. */
+interface OfferedAnswer {
+  sdp: string;
+  ack(answerSdp: string): Promise<Srf.Dialog>;
+  destroy(): Promise<void>;
 }
 
 export type LegOutcome =
   | { kind: 'answered'; dialog: Srf.Dialog; sdp: string }
+  | ({ kind: 'offered' } & OfferedAnswer)
   | { kind: 'failed'; status: number; res?: Srf.SrfResponse }
   /** The INVITE could not be sent or got no SIP answer at all (no status). */
   | { kind: 'unreachable'; error: string };
@@ -55,7 +63,9 @@ export class OutgoingLeg {
     target: LegTarget,
     onProvisional: (res: Srf.SrfResponse) => void,
   ) {
-    const opts = { headers: target.headers, localSdp: target.sdp, _socket: (incoming as unknown as { socket: unknown }).socket };
+    // noAck for a late offer: drachtio-srf hands back the 200's offer and an ack() for the caller's answer.
+    const lateOffer = !target.sdp;
+    const opts = { headers: target.headers, localSdp: target.sdp, noAck: lateOffer, _socket: (incoming as unknown as { socket: unknown }).socket };
     const progress = {
       // drachtio-srf passes (err, request); its typings know only the request.
       cbRequest: ((err: unknown, sent: Srf.SrfRequest) => {
@@ -68,8 +78,11 @@ export class OutgoingLeg {
         if (this.open) onProvisional(p as Srf.SrfResponse);
       },
     };
-    this.outcome = (srf.createUAC(target.uri, opts as Srf.CreateUACOptions, progress) as Promise<Srf.Dialog>).then(
-      (dialog): LegOutcome => ({ kind: 'answered', dialog, sdp: (dialog as unknown as { remote: { sdp: string } }).remote.sdp }),
+    this.outcome = (srf.createUAC(target.uri, opts as Srf.CreateUACOptions, progress) as Promise<Srf.Dialog | OfferedAnswer>).then(
+      (answered): LegOutcome =>
+        lateOffer
+          ? { kind: 'offered', ...(answered as OfferedAnswer) }
+          : { kind: 'answered', dialog: answered as Srf.Dialog, sdp: (answered as Srf.Dialog).remote.sdp },
       (err: unknown): LegOutcome => {
         const status = sipStatus(err);
         if (status === undefined) return { kind: 'unreachable', error: (err as Error)?.message ?? String(err) };

@@ -94,7 +94,7 @@ type DestScenario = 'answer' | 'ring' | 'busy';
 interface CallSpec {
   called: string;
   linePort: number;
-  caller: 'answer' | 'fail' | 'cancel' | 'cancel-forwarded';
+  caller: 'answer' | 'fail' | 'cancel' | 'cancel-forwarded' | 'late-offer';
   /** Talk time (answer) or ringing before the CANCEL. */
   callerMs?: number;
   line?: { scenario: LineScenario; ringMs?: number };
@@ -391,6 +391,25 @@ describe('ボイスワープ: セレクト機能 and the loop guard', () => {
     ok(once);
     const diversion = header(expectForwarded(once, s2, 'unconditional').text, 'Diversion')!;
     expect(diversion).toMatch(/;reason=unconditional;counter=1, <sip:0633334444@192\.0\.2\.1>;reason=unconditional;counter=4$/);
+  }, 60_000);
+});
+
+describe('a caller without SDP (late offer)', () => {
+  it('the line (ボイスワープ stopped) and the 転送先 each get an INVITE without SDP; their 200 carries the offer to the caller, whose ACK carries the answer back', async () => {
+    for (const [started, side] of [[false, 'line'], [true, 'dest']] as const) {
+      const s = await subscriber({ started, condition: 'unconditional' });
+      const r = await call({
+        called: s.number, linePort: s.linePort, caller: 'late-offer', callerMs: 200, audioPort: 40000,
+        ...(side === 'line' ? { line: { scenario: 'answer' as const } } : { dest: { scenario: 'answer' as const } }),
+      });
+      ok(r);
+      const callee = side === 'line' ? r.line! : r.dest!;
+      okSide(callee);
+      expect(traced(callee, /^INVITE /)!.text).toMatch(/^Content-Length: 0/im);
+      expect(traced(callee, /^ACK /)!.text).toMatch(/m=audio 40000 RTP\/AVP 0/);
+      expect(traced(r.caller, /^SIP\/2\.0 200 /)!.text).toMatch(/^m=audio \d+ RTP\/AVP 0/m);
+      await expectMail(s, CALLER, '', 0, started ? '転送' : '通話');
+    }
   }, 60_000);
 });
 
