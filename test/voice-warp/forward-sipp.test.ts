@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport, type Transporter } from '../../src/mail/transport.ts';
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
-import { createBuiltinMediaServer, loadPromptLibrary, type BuiltinMediaServer, type PromptLibrary } from '../../src/media/index.ts';
+import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer, type PromptLibrary } from '../../src/media/index.ts';
 import { parseRtp, buildRtp } from '../../src/media/rtp.ts';
 import type { NotifyApp } from '../../src/notify/app.ts';
 import type { Engine } from '../../src/sip-engine/index.ts';
@@ -21,6 +21,7 @@ import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
+import { testDrachtio, testFreeswitch } from '../support/test-drachtio.ts';
 import { waitFor } from '../support/wait.ts';
 import { jst, mailsTo as mailboxMailsTo, quietLogger } from '../mail/mailbox.ts';
 import { connectNotifyApp, startTestEngine } from '../notify/stack.ts';
@@ -38,7 +39,7 @@ let engine: Engine;
 let catcher: SmtpCatcher;
 let transport: Transporter;
 let worker: MailWorker;
-let media: BuiltinMediaServer;
+let media: MediaServer;
 let prompts: PromptLibrary;
 let srf: Srf;
 let app: NotifyApp;
@@ -50,13 +51,20 @@ beforeAll(async () => {
   nextHopPort = await freePort('udp');
   config.notify.nextHop = `sip:127.0.0.1:${nextHopPort}`;
   dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-warp-e2e-'));
-  engine = await startTestEngine(SECRET);
+  // TEST_DRACHTIO (by hand): the same calls through a real drachtio-server.
+  const real = testDrachtio();
+  engine = real
+    ? ({ sipAddress: { host: '127.0.0.1', port: real.sipPort }, adminAddress: { host: '127.0.0.1', port: real.adminPort }, close: async () => undefined } as unknown as Engine)
+    : await startTestEngine(SECRET);
   catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir, logger: quietLogger });
   transport = catcherTransport({ host: '127.0.0.1', port: catcher.port }, 4);
   worker = startMailWorker({ pool: db.pool, listenUrl: db.url, transport, logger: quietLogger, concurrency: 4, pollMs: 100 });
   prompts = await loadPromptLibrary({ dir: path.resolve('prompts') });
-  media = await createBuiltinMediaServer({ host: '127.0.0.1', portMin: 0, portMax: 0, prompts });
-  ({ srf, app } = await connectNotifyApp(engine, SECRET, { pool: db.pool, config, spoolDir: path.join(dir, 'spool'), media }));
+  const fs = testFreeswitch();
+  if (!fs) media = await createBuiltinMediaServer({ host: '127.0.0.1', portMin: 0, portMax: 0, prompts });
+  ({ srf, app } = await connectNotifyApp(engine, real?.secret ?? SECRET, { pool: db.pool, config, spoolDir: path.join(dir, 'spool'), media: { open: (sdp, o) => media.open(sdp, o), close: async () => undefined } }));
+  // TEST_FREESWITCH (by hand, with TEST_DRACHTIO): 転送ガイダンス and the bridge through a real FreeSWITCH.
+  if (fs) media = await createFreeswitchMediaServer({ srf, address: '127.0.0.1', port: fs.eslPort, secret: fs.secret, listenAddress: '127.0.0.1', prompts });
 });
 afterAll(async () => {
   srf?.disconnect();
@@ -455,16 +463,24 @@ describe('ボイスワープ: 転送ガイダンス', () => {
       const sdpOf = (text: string) => text.slice(text.indexOf('\r\n\r\n') >= 0 ? text.indexOf('\r\n\r\n') : text.indexOf('\n\n')).trim();
       expect(sdpOf(progress.text)).toMatch(/^v=0/);
       expect(sdpOf(answer.text)).toBe(sdpOf(progress.text));
-      // The guidance, frame for frame, reached the caller before the 転送先 got its INVITE…
+      // The guidance reached the caller before the 転送先 got its INVITE: frame for frame from the
+      // built-in endpoint; from FreeSWITCH (its own G.711 encoder) as that many frames of sound.
       const clip = prompts.get('vw_guidance').encoded.ulaw;
-      const stream = Buffer.concat(heard.map((h) => h.payload));
-      const start = stream.indexOf(clip.subarray(0, 1600));
-      expect(start, 'guidance frames heard').toBeGreaterThanOrEqual(0);
-      const lastFrame = heard[Math.ceil((start + clip.length) / 160) - 1]!;
       const invite = expectForwarded(r, s, 'unconditional');
-      expect(lastFrame.at).toBeLessThanOrEqual(invite.at + 50);
+      if (testFreeswitch()) {
+        // µ-law code words 0x7c–0x7f and 0xfc–0xff are within a few steps of zero.
+        const silent = (p: Buffer) => p.every((b) => (b & 0x7f) >= 0x7c);
+        const sound = heard.filter((h) => h.at <= invite.at + 50 && !silent(h.payload));
+        expect(sound.length, 'guidance frames heard').toBeGreaterThan(0.4 * (clip.length / 160));
+      } else {
+        const stream = Buffer.concat(heard.map((h) => h.payload));
+        const start = stream.indexOf(clip.subarray(0, 1600));
+        expect(start, 'guidance frames heard').toBeGreaterThanOrEqual(0);
+        const lastFrame = heard[Math.ceil((start + clip.length) / 160) - 1]!;
+        expect(lastFrame.at).toBeLessThanOrEqual(invite.at + 50);
+      }
       // …which offered the endpoint's SDP, not the caller's.
-      expect(sdpOf(invite.text)).toMatch(/^v=0[\s\S]*o=chakushin /);
+      expect(sdpOf(invite.text)).toMatch(testFreeswitch() ? /^v=0[\s\S]*o=FreeSWITCH / : /^v=0[\s\S]*o=chakushin /);
       expect(sdpOf(invite.text)).not.toContain(`m=audio ${callerAudio.address().port} `);
       // Bridged: the caller's audio reached the 転送先 and the 転送先's the caller, from the port the caller knows.
       expect(destHeard.some((p) => p[0] === 0x55)).toBe(true);

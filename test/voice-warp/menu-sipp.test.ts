@@ -9,6 +9,7 @@ import { readVoiceWarpSettings } from '../../src/store/voice-warp-settings.ts';
 import { startIvrHarness, type IvrHarness } from '../ivr/harness.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp } from '../support/sipp.ts';
+import { testDrachtio } from '../support/test-drachtio.ts';
 
 const ACCESS = '142';
 const DEST = '09012345678';
@@ -125,7 +126,7 @@ describe('who may use it, and the next call', () => {
     await h.call('warp-menu-start-1-rfc2833.xml', { caller: number, dialled: ACCESS });
     const dest = await startSipp({ scenario: path.resolve('test/sipp/warp-dest-answer.xml'), localPort: nextHopPort, calls: 1, keys: { audio_port: '9' }, timeoutMs: 30_000, traceMessages: true });
     const caller = await runSipp({
-      scenario: path.resolve('test/sipp/warp-uac-answer.xml'), remote: { port: h.service.sipAddress!.port }, service: number, calls: 1,
+      scenario: path.resolve('test/sipp/warp-uac-answer.xml'), remote: { port: h.service.sipAddress?.port ?? testDrachtio()!.sipPort }, service: number, calls: 1,
       keys: { from: '<sip:0612345678@127.0.0.1>', hdr1: 'X-Warp-Test: 1', hdr2: 'X-Warp-Test: 1', audio_port: '9' }, extraArgs: ['-d', '200'], timeoutMs: 30_000,
     });
     expect(caller.exitCode, sippSummary(caller)).toBe(0);
