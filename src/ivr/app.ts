@@ -7,9 +7,10 @@ import type Srf from 'drachtio-srf';
 import type { CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { nationalNumberOf } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import type { MediaServer } from '../media/port.ts';
-import { accessNumberOf, normaliseNumber } from './caller-check.ts';
+import { accessNumberOf } from './caller-check.ts';
 import { IvrCall } from './call.ts';
 import type { IvrMenu } from './menu.ts';
 import { tempPasswordMenu } from './temp-password-menu.ts';
@@ -42,7 +43,7 @@ export function createIvrApp(deps: IvrDeps): IvrApp {
   const voiceWarp = voiceWarpMenu(deps.pool, config);
   /** The menu the dialled number offers, or undefined when it is no access number. */
   function menuFor(uri: string): { dialled: string; menu: IvrMenu } | undefined {
-    const national = normaliseNumber(uri);
+    const national = nationalNumberOf(uri);
     const access = national ? accessNumberOf(national, config.ivr.accessNumbers) : null;
     if (access && national) return { dialled: national, menu: tempPasswordMenu(access, deps.pool, config) };
     const digits = dialledDigits(uri);

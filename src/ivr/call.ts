@@ -9,13 +9,12 @@ import type Srf from 'drachtio-srf';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
+import { callerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
-import { HangupError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
-import { parseInfoDtmf } from '../media/info-dtmf.ts';
-import { PortsExhaustedError } from '../media/port-pool.ts';
+import { HangupError, PortsExhaustedError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
 import { findContractOfCaller } from '../store/subscribers.ts';
 import { insertIvrCall, type IvrCallRecord } from '../store/ivr-calls.ts';
-import { callerNumberOf, offersAudio } from './caller-check.ts';
+import { callerOf, offersAudio } from './caller-check.ts';
 import type { IvrMenu, MenuOutcome } from './menu.ts';
 
 export interface IvrCallDeps {
@@ -82,15 +81,11 @@ export class IvrCall implements TrackedCall {
       this.release('caller_hung_up', new Date());
     });
     const asserted = this.deps.isTrustedPeer(req.source_address);
-    const caller = callerNumberOf(
-      {
-        sourceAddress: req.source_address,
-        from: req.get('From'),
-        pAssertedIdentity: req.has('P-Asserted-Identity') ? req.get('P-Asserted-Identity') : null,
-        privacy: req.has('Privacy') ? req.get('Privacy') : null,
-      },
-      config.sip.trustedPeers,
-    );
+    const caller = callerOf(callerId(
+      { from: req.get('From'), pAssertedIdentity: req.get('P-Asserted-Identity'), privacy: req.get('Privacy') },
+      asserted,
+      config.notify.absentReasonRules,
+    ));
     if (caller.kind === 'number') this.record.caller = caller.number;
     const contract = caller.kind === 'number' ? ((await findContractOfCaller(pool, caller.number)) ?? null) : null;
     if (this.state === 'ended') return;
@@ -144,9 +139,7 @@ export class IvrCall implements TrackedCall {
       this.release(noAck ? 'no_ack' : 'caller_hung_up', new Date(), noAck ? 'ack_timeout' : undefined);
     });
     this.dialog.on('info', (info: Srf.SrfRequest, infoRes: Srf.SrfResponse) => {
-      const digit = parseInfoDtmf(info.get('Content-Type'), info.body ?? '');
-      infoRes.send(digit === undefined ? 415 : 200);
-      if (digit !== undefined) session.injectDigit(digit);
+      infoRes.send(session.injectInfo(info.get('Content-Type'), info.body ?? '') ? 200 : 415);
     });
 
     // No prompt before the ACK: an INVITE from a forged address must not make us send media there.

@@ -2,7 +2,7 @@
 // (temp-password-menu.ts) or the ボイスワープ phone menu (voice-warp-menu.ts). The call (call.ts)
 // is the same for both — answering, the ACK, DTMF by RFC 2833 and INFO, the record, the end — and
 // asks its menu two things: what to do with this caller, and (if it is a flow) to run it.
-import type { Contract } from '../../flows/temp-password-common.ts';
+import type { Contract } from '../domain/subscriber.ts';
 import type { MediaSession } from '../media/port.ts';
 import type { CallerNumber } from './caller-check.ts';
 

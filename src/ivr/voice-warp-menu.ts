@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { voiceWarpFlow, type SaveInput } from '../../flows/voice-warp.ts';
-import type { Contract } from '../../flows/temp-password-common.ts';
+import type { Contract } from '../domain/subscriber.ts';
 import type { Config } from '../config.ts';
 import type { VoiceWarpSettings } from '../domain/voice-warp.ts';
 import type { MediaSession } from '../media/port.ts';

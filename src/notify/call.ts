@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
 import { HangupError, type MediaBridge, type MediaServer, type MediaSession } from '../media/port.ts';
 import type { CallTimeline } from './classify.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { CallJournal } from './journal.ts';
 import { OutgoingLeg, type LegOutcome, type LegTarget } from './leg.ts';
 import type { NotifyProfile } from './profile.ts';
@@ -104,7 +104,7 @@ export class NotifyCall implements TrackedCall {
     private readonly res: Srf.SrfResponse,
     private readonly profile: NotifyProfile,
     private readonly calledNumber: string,
-    private readonly caller: CallerIdentity,
+    private readonly caller: CallerId,
     inviteAt: Date,
   ) {
     this.callId = req.get('Call-ID');

@@ -1,7 +1,7 @@
 // The headers a forwarded leg carries, built from header values only (pure, any SIP stack):
 // Diversion (RFC 5806) and, by config, History-Info (RFC 7044, with the cause= of RFC 4458 as
 // RFC 7544 maps Diversion reasons to it). And the loop guard's count of earlier diversions.
-import { splitHeaderValues } from './identity.ts';
+import { splitHeaderValues } from '../domain/caller-id.ts';
 
 /** Why the call was diverted, in Diversion's words (RFC 5806 §3: diversion-reason). */
 export type DiversionReason = 'unconditional' | 'user-busy' | 'no-answer';

@@ -1,5 +1,6 @@
 // Everything the notify path needs about a called number, read with one query per call.
 import type pg from 'pg';
+import type { Pattern, Region } from '../domain/subscriber.ts';
 import { DEFAULT_RING_SECONDS } from '../domain/voice-warp.ts';
 import type { VoiceWarpRoute } from './routing.ts';
 
@@ -12,8 +13,8 @@ export interface NotifyProfile {
   number: string;
   services: string[];
   sipTarget: string | null;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   /** false too when the number has no notify settings yet. */
   started: boolean;
   designatedOnly: boolean;
@@ -58,8 +59,8 @@ interface Row {
   number: string;
   services: string[];
   sip_target: string | null;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   started: boolean;
   designated_only: boolean;
   unanswered_only: boolean;

@@ -19,6 +19,7 @@ import { startMailWorker } from '../../src/mail/worker.ts';
 import { startNotifyApp } from '../../src/notify/app.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { dispatchInvites } from '../../src/sip-dispatch.ts';
+import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
 import { arg, benchDatabase, pct } from './support.ts';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   const config = parseConfig({ notify: { nextHop: `sip:127.0.0.1:${destPort}` } });
   const srf = new Srf();
   srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool') });
+  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool'), isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers) });
   dispatchInvites(srf, [app.handleNotifyInvite], { logger });
   await new Promise<void>((resolve) => {
     srf.once('connect', () => resolve());

@@ -1,10 +1,10 @@
 // Who may set ボイスワープ by phone (src/ivr/voice-warp-menu.ts): pure, every branch.
 import { describe, expect, it } from 'vitest';
 import { decideVoiceWarp } from '../../src/ivr/voice-warp-menu.ts';
-import type { Contract } from '../../flows/temp-password-common.ts';
+import type { Contract } from '../../src/domain/subscriber.ts';
 
 const contract: Contract = {
-  id: 'C1', region: 'west', pattern: 'B', authUnit: null,
+  id: 'C1', region: 'west', pattern: 'B', authUnit: 'number',
   numbers: [
     { number: '0611112222', role: 'main', services: ['voice_warp'] },
     { number: '0611113333', role: 'additional', services: ['chakushin_mail'] },

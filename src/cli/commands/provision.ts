@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
-import { loadConfig } from '../../config.ts';
 import { parseArgs } from '../args.ts';
-import { applyProvisioning, ProvisioningError, validateProvisioning } from '../../store/provisioning.ts';
 
 export const provisionCommand: Command = {
   name: 'provision',
@@ -23,6 +20,7 @@ has) apply when loading.
     const { positional, flags } = parseArgs(args, { booleans: ['check'] });
     const file = positional[0];
     if (!file || positional.length > 1) throw new UsageError('give exactly one FILE.json');
+    const { applyProvisioning, ProvisioningError, validateProvisioning } = await import('../../store/provisioning.ts');
     let input: unknown;
     try {
       input = JSON.parse(await readFile(file, 'utf8'));
@@ -31,12 +29,14 @@ has) apply when loading.
       return 1;
     }
     if (flags.has('check')) {
+      const { loadConfig } = await import('../../config.ts');
       const { errors } = validateProvisioning(input, loadConfig().voiceWarp);
       for (const e of errors) console.error(`${file}: ${e}`);
       if (!errors.length) console.log(`${file}: valid`);
       return errors.length ? 1 : 0;
     }
     try {
+      const { withDatabase } = await import('../context.ts');
       const summary = await withDatabase((db, config) => applyProvisioning(db.pool, input, `cli:${file}`, config.voiceWarp));
       console.log(`provisioned ${summary.contracts} contract(s), ${summary.numbers} number(s) from ${file}`);
       return 0;

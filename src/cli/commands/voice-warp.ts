@@ -1,9 +1,7 @@
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
 import { CONDITION_NAMES, SELECT_MODE_NAMES } from '../../domain/voice-warp.ts';
-import { readVoiceWarpSettings } from '../../store/voice-warp-settings.ts';
 
 export const voiceWarpCommand: Command = {
   name: 'voice-warp',
@@ -19,6 +17,7 @@ the provisioning file's voiceWarp block. Exit code 1 when NUMBER is not provisio
     const [sub, number] = positional;
     if (sub !== 'show' || positional.length !== 2) throw new UsageError('usage: chakushin voice-warp show NUMBER');
     if (!isNationalNumber(number)) throw new UsageError(`NUMBER: "${number}" is not a national number (0 and 9–10 digits, no hyphens)`);
+    const [{ withDatabase }, { readVoiceWarpSettings }] = await Promise.all([import('../context.ts'), import('../../store/voice-warp-settings.ts')]);
     const found = await withDatabase(async (db, config) => {
       const { rows } = await db.pool.query<{ services: string[] }>('select services from phone_number where number = $1', [number]);
       if (!rows[0]) return undefined;
