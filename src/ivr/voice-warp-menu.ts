@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import type { VoiceWarpSettings } from '../domain/voice-warp.ts';
 import type { MediaSession } from '../media/port.ts';
 import { readVoiceWarpSettings, saveVoiceWarpChange } from '../store/voice-warp-settings.ts';
+import { callerRefusal } from './caller-check.ts';
 import { flowActors } from './flow-actors.ts';
 import { flowOptionsFromConfig } from './flow-options.ts';
 import type { IvrMenu, MenuDecision, MenuFacts, MenuOutcome } from './menu.ts';
@@ -19,10 +20,8 @@ const notInService = (reason: string): Refusal => ({ action: 'announce', prompt:
 
 /** Who may set ボイスワープ by phone: the caller's own number, and only a number with the service. */
 export function decideVoiceWarp(facts: MenuFacts, contract: Contract | null): { action: 'run'; number: string } | Refusal {
-  if (!facts.hasAudio) return { action: 'reject', status: 488, reason: 'data_only' };
-  if (facts.caller.kind === 'withheld') return { action: 'announce', prompt: 'withheld_caller', reason: 'withheld' };
-  if (facts.caller.kind === 'unknown' || contract === null) return notInService('not_a_contract_number');
-  if (!facts.callerAsserted) return notInService('caller_not_asserted');
+  const refused = callerRefusal(facts, contract);
+  if (refused || facts.caller.kind !== 'number' || !contract) return refused ?? notInService('not_a_contract_number');
   const number = facts.caller.number;
   // An 認証用番号 belongs to a contract without being one of its lines: it sets nothing.
   const own = contract.numbers.find((n) => n.number === number);

@@ -7,22 +7,13 @@
 // with Diversion. Both are mailed to the built-in SMTP catcher, against embedded PostgreSQL (or
 // DATABASE_URL). Per rate: INVITE→180 (the ringing the caller hears) and INVITE→200, p50/p99, and
 // the ratio forwarded / plain.
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
-import pino from 'pino';
-import { parseConfig } from '../../src/config.ts';
-import { startSmtpCatcher } from '../../src/mail/catcher.ts';
-import { catcherTransport } from '../../src/mail/transport.ts';
-import { startMailWorker } from '../../src/mail/worker.ts';
-import { startNotifyApp } from '../../src/notify/app.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
-import { dispatchInvites } from '../../src/sip-dispatch.ts';
-import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
-import { arg, benchDatabase, pct } from './support.ts';
+import { startNotifyBenchStack } from './notify-stack.ts';
+import { arg, pct } from './support.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/warp-uac-bench.xml');
@@ -44,29 +35,10 @@ interface Measured {
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ level: 'warn' });
-  const db = await benchDatabase('warp');
-  const { pool, url, dir: tmp } = db;
-
-  const sipPort = await freePort('both');
-  const adminPort = await freePort('tcp');
-  const engine = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../sip-engine/run-engine-command.ts'),
-    '--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`, '--secret', 'bench', '--log-level', 'warn'], { stdio: 'inherit' });
-
-  const catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir: path.join(tmp, 'mail'), logger });
-  const transport = catcherTransport({ host: '127.0.0.1', port: catcher.port }, 4);
-  const worker = startMailWorker({ pool, listenUrl: url, transport, logger, concurrency: 4 });
   // The 転送先 is reached at notify.nextHop, where each step's callee listens.
   const destPort = await freePort('udp');
-  const config = parseConfig({ notify: { nextHop: `sip:127.0.0.1:${destPort}` } });
-  const srf = new Srf();
-  srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool'), isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers) });
-  dispatchInvites(srf, [app.handleNotifyInvite], { logger });
-  await new Promise<void>((resolve) => {
-    srf.once('connect', () => resolve());
-    srf.connect({ host: '127.0.0.1', port: adminPort, secret: 'bench' });
-  });
+  const stack = await startNotifyBenchStack('warp', { workers: 4, config: { notify: { nextHop: `sip:127.0.0.1:${destPort}` } } });
+  const { pool, sipPort } = stack;
 
   const linePort = await freePort('udp');
   const notify = { started: true, destinations: [{ address: 'bench@example.jp' }] };
@@ -120,13 +92,7 @@ async function main(): Promise<void> {
     console.log('no rate completed cleanly');
   }
 
-  srf.disconnect();
-  await app.stop(1000);
-  await worker.stop();
-  transport.close();
-  await catcher.close();
-  engine.kill('SIGTERM');
-  await db.close();
+  await stack.close();
 }
 
 await main();
