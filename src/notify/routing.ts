@@ -18,10 +18,11 @@ import {
   type ForwardCondition,
   type SelectMode,
 } from '../domain/voice-warp.ts';
+import type { ServiceName } from '../domain/subscriber.ts';
 import type { DiversionReason } from './diversion.ts';
 
 /** Services whose numbers the notify B2BUA takes calls for (the rest are left to other handlers). */
-export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp'] as const;
+export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp'] as const satisfies readonly ServiceName[];
 
 export function takesCalls(services: readonly string[]): boolean {
   return NOTIFY_PATH_SERVICES.some((s) => services.includes(s));
