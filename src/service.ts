@@ -100,7 +100,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger, registry });
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
     const notify = startNotifyApp({
-      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, fax: media,
+      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media, fax: media,
     });
     const faxSweep = startFaxSweep({ pool: db.pool, config, logger });
     parts.push({ name: 'fax-sweep', stop: () => faxSweep.stop() });
