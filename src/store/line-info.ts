@@ -12,6 +12,16 @@ export interface LineRow {
   accessKeyHash: string;
 }
 
+export async function lineExists(db: Queryable, customerId: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from line_info_line where customer_id = $1', [customerId]);
+  return rowCount === 1;
+}
+
+/** Locks the line's row for the transaction: one application at a time per line. */
+export async function lockLine(client: pg.PoolClient, customerId: string): Promise<void> {
+  await client.query('select 1 from line_info_line where customer_id = $1 for update', [customerId]);
+}
+
 export async function loadLine(db: Queryable, customerId: string): Promise<LineRow | undefined> {
   const { rows } = await db.query<LineRow>(
     'select customer_id as "customerId", prefix::text as prefix, access_key_hash as "accessKeyHash" from line_info_line where customer_id = $1',
@@ -47,15 +57,9 @@ export async function providerStates(db: Queryable, customerId: string): Promise
 
 // ---- failed logins -----------------------------------------------------------------------
 
-/** Takes the per-ID lock for a login attempt, so concurrent failures of one ID all count. */
-export async function lockLoginId(client: pg.PoolClient, customerId: string): Promise<void> {
-  await client.query("select pg_advisory_xact_lock(hashtext('line_info_login:' || $1))", [customerId]);
-}
-
-export async function failuresSince(db: Queryable, by: { customerId?: string; source?: string }, since: Date): Promise<number> {
-  const { rows } = by.customerId
-    ? await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where customer_id = $1 and at > $2', [by.customerId, since])
-    : await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where source = $1 and at > $2', [by.source, since]);
+/** Wrong keys from one client address since a time (the per-address window). */
+export async function failuresSince(db: Queryable, by: { source: string }, since: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where source = $1 and at > $2', [by.source, since]);
   return rows[0]!.n;
 }
 

@@ -13,7 +13,6 @@ import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
 import type { SiteServer } from '../../src/site/foundation.ts';
 import { startSettingsSite } from '../../src/site/index.ts';
-import { lineInfoPages } from '../../src/site/line-info/pages.ts';
 import { startLineInfoWorker, type LineInfoWorker } from '../../src/site/line-info/work.ts';
 import { applyLineInfo } from '../../src/store/line-info-provisioning.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
@@ -54,7 +53,8 @@ export async function startLineInfoHarness(lines: unknown[], opts: { contracts?:
       ...opts.overrides?.lineInfo,
     },
   };
-  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0' }, overrides });
+  // The test's own address is trusted as the TLS proxy, so a page can say which client it speaks for.
+  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0', SITE_TRUSTED_PROXIES: '127.0.0.1' }, overrides });
   const clock = testClock();
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-line-info-mail-'));
@@ -63,7 +63,7 @@ export async function startLineInfoHarness(lines: unknown[], opts: { contracts?:
     pool: db.pool, listenUrl: db.url, transport: catcherTransport({ host: '127.0.0.1', port: catcher.port }, 2), logger, concurrency: 2, pollMs: 100,
   });
   const base = config.lineInfo.path;
-  const site = await startSettingsSite({ pool: db.pool, config, clock, logger }, [lineInfoPages(base)]);
+  const site = await startSettingsSite({ pool: db.pool, config, clock, logger });
   const work = startLineInfoWorker({ pool: db.pool, config, clock, logger });
   return {
     db, config, clock, site, url: `http://127.0.0.1:${site.port}`, base, catcher, work,

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIL_CSV_HEADER } from '../../src/site/bulk/chakushin-mail-csv.ts';
+import { MAIL_CSV_HEADER } from '../../src/site/settings/bulk/chakushin-mail-csv.ts';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';

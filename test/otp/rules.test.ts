@@ -44,7 +44,7 @@ describe('planAuthUnitChange', () => {
 });
 
 describe('CSV', async () => {
-  const { parseCsv, writeCsv, decodeCsvFile, escapeCell, unescapeCell, CsvSyntaxError } = await import('../../src/site/bulk/csv.ts');
+  const { parseCsv, writeCsv, decodeCsvFile, escapeCell, unescapeCell, CsvSyntaxError } = await import('../../src/site/settings/bulk/csv.ts');
   it('reads quoted separators, doubled quotes and line breaks inside quotes, with each record\'s first line', () => {
     expect(parseCsv('"a,b","c""d"\r\n\r\n"e\r\nf",g\nh')).toEqual([
       { line: 1, cells: ['a,b', 'c"d'] },

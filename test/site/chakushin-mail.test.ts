@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
-import { fieldError, heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
+import { fieldError, groupError, heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
 
 const LINE_MAIN = '0653107391';
 const LINE_EXTRA = '0653107392';
@@ -68,7 +68,8 @@ describe('サービス開始／停止 and 送信先メールアドレス設定',
     await b.page.getByRole('link', { name: 'サービス開始／停止' }).click();
     await b.page.getByRole('radio', { name: '開始' }).check();
     await b.page.getByRole('button', { name: '設定' }).click();
-    expect(await b.page.getByRole('alert').textContent()).toContain('送信先メールアドレスが設定されていないため、開始できません。');
+    expect(await groupError(b.page, 'サービス開始／停止')).toBe('送信先メールアドレスが設定されていないため、開始できません。先に「送信先メールアドレス設定」を行ってください。');
+    expect(await b.page.getByRole('alert').getByRole('link', { name: 'サービス開始／停止' }).isVisible()).toBe(true);
     expect((await readNotifySettings(h.db.pool, LINE_MAIN)).started).toBe(false);
 
     await b.page.getByRole('link', { name: '戻る' }).click();

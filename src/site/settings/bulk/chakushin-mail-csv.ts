@@ -1,11 +1,11 @@
 // 着信お知らせメール 一括設定: one CSV record per number — 開始/停止, the 5 destinations with their
 // 送信 flags, the two conditions, the 30 designated numbers with their 指定 flags — checked by the
 // same rules as the per-number pages, every problem reported by line and field.
-import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../domain/limits.ts';
-import { mailAddressRefusal } from '../../domain/mail-address.ts';
-import { isNationalNumber } from '../../domain/phone-number.ts';
-import type { NotifySettings } from '../../store/notify-settings.ts';
-import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../../domain/limits.ts';
+import { mailAddressRefusal } from '../../../domain/mail-address.ts';
+import { isNationalNumber } from '../../../domain/phone-number.ts';
+import type { NotifySettings } from '../../../store/notify-settings.ts';
+import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
 import { afterHeader, unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

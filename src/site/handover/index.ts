@@ -13,6 +13,7 @@ import { isNationalNumber } from '../../domain/phone-number.ts';
 import {
   loadLegacyAccount,
   loadLegacyCredentials,
+  lockForHandover,
   resetLegacyPasswordFailures,
   retireLegacyCredentials,
   type LegacyAccount,
@@ -20,16 +21,18 @@ import {
   type LegacyRealm,
 } from '../../store/legacy-accounts.ts';
 import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
-import { withTransaction } from '../../store/transaction.ts';
+import { endSessionsOf } from '../../store/sessions.ts';
 import { contractNumbers, setContractAuthUnit, setSitePassword } from '../../store/site-accounts.ts';
-import type { PageSet, SiteContext } from '../foundation.ts';
-import { countWrongEntry, liveTemp, livePassword, proveCredential } from '../legacy/credentials.ts';
-import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
-import { endSessionsOf } from '../session-store.ts';
-import { sessionExpired } from '../session.ts';
+import { withTransaction } from '../../store/transaction.ts';
+import type { Realm, SiteContext } from '../foundation.ts';
+import { credentialsSince, legacySecrets, provable as canProve } from '../legacy/credentials.ts';
+import { attemptLogin } from '../login-attempt.ts';
+import { MSG, PASSWORD_MESSAGES, throttledMessage } from '../messages.ts';
+import { mailLoginWarning } from '../notices.ts';
 import { loginRateLimit } from '../rate-limit-store.ts';
 
 export const HANDOVER_PATH = '/handover';
+const HANDOVER_REALM = 'handover';
 
 const SERVICE_NAMES: Record<LegacyRealm, string> = { chakushin_mail: '着信お知らせメール', fax_mail: 'FAXお知らせメール' };
 const UNITS: AuthUnit[] = ['line', 'number', 'admin_user'];
@@ -40,10 +43,8 @@ interface CredentialRef {
 }
 interface ProvenRef extends CredentialRef, ProvenOldPassword {}
 
+/** The hand-over so far, beside its session's owner (the login number). */
 export interface HandoverState {
-  number: string;
-  at: number;
-  lastSeen: number;
   unit: AuthUnit;
   /** Numbers whose legacy passwords this hand-over covers (and retires). */
   scope: string[];
@@ -76,8 +77,14 @@ const raw = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]! : '');
 const label = (c: CredentialRef) => `${c.number}の${SERVICE_NAMES[c.realm]}のパスワード`;
 const same = (a: CredentialRef, b: CredentialRef) => a.number === b.number && a.realm === b.realm;
 
-export function handoverPages(): PageSet {
-  return { prefix: HANDOVER_PATH, register };
+/** The 設備変更工事 hand-over as its own login realm (it proves old passwords; it logs nobody in to a site). */
+export function handover(): Realm {
+  return {
+    name: HANDOVER_REALM,
+    prefix: HANDOVER_PATH,
+    frame: { brand: 'ひかり電話設定サイト', home: HANDOVER_PATH },
+    register,
+  };
 }
 
 function register(app: FastifyInstance, ctx: SiteContext) {
@@ -88,7 +95,7 @@ function register(app: FastifyInstance, ctx: SiteContext) {
   const rateLimit = loginRateLimit(deps.config.site.loginRateLimit);
 
   const startPage = (req: FastifyRequest, reply: FastifyReply, extra: { errors?: Record<string, string>; notice?: string; unit?: string; number?: string } = {}, status = 200) =>
-    page(req, reply, 'start', { units: UNITS.map((u) => ({ value: u, name: AUTH_UNIT_NAMES[u] })), unit: extra.unit ?? '', number: extra.number ?? '', errors: extra.errors ?? {}, notice: extra.notice }, status);
+    page(req, reply, 'start', { units: UNITS.map((u) => ({ value: u, name: AUTH_UNIT_NAMES[u] })), unit: extra.unit ?? '', typed: extra.number ?? '', errors: extra.errors ?? {}, notice: extra.notice }, status);
 
   app.get('/', async (req, reply) => {
     const q = req.query as Record<string, string>;
@@ -113,32 +120,38 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     const creds = (await loadLegacyCredentials(deps.pool, scope)).filter((c) => c.password || c.temp);
     // The login number's own passwords are tried first.
     creds.sort((x, y) => Number(y.number === number) - Number(x.number === number));
-    let first: { cred: LegacyCredential; kind: 'password' | 'temp' } | undefined;
-    for (const cred of creds.length ? creds : [undefined]) {
-      const kind = await proveCredential(deps, cred, entered);
-      if (cred && kind) {
-        first = { cred, kind };
-        break;
-      }
+    // A wrong entry counts against every old password of the scope; the number named is what the throttle counts.
+    const outcome = await attemptLogin(deps, req.ip, {
+      subject: number,
+      credentialSince: credentialsSince(creds),
+      secrets: eligible ? creds.flatMap((c) => legacySecrets(deps, eligible, c, req.ip)) : [],
+      entered,
+      checks: 2,
+      warn: eligible
+        ? async (failures) => {
+            const noticeTo = await mailLoginWarning(deps.pool, deps.config, eligible, failures, deps.clock.now());
+            await ctx.audit(req, { actor: number, action: 'handover.warning', subject: number, detail: { failures, noticeTo } });
+          }
+        : undefined,
+    });
+    if (!outcome.ok) {
+      await ctx.audit(req, { actor: number, action: outcome.why === 'throttled' ? 'handover.throttled' : 'handover.failed', subject: number, detail: { authUnit: unit } });
+      if (outcome.why === 'throttled') return startPage(req, reply, { errors: { form: throttledMessage(outcome.retryAfterSec) }, unit, number }, 429);
+      return startPage(req, reply, { errors: { form: HANDOVER_MSG.failed }, unit, number }, 401);
     }
-    if (!eligible || !first) {
-      if (eligible) for (const cred of creds) await countWrongEntry(deps, eligible, cred, req.ip);
-      await ctx.audit(req, { actor: isNationalNumber(number) ? number : 'anonymous', action: 'handover.failed', subject: number, detail: { authUnit: unit } });
-      return startPage(req, reply, { errors: { password: HANDOVER_MSG.failed }, unit, number }, 401);
-    }
-    if (eligible.hasSitePassword) return startPage(req, reply, { notice: HANDOVER_MSG.alreadyDone, unit, number });
+    const first = { cred: outcome.secret.credential, kind: outcome.secret.kind };
+    if (eligible!.hasSitePassword) return startPage(req, reply, { notice: HANDOVER_MSG.alreadyDone, unit, number });
     if (first.kind === 'password') await resetLegacyPasswordFailures(deps.pool, first.cred.number, first.cred.realm);
 
     const now = deps.clock.now();
     const contractList = contract.map((n) => n.number);
     const proven: ProvenRef[] = [{ number: first.cred.number, realm: first.cred.realm, kind: first.kind, meetsNewRules: meetsNewRules(entered, first.kind, contractList), group: 0 }];
     const rest = creds.filter((c) => c !== first.cred);
-    const provable = rest.filter((c) => livePassword(c) || liveTemp(c, now, deps.config.site.tempPasswordMaxFailures));
+    const provable = rest.filter((c) => canProve(deps, c));
     const locked = rest.filter((c) => !provable.includes(c) && c.password?.lockedAt);
-    await req.session.regenerate();
-    const at = now.getTime();
+    await ctx.openSession(req, reply, { realm: HANDOVER_REALM, number });
     req.session.set('handover', {
-      number, at, lastSeen: at, unit,
+      unit,
       scope: scope.map((n) => n.number),
       proven,
       pending: provable.map((c) => ({ number: c.number, realm: c.realm })),
@@ -148,22 +161,19 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     return reply.redirect(`${HANDOVER_PATH}/${provable.length ? 'passwords' : 'result'}`, 303);
   });
 
+  /** The realm's login hook: a hand-over under way, within the session limits, of a number still to hand over. */
   const inProgress: preHandlerAsyncHookHandler = async (req, reply) => {
+    const session = await ctx.sessionOf(req, HANDOVER_REALM);
     const state = req.session.get('handover');
-    const now = deps.clock.now().getTime();
-    if (!state) return reply.redirect(HANDOVER_PATH, 303);
-    if (sessionExpired(state, now, ctx.limits)) {
-      await req.session.destroy();
-      return reply.redirect(`${HANDOVER_PATH}?timeout=1`, 303);
-    }
-    const account = await loadLegacyAccount(deps.pool, state.number);
+    if (!session.ok || !state) return reply.redirect(session.ok || session.why === 'none' ? HANDOVER_PATH : `${HANDOVER_PATH}?timeout=1`, 303);
+    const account = await loadLegacyAccount(deps.pool, session.owner.number!);
     if (!account || account.pattern !== 'A' || account.hasSitePassword) {
       await req.session.destroy();
       return reply.redirect(`${HANDOVER_PATH}?gone=1`, 303);
     }
-    req.session.set('handover', { ...state, lastSeen: now });
+    req.who = account.number;
   };
-  const state = (req: FastifyRequest) => req.session.get('handover')!;
+  const state = (req: FastifyRequest) => ({ ...req.session.get('handover')!, number: req.session.get('owner')!.number! });
 
   // The other old passwords of the scope (パスワード統合 needs each of them).
   const passwordsPage = (req: FastifyRequest, reply: FastifyReply, errors: Record<string, string> = {}, status = 200) => {
@@ -196,16 +206,24 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     for (const [i, ref] of refs.entries()) {
       const entered = raw(b, `p${i}`);
       const cred = creds[i];
-      const kind = await proveCredential(deps, cred, entered);
-      if (!cred || !kind) {
-        const { lockedNow } = cred ? await countWrongEntry(deps, account, cred, req.ip) : { lockedNow: false };
-        if (lockedNow) locked.push(ref);
+      const outcome = await attemptLogin(deps, req.ip, {
+        subject: ref.number,
+        credentialSince: credentialsSince(cred ? [cred] : []),
+        secrets: cred ? legacySecrets(deps, account, cred, req.ip) : [],
+        entered,
+        checks: 2,
+      });
+      if (!outcome.ok) {
+        // 10 wrong entries just locked it: it now only forces a new password (the guide's row).
+        const [after] = cred ? await loadCreds([ref], account) : [];
+        if (after?.password?.lockedAt) locked.push(ref);
         else {
           pending.push(ref);
-          errors[`p${pending.length - 1}`] = `${label(ref)}：${HANDOVER_MSG.wrong}`;
+          errors[`p${pending.length - 1}`] = `${label(ref)}：${outcome.why === 'throttled' ? throttledMessage(outcome.retryAfterSec) : HANDOVER_MSG.wrong}`;
         }
         continue;
       }
+      const kind = outcome.secret.kind;
       if (kind === 'password') await resetLegacyPasswordFailures(deps.pool, ref.number, ref.realm);
       // 同／異: the same value as an already proven password joins its group.
       let group = -1;
@@ -220,7 +238,7 @@ function register(app: FastifyInstance, ctx: SiteContext) {
       proven.push({ ...ref, kind, meetsNewRules: meetsNewRules(entered, kind, contractList), group });
       provenCreds.push(cred);
     }
-    req.session.set('handover', { ...s, proven, pending, locked, lastSeen: deps.clock.now().getTime() });
+    req.session.set('handover', { unit: s.unit, scope: s.scope, proven, pending, locked });
     await ctx.audit(req, { actor: s.number, action: 'handover.passwords', subject: s.number, detail: { proven: proven.length, pending: pending.length, locked: locked.length } });
     if (pending.length) return passwordsPage(req, reply, errors, 400);
     return reply.redirect(`${HANDOVER_PATH}/result`, 303);
@@ -283,12 +301,7 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     const kept = hash;
     const done = await withTransaction(deps.pool, async (client) => {
       // One hand-over per number at a time, and never over a password the new site already has.
-      const { rows } = await client.query(
-        `select c.pattern, exists (select 1 from password w where w.login_number = $1 and w.realm = 'site') as has_site
-           from phone_number p join contract c on c.id = p.contract_id where p.number = $1 for update of p`,
-        [s.number],
-      );
-      if (rows[0]?.pattern !== 'A' || rows[0]?.has_site) return false;
+      if (!(await lockForHandover(client, s.number))) return false;
       await setSitePassword(client, s.number, kept, deps.clock.now());
       await setContractAuthUnit(client, account.contractId, s.unit);
       await retireLegacyCredentials(client, s.scope);

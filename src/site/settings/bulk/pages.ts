@@ -2,15 +2,15 @@
 // number the login manages as one CSV, downloaded and uploaded. An upload applies every row in one
 // transaction or nothing; every bad row is listed with its line and field.
 import fastifyMultipart from '@fastify/multipart';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { readNotifySettings, writeConditions, writeDesignated, writeDestinations, writeStarted } from '../../store/notify-settings.ts';
-import type { PageSet, SiteContext } from '../foundation.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { lockNotifySetting, readNotifySettings, writeConditions, writeDesignated, writeDestinations, writeStarted } from '../../../store/notify-settings.ts';
+import { declineOtp, loadOtpSettings, setCheckCredential, setUseOtp } from '../../../store/otp.ts';
+import { hashPassword } from '../../../store/password-hash.ts';
+import { withTransaction } from '../../../store/transaction.ts';
+import type { SettingsContext } from '../context.ts';
+import { startRegistration } from '../otp/registration.ts';
 import { MAIL_CSV_HEADER, mailCsvRow, parseMailCsv, sameAsStored } from './chakushin-mail-csv.ts';
 import { readCsvUpload, writeCsv, type CsvProblem } from './csv.ts';
-import { declineOtp, loadOtpSettings, setCheckCredential, setUseOtp } from '../../store/otp.ts';
-import { withTransaction } from '../../store/transaction.ts';
-import { hashPassword } from '../../store/password-hash.ts';
-import { startRegistration } from '../otp/registration.ts';
 import { OTP_CSV_HEADER, otpCsvRow, parseOtpCsv } from './otp-csv.ts';
 
 export const BULK_PATH = '/bulk';
@@ -18,11 +18,7 @@ export const BULK_PATH = '/bulk';
 export const BULK_FROM = 33;
 const SERVICE = 'chakushin_mail';
 
-export function bulkPages(): PageSet {
-  return { prefix: BULK_PATH, register };
-}
-
-async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
+export async function registerBulk(app: FastifyInstance, ctx: SettingsContext) {
   const { pool, clock } = ctx.deps;
   // The file and the CSRF token arrive as multipart fields, parsed before the CSRF check runs;
   // the other fields are short (busboy would take 1 MB each).
@@ -38,7 +34,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
     ctx.render(req, reply, 'bulk-chakushin-mail', { title: '一括設定（着信お知らせメール）', count: managed(req).length, problems: extra.problems ?? [], notice: extra.notice }, status);
   const offered = (req: FastifyRequest, reply: FastifyReply) => {
     if (managed(req).length >= BULK_FROM) return true;
-    void ctx.render(req, reply, 'error', { title: '一括設定', message: `一括設定は、${BULK_FROM}番号以上の電話番号を設定できる場合に利用できます。` }, 403);
+    void ctx.errorPage(req, reply, 403, { title: '一括設定', message: `一括設定は、${BULK_FROM}番号以上の電話番号を設定できる場合に利用できます。` });
     return false;
   };
 
@@ -71,8 +67,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
       for (const row of parsed.rows) {
         // A row saying what is stored writes nothing (not even a settings row for a number without one).
         if (sameAsStored(row, await readNotifySettings(client, row.number))) continue;
-        await client.query('insert into notify_setting (number) values ($1) on conflict (number) do nothing', [row.number]);
-        await client.query('select 1 from notify_setting where number = $1 for update', [row.number]);
+        await lockNotifySetting(client, row.number);
         await writeStarted(client, row.number, row.started, now);
         await writeConditions(client, row.number, row, now);
         await writeDestinations(client, row.number, row.destinations, now);
@@ -89,7 +84,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
   const otpNumbers = (req: FastifyRequest) => req.login.scope.map((n) => n.number);
   const otpOffered = (req: FastifyRequest, reply: FastifyReply) => {
     if (ctx.deps.config.otp.regions[req.login.account.region]) return true;
-    void ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード各種一括設定', message: 'この地域では、ワンタイムパスワードは提供していません。' }, 404);
+    void ctx.errorPage(req, reply, 404, { title: 'ワンタイムパスワード各種一括設定', message: 'この地域では、ワンタイムパスワードは提供していません。' });
     return false;
   };
   const otpPage = (req: FastifyRequest, reply: FastifyReply, extra: { problems?: CsvProblem[]; notice?: string } = {}, status = 200) =>
@@ -146,7 +141,7 @@ async function register(app: Parameters<PageSet['register']>[0], ctx: SiteContex
         let touched = false;
         if (r.address !== (s?.address ?? s?.pendingAddress)) {
           // A new address waits for its own 本登録 URL, as from the registration page.
-          await startRegistration(client, ctx.deps.config, now, { number: r.number, address: r.address, pattern: login.account.pattern, region: login.account.region, requestOrigin: `${req.protocol}://${req.host}` });
+          await startRegistration(client, ctx.deps.config, now, { number: r.number, address: r.address, pattern: login.account.pattern, region: login.account.region, publicUrl: ctx.publicUrl() });
           mailed++;
           touched = true;
         } else if (!s!.useOtp) {

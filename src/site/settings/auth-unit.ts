@@ -2,16 +2,17 @@
 // asks for → 認証単位変更 → 設定完了. The change is one transaction with its audit row; sessions of
 // numbers that lose their login or whose password changed end, and so does the changer's own
 // (the new unit decides who logs in as what: everyone logs in again).
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_UNIT_NAMES, type AuthUnit } from '../../domain/auth-unit.ts';
 import { AUTH_UNITS, numbersLosingLogin, planAuthUnitChange, type AuthUnitChangePlan } from '../../domain/auth-unit-change.ts';
 import { applyAuthUnitChange } from '../../store/auth-unit-change.ts';
+import { endSessionsOf } from '../../store/sessions.ts';
 import { loadSiteAccount } from '../../store/site-accounts.ts';
 import { withTransaction } from '../../store/transaction.ts';
-import type { PageSet, SiteContext } from '../foundation.ts';
-import { checkCurrentPassword } from '../login.ts';
-import { endSessionsOf } from '../session-store.ts';
-import { checkLogin } from '../session.ts';
+import { throttledMessage } from '../messages.ts';
+import type { SettingsContext } from './context.ts';
+import { checkCurrentPassword } from './login.ts';
+import { checkLogin } from './session.ts';
 
 export const AUTH_UNIT_PATH = '/auth-unit';
 
@@ -27,15 +28,11 @@ type Body = Record<string, string | undefined>;
 const isUnit = (u: string | undefined): u is AuthUnit => (AUTH_UNITS as readonly string[]).includes(u ?? '');
 const fieldName = (number: string) => `pw_${number}`;
 
-export function authUnitPages(): PageSet {
-  return { prefix: AUTH_UNIT_PATH, register };
-}
-
-function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
+export function registerAuthUnit(app: FastifyInstance, ctx: SettingsContext) {
   const { deps } = ctx;
 
   const refuse = (req: FastifyRequest, reply: FastifyReply, message: string, status = 403) =>
-    ctx.render(req, reply, 'error', { title: '認証単位変更', message }, status);
+    ctx.errorPage(req, reply, status, { title: '認証単位変更', message });
 
   app.get('/', { preHandler: ctx.requireLogin }, async (req, reply) => {
     const { unit } = req.login;
@@ -73,7 +70,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
 
   app.get('/:to', { preHandler: ctx.requireLogin }, async (req, reply) => {
     const plan = planFor(req, (req.params as { to?: string }).to);
-    if (!plan) return reply.callNotFound();
+    if (!plan) return ctx.errorPage(req, reply, 404);
     if (plan === 'same_unit') return reply.redirect(AUTH_UNIT_PATH, 303);
     if (plan === 'main_only') return refuse(req, reply, AUTH_UNIT_MSG.mainOnly);
     return formPage(req, reply, plan);
@@ -85,7 +82,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     // The form says which unit it was drawn under; a change made meanwhile (another window) wins.
     if (body.from !== login.unit) return refuse(req, reply, AUTH_UNIT_MSG.stale, 409);
     const plan = planFor(req, (req.params as { to?: string }).to);
-    if (!plan) return reply.callNotFound();
+    if (!plan) return ctx.errorPage(req, reply, 404);
     if (plan === 'same_unit') return reply.redirect(AUTH_UNIT_PATH, 303);
     if (plan === 'main_only') return refuse(req, reply, AUTH_UNIT_MSG.mainOnly);
 
@@ -96,11 +93,14 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       const account = number === login.account.number ? login.account : await loadSiteAccount(deps.pool, number);
       if (!account?.password || account.password.lockedAt) errors[number] = AUTH_UNIT_MSG.noPassword;
       else if (!entered) errors[number] = AUTH_UNIT_MSG.empty;
-      else if (!(await checkCurrentPassword(deps, account, entered, false, req.ip))) errors[number] = AUTH_UNIT_MSG.wrong;
+      else {
+        const check = await checkCurrentPassword(deps, account, entered, false, req.ip);
+        if (check !== 'right') errors[number] = check === 'throttled' ? throttledMessage() : AUTH_UNIT_MSG.wrong;
+      }
     }
     if (errors[login.account.number] === AUTH_UNIT_MSG.wrong) {
       // The login's own password may just have been locked by this entry: then the session is over.
-      const still = await checkLogin(req, deps.pool, deps.clock, ctx.limits);
+      const still = await checkLogin(req, ctx);
       const locked = (await loadSiteAccount(deps.pool, login.account.number))?.password?.lockedAt;
       if (!still.ok || locked) {
         await req.session.destroy();
@@ -122,6 +122,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     });
     if (!applied) return refuse(req, reply, AUTH_UNIT_MSG.stale, 409);
     await req.session.destroy();
+    req.who = null;
     return ctx.render(req, reply, 'auth-unit-done', { title: '設定完了', to: AUTH_UNIT_NAMES[plan.to], loginHint: LOGIN_HINT[plan.to] });
   });
 }

@@ -3,31 +3,34 @@
 // 確認用ID/確認用パスワード, and the change pages from the トップ. The step sits after the password
 // (and after a forced パスワード変更) as a gate every other page waits for.
 import { randomBytes, randomInt } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { mailAddressRefusal } from '../../domain/mail-address.ts';
-import { checkIdRefusal, checkPasswordRefusal, OTP_CODE_DIGITS } from '../../domain/otp.ts';
-import { enqueueMails } from '../../mail/outbox.ts';
-import { countAudit } from '../../store/audit.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mailAddressRefusal } from '../../../domain/mail-address.ts';
+import { checkIdRefusal, checkPasswordRefusal, OTP_CODE_DIGITS } from '../../../domain/otp.ts';
+import { enqueueMails } from '../../../mail/outbox.ts';
+import { countAudit } from '../../../store/audit.ts';
 import {
   checkCode,
+  codeFailures,
   confirmRegistration,
   createToken,
   declineOtp,
   loadOtpSetting,
   setCheckCredential,
   sha256,
-} from '../../store/otp.ts';
-import { withTransaction } from '../../store/transaction.ts';
-import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
-import type { PageSet, SiteContext } from '../foundation.ts';
-import { ADDRESS_MESSAGES } from '../messages.ts';
-import type { SiteLogin } from '../session.ts';
+} from '../../../store/otp.ts';
+import { withTransaction } from '../../../store/transaction.ts';
+import { hashPassword, verifyPassword } from '../../../store/password-hash.ts';
+import type { SiteContext } from '../../foundation.ts';
+import { ADDRESS_MESSAGES } from '../../messages.ts';
+import type { SettingsContext } from '../context.ts';
+import { SETTINGS_REALM, setState, type SiteLogin } from '../session.ts';
+import { PASSWORD_PATH, type LoginStep } from '../steps.ts';
 import { codeMail } from './mail.ts';
 import { CHECK_ID_MESSAGES, CHECK_PASSWORD_MESSAGES, OTP_MSG } from './messages.ts';
 import { startRegistration } from './registration.ts';
 
 declare module '../session.ts' {
-  interface SiteLoginState {
+  interface SettingsState {
     /** The ワンタイムパスワード step is done for this session (code entered, declined, or not offered). */
     otpPassed?: boolean;
     /** The login's region offers ワンタイムパスワード: the トップ shows its change pages. */
@@ -50,36 +53,36 @@ const field = (req: FastifyRequest, name: string) => {
   return typeof v === 'string' ? v : '';
 };
 
-export function otpPages(): PageSet {
-  return { prefix: OTP_PATH, register, gate };
-}
-
 const offered = (ctx: SiteContext, login: SiteLogin) => ctx.deps.config.otp.regions[login.account.region];
 
-/** Where a logged-in session must go before any other page, if anywhere. */
-async function gate(req: FastifyRequest, login: SiteLogin, ctx: SiteContext): Promise<string | undefined> {
-  if (login.state.otpPassed) return undefined;
-  if (!offered(ctx, login)) return undefined;
-  const s = await loadOtpSetting(ctx.deps.pool, login.account.number);
-  if (!s) return `${OTP_PATH}/choice`;
-  if (!s.useOtp) {
-    req.session.set('login', { ...login.state, otpPassed: true, otpOffered: true });
-    return undefined;
-  }
-  if (!s.address) return s.pendingAddress ? `${OTP_PATH}/registered` : `${OTP_PATH}/register`;
-  return `${OTP_PATH}/send`;
-}
+/** The login step after the password: where a session goes until the code is entered (or declined). */
+export const otpStep: LoginStep = {
+  name: 'otp',
+  async due(req, login, ctx) {
+    if (login.state.otpPassed) return undefined;
+    if (!offered(ctx, login)) return undefined;
+    const s = await loadOtpSetting(ctx.deps.pool, login.account.number);
+    if (!s) return `${OTP_PATH}/choice`;
+    if (!s.useOtp) {
+      setState(req, { otpPassed: true, otpOffered: true });
+      login.state = { ...login.state, otpPassed: true, otpOffered: true };
+      return undefined;
+    }
+    if (!s.address) return s.pendingAddress ? `${OTP_PATH}/registered` : `${OTP_PATH}/register`;
+    return `${OTP_PATH}/send`;
+  },
+};
 
-function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
+export function registerOtp(app: FastifyInstance, ctx: SettingsContext) {
   const { deps } = ctx;
   const { pool, clock, config } = deps;
   const footerOf = (login: SiteLogin) => config.mail.footers[login.account.pattern][login.account.region];
+  const step = ctx.requireStep('otp');
 
-  /** The OTP pages run before the gate is passed; they need a session without a pending password change. */
-  const inStep: typeof ctx.requireStep = async function (req, reply) {
-    await ctx.requireStep.call(this, req, reply);
+  /** The step's own pages: open after the password (and a forced パスワード変更), in a region that offers it. */
+  const inStep: typeof step = async function (req, reply) {
+    await step.call(this, req, reply);
     if (reply.sent) return;
-    if (req.login.state.mustChange) return reply.redirect('/password', 303);
     if (!offered(ctx, req.login)) return reply.redirect('/', 303);
   };
   /**
@@ -87,24 +90,22 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
    * confirmed address. Otherwise someone holding just the password could decline or re-register
    * around the code; they must go through メールアドレスの変更 with 確認用ID/パスワード.
    */
-  const setupOpen: typeof ctx.requireStep = async function (req, reply) {
+  const setupOpen: typeof step = async function (req, reply) {
     await inStep.call(this, req, reply);
     if (reply.sent || req.login.state.otpPassed) return;
     if ((await loadOtpSetting(pool, req.login.account.number))?.address) return reply.redirect(`${OTP_PATH}/send`, 303);
   };
   /** Change pages from the トップ: a fully logged-in session (gate passed). */
-  const afterLogin: typeof ctx.requireStep = async function (req, reply) {
+  const afterLogin: typeof step = async function (req, reply) {
     await ctx.requireLogin.call(this, req, reply);
     if (reply.sent) return;
     if (!offered(ctx, req.login)) return reply.redirect('/', 303);
   };
-  const setState = (req: FastifyRequest, patch: Partial<SiteLogin['state']>) => req.session.set('login', { ...req.login.state, ...patch });
-
-  /** Login complete: a new session id, and the gate is passed. */
+  /** Login complete: the step is passed, a privilege change (a new session id and CSRF secret). */
   async function finishLogin(req: FastifyRequest, reply: FastifyReply, how: string) {
     const state = { ...req.login.state, otpPassed: true, otpOffered: true, otpRecovered: undefined, otpDraft: undefined };
-    await req.session.regenerate();
-    req.session.set('login', { ...state, lastSeen: clock.now().getTime() });
+    await ctx.openSession(req, reply, { realm: SETTINGS_REALM, number: req.login.account.number, at: req.login.owner.at });
+    setState(req, state);
     reply.clearCookie(ATTEMPT_COOKIE, { path: OTP_PATH });
     await ctx.audit(req, { action: `otp.${how}`, subject: req.login.account.number });
     return reply.redirect('/', 303);
@@ -146,12 +147,12 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       status,
     );
   app.get('/register', { preHandler: setupOpen }, (req, reply) => registerPage(req, reply, true));
-  app.get('/address', { preHandler: ctx.requireStep }, async (req, reply) => {
+  app.get('/address', { preHandler: step }, async (req, reply) => {
     if (!mayChangeAddress(req.login)) return reply.redirect(`${OTP_PATH}/recover`, 303);
     return registerPage(req, reply, false);
   });
   const takeDraft = (full: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.login.state.mustChange) return reply.redirect('/password', 303);
+    if (req.login.state.mustChange) return reply.redirect(PASSWORD_PATH, 303);
     if (!full && !mayChangeAddress(req.login)) return reply.redirect(`${OTP_PATH}/recover`, 303);
     const address = field(req, 'address').trim();
     const id = field(req, 'checkId');
@@ -171,9 +172,9 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     return ctx.render(req, reply, 'otp-confirm', { title: full ? 'ワンタイムパスワード利用情報仮登録（確認）' : 'ワンタイムパスワード受信用メールアドレス変更（確認）', address, full });
   };
   app.post('/register', { preHandler: setupOpen }, takeDraft(true));
-  app.post('/address', { preHandler: ctx.requireStep }, takeDraft(false));
+  app.post('/address', { preHandler: step }, takeDraft(false));
 
-  app.post('/register/confirm', { preHandler: ctx.requireStep }, async (req, reply) => {
+  app.post('/register/confirm', { preHandler: step }, async (req, reply) => {
     const login = req.login;
     const draft = login.state.otpDraft;
     if (!draft) return reply.redirect(`${OTP_PATH}/register`, 303);
@@ -188,14 +189,14 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
         check: draft.idHash && draft.passwordHash ? { idHash: draft.idHash, passwordHash: draft.passwordHash } : undefined,
         pattern: login.account.pattern,
         region: login.account.region,
-        requestOrigin: `${req.protocol}://${req.host}`,
-    });
-    await ctx.audit(req, { action: 'otp.register_pending', subject: login.account.number, detail: { withCheckCredentials: Boolean(draft.idHash) } }, client);
+        publicUrl: ctx.publicUrl(),
+      });
+      await ctx.audit(req, { action: 'otp.register_pending', subject: login.account.number, detail: { withCheckCredentials: Boolean(draft.idHash) } }, client);
     });
     setState(req, { otpDraft: undefined });
     return reply.redirect(`${OTP_PATH}/registered`, 303);
   });
-  app.get('/registered', { preHandler: ctx.requireStep }, (req, reply) =>
+  app.get('/registered', { preHandler: step }, (req, reply) =>
     ctx.render(req, reply, 'otp-registered', { title: 'ワンタイムパスワード利用情報仮登録完了', ttlHours: config.otp.registrationTtlHours }),
   );
 
@@ -210,13 +211,14 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const outcome = /^[A-Za-z0-9_-]{43}$/.test(t) ? await confirmRegistration(pool, sha256(t), clock.now()) : ({ ok: false, why: 'unknown' } as const);
     if (!outcome.ok) {
       await ctx.audit(req, { actor: 'anonymous', action: 'otp.register_link_refused', subject: null, detail: { why: outcome.why } });
-      return ctx.render(req, reply, 'error', { title: 'メールアドレスの本登録', message: outcome.why === 'expired' ? OTP_MSG.linkExpired(config.otp.registrationTtlHours) : OTP_MSG.linkUsed }, outcome.why === 'expired' ? 410 : 404);
+      return ctx.errorPage(req, reply, outcome.why === 'expired' ? 410 : 404, { title: 'メールアドレスの本登録', message: outcome.why === 'expired' ? OTP_MSG.linkExpired(config.otp.registrationTtlHours) : OTP_MSG.linkUsed });
     }
     await ctx.audit(req, { actor: outcome.number, action: 'otp.registered', subject: outcome.number });
     // This browser's session of that number may go on to the code; any other is told to log in.
-    const state = req.session.get('login');
-    const own = state?.number === outcome.number && !state.otpPassed;
-    return ctx.render(req, reply, 'otp-registered-done', { title: 'ワンタイムパスワード利用情報本登録完了', own, passed: Boolean(state?.otpPassed && state.number === outcome.number) });
+    const owner = req.session.get('owner');
+    const mine = owner?.realm === SETTINGS_REALM && owner.number === outcome.number;
+    const passed = Boolean(req.session.get('settings')?.otpPassed);
+    return ctx.render(req, reply, 'otp-registered-done', { title: 'ワンタイムパスワード利用情報本登録完了', own: mine && !passed, passed: mine && passed });
   });
 
   // ── ワンタイムパスワードを送信 / 入力 ──
@@ -230,7 +232,7 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const now = clock.now();
     const perHour = config.otp.codesPerHour;
     if ((await countAudit(pool, login.account.number, 'otp.code_sent', new Date(now.getTime() - 3_600_000))) >= perHour) {
-      return ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード送信確認', message: OTP_MSG.codeLimit(perHour) }, 429);
+      return ctx.errorPage(req, reply, 429, { title: 'ワンタイムパスワード送信確認', message: OTP_MSG.codeLimit(perHour) });
     }
     const code = String(randomInt(0, 10 ** OTP_CODE_DIGITS)).padStart(OTP_CODE_DIGITS, '0');
     // The attempt's secret lives only in this browser's cookie; the stored hash covers it.
@@ -259,15 +261,15 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
       : 'none';
     if (outcome === 'ok') return finishLogin(req, reply, 'login');
     if (outcome === 'wrong') {
-      const { rows } = await pool.query(`select failed_attempts from otp_token where number = $1 and kind = 'code' order by id desc limit 1`, [login.account.number]);
       await ctx.audit(req, { action: 'otp.code_wrong', subject: login.account.number });
-      return codePage(req, reply, { code: OTP_MSG.codeWrong(max - (rows[0]?.failed_attempts ?? 0)) }, 400);
+      return codePage(req, reply, { code: OTP_MSG.codeWrong(max - (await codeFailures(pool, login.account.number))) }, 400);
     }
     // Expired, used up or never sent for this attempt: the login starts over with the password.
     await ctx.audit(req, { action: `otp.code_${outcome}`, subject: login.account.number });
     await req.session.destroy();
+    req.who = null;
     reply.clearCookie(ATTEMPT_COOKIE, { path: OTP_PATH });
-    return ctx.render(req, reply, 'error', { title: 'ワンタイムパスワード入力', message: outcome === 'expired' ? OTP_MSG.codeExpired(config.otp.codeTtlSec) : OTP_MSG.codeExhausted }, 401);
+    return ctx.errorPage(req, reply, 401, { title: 'ワンタイムパスワード入力', message: outcome === 'expired' ? OTP_MSG.codeExpired(config.otp.codeTtlSec) : OTP_MSG.codeExhausted });
   });
 
   // ── メールアドレスの変更 from the send screen: 確認用ID + 確認用パスワード ──

@@ -1,6 +1,6 @@
 // The two ワンタイムパスワード mails: the 本登録 URL and the login code. Neither text is logged.
-import type { MailFooter } from '../../mail/format.ts';
-import { tokyoTime } from '../../mail/format.ts';
+import type { MailFooter } from '../../../mail/format.ts';
+import { tokyoTime } from '../../../mail/format.ts';
 
 export interface OtpMailText {
   subject: string;

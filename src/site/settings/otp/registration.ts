@@ -2,9 +2,9 @@
 // caller's transaction (the registration page and the CSV 一括設定 both start one).
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Config } from '../../config.ts';
-import { enqueueMails } from '../../mail/outbox.ts';
-import { createToken, registerPending, sha256 } from '../../store/otp.ts';
+import type { Config } from '../../../config.ts';
+import { enqueueMails } from '../../../mail/outbox.ts';
+import { createToken, registerPending, sha256 } from '../../../store/otp.ts';
 import { registrationMail } from './mail.ts';
 
 export interface Registration {
@@ -14,14 +14,14 @@ export interface Registration {
   check?: { idHash: string; passwordHash: string };
   pattern: 'A' | 'B';
   region: 'east' | 'west';
-  /** Origin of the URL when `otp.publicUrl` is not set: the request's own. */
-  requestOrigin: string;
+  /** The site's public URL (SiteContext.publicUrl): never anything a request says. */
+  publicUrl: string;
 }
 
 export async function startRegistration(db: pg.PoolClient, config: Config, now: Date, r: Registration): Promise<void> {
   const ttlHours = config.otp.registrationTtlHours;
   const token = randomBytes(32).toString('base64url');
-  const origin = config.otp.publicUrl?.replace(/\/$/, '') ?? r.requestOrigin;
+  const origin = r.publicUrl.replace(/\/$/, '');
   const footer = config.mail.footers[r.pattern][r.region];
   const text = registrationMail(r.number, `${origin}/otp/confirm?t=${token}`, ttlHours, footer, now);
   await registerPending(db, r.number, r.address, r.check);

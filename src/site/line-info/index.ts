@@ -7,12 +7,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { applicantName, applicantRefusals, receiptNumber, receiptTime, settingDate } from '../../domain/line-info.ts';
-import { acceptApplication, loadApplication, providersById, providerStates, type Application, type ProviderState } from '../../store/line-info.ts';
-import { VIEWS_DIR, type PageSet, type SiteContext } from '../foundation.ts';
+import { acceptApplication, lineExists, loadApplication, lockLine, providersById, providerStates, type Application, type ProviderState } from '../../store/line-info.ts';
+import { withTransaction } from '../../store/transaction.ts';
+import { VIEWS_DIR, type Realm, type SiteContext } from '../foundation.ts';
+import { throttledMessage } from '../messages.ts';
 import { logInLine } from './login.ts';
-import { lookupApi } from './lookup-api.ts';
+import { LOOKUP_API_PATH, lookupApi } from './lookup-api.ts';
 import { applicantMessage, LINE_MSG, METHOD_LABEL, SETTING_LABEL } from './messages.ts';
-import { checkLineInfoLogin, redirectToLineInfoLogin, setFlow, STAGES, type ApplicantForm, type LineInfoFlow, type LineInfoLoginState, type Stage } from './session.ts';
+import { LINE_INFO_REALM, setFlow, STAGES, type ApplicantForm, type LineInfoFlow, type Stage } from './session.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 const field = (req: FastifyRequest, name: string) => {
@@ -26,16 +28,23 @@ const fieldList = (req: FastifyRequest, name: string) => {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the line-info login check. */
-    lineInfo: LineInfoLoginState;
+    /** Set by the realm's login hook: the お客さまID logged in, and its application under way. */
+    lineInfo: { customerId: string; flow?: LineInfoFlow };
   }
 }
 
 const STAGE_PATH: Record<Stage, string> = { consent: '/consent', applicant: '/applicant', confirm: '/confirm', done: '/done' };
 const stageIndex = (s: Stage) => STAGES.indexOf(s);
 
-export function lineInfoPages(prefix: string): PageSet {
-  return { prefix, register: (app, ctx) => register(app, ctx, prefix) };
+/** The サービス申込受付ページ as one login realm under lineInfo.path; its lookup API answers JSON. */
+export function lineInfo(prefix: string): Realm {
+  return {
+    name: LINE_INFO_REALM,
+    prefix,
+    apiPrefix: `${prefix}${LOOKUP_API_PATH}`,
+    frame: { brand: 'サービス申込受付ページ', home: `${prefix}/`, logout: { action: `${prefix}/logout`, label: 'ログアウト' }, stylesheets: [`${prefix}/static/line-info.css`] },
+    register: (app, ctx) => register(app, ctx, prefix),
+  };
 }
 
 async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
@@ -50,26 +59,26 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
   const render = (req: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown> = {}, status = 200) =>
     ctx.render(req, reply, `line-info/${view}`, { base, customerId: req.lineInfo?.customerId ?? null, errors: {}, ...data }, status);
 
-  // Refusals here are drawn in this page's own layout, not the settings site's.
-  app.setNotFoundHandler((req, reply) => render(req, reply, 'error', { title: 'ページが見つかりません', message: 'お探しのページは見つかりませんでした。' }, 404));
-  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
-    if (err.code?.startsWith('FST_CSRF')) {
-      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '画面の有効期限が切れたか、正しくない画面からの操作です。画面を読み込み直してから、もう一度操作してください。' }, 403);
-    }
-    if (err.statusCode && err.statusCode < 500) {
-      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '入力の形式が正しくありません。' }, err.statusCode);
-    }
-    req.log.error({ err: err.message, url: req.url.split('?')[0] }, 'line-info handler failed');
-    return render(req, reply, 'error', { title: 'エラー', message: 'ただいま処理できません。しばらくしてから、もう一度お試しください。' }, 500);
-  });
-
   app.get('/static/line-info.css', (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(assets.css));
   app.get('/static/print.js', (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(assets.js));
 
+  /** The session of an お客さまID whose line still exists, or the login page. */
+  const loggedIn = async (req: FastifyRequest): Promise<'none' | 'timeout' | undefined> => {
+    const session = await ctx.sessionOf(req, LINE_INFO_REALM);
+    if (!session.ok) return session.why;
+    const customerId = session.owner.customerId!;
+    if (!(await lineExists(deps.pool, customerId))) {
+      await req.session.destroy();
+      return 'none';
+    }
+    req.lineInfo = { customerId, flow: req.session.get('lineInfo')?.flow };
+    req.who = customerId;
+    return undefined;
+  };
+  /** The realm's login hook. */
   const requireLine: preHandlerAsyncHookHandler = async function (req, reply) {
-    const check = await checkLineInfoLogin(req, deps.pool, deps.clock, ctx.limits);
-    if (!check.ok) return redirectToLineInfoLogin(reply, base, check.why);
-    req.lineInfo = check.state;
+    const why = await loggedIn(req);
+    if (why) return reply.redirect(why === 'timeout' ? `${base}/?timeout=1` : `${base}/`, 303);
   };
   /** A step page: the flow must have reached `stage` (and not be finished, unless `stage` is done). */
   const requireStage = (stage: Stage, opts: { exact?: boolean } = {}): preHandlerAsyncHookHandler =>
@@ -87,16 +96,15 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
 
   // ---- ログイン / トップ ------------------------------------------------------------------
   const loginPage = (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string; id?: string } = {}, status = 200) =>
-    render(req, reply, 'login', { title: 'サービス申込受付ページ ログイン', notice: extra.notice, errors: extra.error ? { accessKey: extra.error } : {}, values: { id: extra.id ?? '' } }, status);
+    render(req, reply, 'login', { title: 'サービス申込受付ページ ログイン', notice: extra.notice, errors: extra.error ? { form: extra.error } : {}, values: { id: extra.id ?? '' } }, status);
 
   app.get('/', async (req, reply) => {
-    const check = await checkLineInfoLogin(req, deps.pool, deps.clock, ctx.limits);
-    if (!check.ok) {
+    const why = await loggedIn(req);
+    if (why) {
       const q = req.query as Record<string, string>;
-      return loginPage(req, reply, { notice: check.why === 'timeout' || q.timeout ? LINE_MSG.timeout : q.bye ? LINE_MSG.loggedOut : undefined });
+      return loginPage(req, reply, { notice: why === 'timeout' || q.timeout ? LINE_MSG.timeout : q.bye ? LINE_MSG.loggedOut : undefined });
     }
-    req.lineInfo = check.state;
-    const providers = await providerStates(deps.pool, check.state.customerId);
+    const providers = await providerStates(deps.pool, req.lineInfo.customerId);
     const status = providers.some((p) => p.notifySince) ? '通知' : '---';
     return render(req, reply, 'top', { title: 'サービス申込受付ページ', status });
   });
@@ -105,19 +113,17 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
     const id = field(req, 'customerId');
     const result = await logInLine(deps, id, field(req, 'accessKey'), req.ip);
     if (!result.ok) {
-      const limited = result.why === 'limited';
-      return loginPage(req, reply, { error: limited ? LINE_MSG.loginLimited : LINE_MSG.loginFailed, id: id.trim() }, limited ? 429 : 401);
+      const error = result.why === 'limited' ? LINE_MSG.loginLimited : result.why === 'throttled' ? throttledMessage(result.retryAfterSec).replace('電話番号', 'フレッツナンバー') : LINE_MSG.loginFailed;
+      return loginPage(req, reply, { error, id: id.trim() }, result.why === 'wrong' ? 401 : 429);
     }
-    // A fresh session id, holding this realm only: a settings-site login in the same browser ends here.
-    await req.session.regenerate();
-    const now = deps.clock.now().getTime();
-    req.session.set('lineInfo', { customerId: result.customerId, at: now, lastSeen: now });
+    // A fresh session holding this realm only: a settings-site login in the same browser ends here.
+    await ctx.openSession(req, reply, { realm: LINE_INFO_REALM, customerId: result.customerId });
     return reply.redirect(`${base}/`, 303);
   });
 
   app.post('/logout', async (req, reply) => {
-    const state = req.session.get('lineInfo');
-    if (state) await ctx.audit(req, { actor: state.customerId, action: 'line_info.logout', subject: state.customerId });
+    const owner = req.session.get('owner');
+    if (owner?.realm === LINE_INFO_REALM) await ctx.audit(req, { action: 'line_info.logout', subject: owner.customerId ?? null });
     await req.session.destroy();
     return reply.redirect(`${base}/?bye=1`, 303);
   });
@@ -141,24 +147,30 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
   });
   app.get('/add', { preHandler: requireLine }, async (req, reply) => addPage(req, reply));
 
-  /** Starts a flow for providers chosen on a list, if each is still in the state the list showed. */
-  const startFlow = async (req: FastifyRequest, reply: FastifyReply, setting: LineInfoFlow['setting'], chosen: string[]) => {
+  /**
+   * Starts a flow for providers chosen on a list, if each is still in the state the list showed.
+   * Says whether it did; the caller answers. (A reply is thenable: awaiting one would wait for the
+   * response to finish, and an `?? page` after it would answer a second time.)
+   */
+  const startFlow = async (req: FastifyRequest, setting: LineInfoFlow['setting'], chosen: string[]): Promise<boolean> => {
     const ps = await providerStates(deps.pool, req.lineInfo.customerId);
     const eligible = (id: string) => ps.some((p) => p.id === id && !p.pending && (setting === 'stop' ? p.notifySince : !p.notifySince));
-    if (!chosen.every(eligible)) return undefined;
+    if (!chosen.every(eligible)) return false;
     setFlow(req, { setting, providerIds: [...new Set(chosen)], stage: 'consent', token: randomBytes(16).toString('base64url') });
-    return reply.redirect(`${base}/consent`, 303);
+    return true;
   };
 
   app.post('/detail', { preHandler: requireLine }, async (req, reply) => {
     const chosen = fieldList(req, 'provider');
     if (!chosen.length) return detailPage(req, reply, { error: LINE_MSG.chooseStop }, 400);
-    return (await startFlow(req, reply, 'stop', chosen)) ?? detailPage(req, reply, { error: LINE_MSG.changedMeanwhile }, 409);
+    if (!(await startFlow(req, 'stop', chosen))) return detailPage(req, reply, { error: LINE_MSG.changedMeanwhile }, 409);
+    return reply.redirect(`${base}/consent`, 303);
   });
   app.post('/add', { preHandler: requireLine }, async (req, reply) => {
     const chosen = field(req, 'provider');
     if (!chosen) return addPage(req, reply, { error: LINE_MSG.chooseNotify }, 400);
-    return (await startFlow(req, reply, 'notify', [chosen])) ?? addPage(req, reply, { error: LINE_MSG.changedMeanwhile }, 409);
+    if (!(await startFlow(req, 'notify', [chosen]))) return addPage(req, reply, { error: LINE_MSG.changedMeanwhile }, 409);
+    return reply.redirect(`${base}/consent`, 303);
   });
 
   // ---- 同意書 ------------------------------------------------------------------------------
@@ -223,13 +235,10 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
     }
     const customerId = req.lineInfo.customerId;
     const now = deps.clock.now();
-    const client = await deps.pool.connect();
-    let application: Application | undefined;
-    try {
-      await client.query('begin');
+    const application: Application | undefined = await withTransaction(deps.pool, async (client) => {
       // One application at a time per line: the checks below and the insert see the same state.
-      await client.query('select 1 from line_info_line where customer_id = $1 for update', [customerId]);
-      const a = flow.applicant;
+      await lockLine(client, customerId);
+      const a = flow.applicant!;
       const result = await acceptApplication(client, {
         customerId,
         idempotencyKey: flow.token,
@@ -247,14 +256,8 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
       if (result?.created) {
         await ctx.audit(req, { actor: customerId, action: 'line_info.apply', subject: customerId, detail: { receiptNo: result.application.receiptNo, setting: flow.setting, providers: flow.providerIds } }, client);
       }
-      await client.query('commit');
-      application = result?.application;
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return result?.application;
+    });
     if (!application) {
       // Changed in another window meanwhile: nothing accepted, choose again.
       setFlow(req, undefined);
@@ -291,5 +294,5 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
     render(req, reply, 'print', { title: '回線情報通知 変更受付完了（印刷用）', ...(await receipt(req)) }),
   );
 
-  await app.register(lookupApi(deps), { prefix: '/api' });
+  await app.register(lookupApi(deps), { prefix: LOOKUP_API_PATH });
 }

@@ -1,15 +1,19 @@
-// Pattern A's entrance: ログイン, トップ, サービス選択, パスワード変更, ログアウト.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+// The 設定サイト's entrance: ログイン, トップ (its menu, topMenu), サービス選択, パスワード変更, ログアウト.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { passwordRefusal } from '../../domain/password.ts';
 import { hashPassword, verifyPassword } from '../../store/password-hash.ts';
+import { endSessionsOf } from '../../store/sessions.ts';
 import { loadSiteAccount, setSitePassword } from '../../store/site-accounts.ts';
 import { withTransaction } from '../../store/transaction.ts';
-import type { PageSet, SiteContext } from '../foundation.ts';
-import { checkCurrentPassword, logIn } from '../login.ts';
-import { MSG, PASSWORD_MESSAGES } from '../messages.ts';
-import { endSessionsOf } from '../session-store.ts';
-import { checkLogin } from '../session.ts';
+import { MSG, PASSWORD_MESSAGES, throttledMessage } from '../messages.ts';
 import { loginRateLimit } from '../rate-limit-store.ts';
+import type { SettingsContext } from './context.ts';
+import { checkCurrentPassword, logIn } from './login.ts';
+import { scopeRefused, SERVICES_PATH } from './services/common-pages.ts';
+import type { MenuEntry } from './services/service-pages.ts';
+import { SERVICE_PAGES } from './services/index.ts';
+import { checkLogin, SETTINGS_REALM, setState, type SiteLogin } from './session.ts';
+import { firstDueStep, PASSWORD_PATH } from './steps.ts';
 
 type Body = Record<string, string | undefined>;
 const field = (req: FastifyRequest, name: string) => {
@@ -17,58 +21,56 @@ const field = (req: FastifyRequest, name: string) => {
   return typeof v === 'string' ? v : '';
 };
 
-export const CHAKUSHIN_MAIL_PATH = '/chakushin-mail';
-
-export function accountPages(): PageSet {
-  return { prefix: '', register };
+/** An entry of the トップ, shown to the logins it applies to. */
+export interface TopEntry extends MenuEntry {
+  shown?(login: SiteLogin): boolean;
 }
 
-function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
+export function registerAccount(app: FastifyInstance, ctx: SettingsContext, topMenu: readonly TopEntry[]) {
   const { deps } = ctx;
 
   const loginPage = (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string; errors?: Record<string, string>; number?: string } = {}, status = 200) =>
     ctx.render(req, reply, 'login', { title: 'ログイン', notice: extra.notice, errors: extra.errors ?? {}, values: { number: extra.number ?? '' } }, status);
 
   app.get('/', async (req, reply) => {
-    const check = await checkLogin(req, deps.pool, deps.clock, ctx.limits);
+    const check = await checkLogin(req, ctx);
     if (!check.ok) {
       const q = req.query as Record<string, string>;
       return loginPage(req, reply, { notice: check.why === 'timeout' || q.timeout ? MSG.timeout : q.bye ? MSG.loggedOut : undefined });
     }
     req.login = check.login;
-    if (check.login.state.mustChange) return reply.redirect('/password', 303);
-    const next = await ctx.gate(req, check.login);
-    if (next) return reply.redirect(next, 303);
+    const due = await firstDueStep(req, check.login, ctx, ctx.steps);
+    if (due) return reply.redirect(due.path, 303);
     const changed = (req.query as Record<string, string>).changed;
-    return ctx.render(req, reply, 'top', { title: 'ひかり電話設定サイト トップ', notice: changed ? MSG.passwordChanged : undefined });
+    const entries = topMenu.filter((e) => e.shown?.(check.login) ?? true).map((e) => ({ ...e, href: e.path }));
+    return ctx.render(req, reply, 'top', { title: 'ひかり電話設定サイト トップ', notice: changed ? MSG.passwordChanged : undefined, entries });
   });
 
-  app.post(
-    '/login',
-    loginRateLimit(deps.config.site.loginRateLimit),
-    async (req, reply) => {
-      const number = field(req, 'number').trim();
-      const result = await logIn(deps, number, field(req, 'password'), req.ip);
-      if (!result.ok) return loginPage(req, reply, { errors: { password: MSG.loginFailed }, number }, 401);
-      // A new session id at login: an id planted before login is worth nothing after it.
-      await req.session.regenerate();
-      const now = deps.clock.now().getTime();
-      req.session.set('login', { number: result.account.number, at: now, lastSeen: now, mustChange: result.mustChange });
-      return reply.redirect(result.mustChange ? '/password' : '/', 303);
-    },
-  );
+  app.post('/login', loginRateLimit(deps.config.site.loginRateLimit), async (req, reply) => {
+    const number = field(req, 'number').trim();
+    const result = await logIn(deps, number, field(req, 'password'), req.ip);
+    if (!result.ok) {
+      if (result.why === 'throttled') {
+        if (result.retryAfterSec) reply.header('retry-after', String(result.retryAfterSec));
+        return loginPage(req, reply, { errors: { form: throttledMessage(result.retryAfterSec) }, number }, 429);
+      }
+      return loginPage(req, reply, { errors: { form: MSG.loginFailed }, number }, 401);
+    }
+    await ctx.openSession(req, reply, { realm: SETTINGS_REALM, number: result.account.number });
+    setState(req, { mustChange: result.mustChange });
+    return reply.redirect(result.mustChange ? PASSWORD_PATH : '/', 303);
+  });
 
   app.post('/logout', async (req, reply) => {
-    const state = req.session.get('login');
-    if (state) await ctx.audit(req, { actor: state.number, action: 'logout', subject: state.number });
+    const owner = req.session.get('owner');
+    if (owner?.realm === SETTINGS_REALM) await ctx.audit(req, { action: 'logout', subject: owner.number ?? null });
     await req.session.destroy();
     return reply.redirect('/?bye=1', 303);
   });
 
-  app.get('/services', { preHandler: ctx.requireLogin }, async (req, reply) => {
-    const withMail = req.login.scope.some((n) => n.services.includes('chakushin_mail'));
-    const services = withMail ? [{ name: '着信お知らせメール', href: CHAKUSHIN_MAIL_PATH }] : [];
-    return ctx.render(req, reply, 'services', { title: 'サービス選択', services });
+  app.get(SERVICES_PATH, { preHandler: ctx.requireLogin }, async (req, reply) => {
+    const services = SERVICE_PAGES.filter((s) => req.login.scope.some((n) => n.services.includes(s.service))).map((s) => ({ label: s.name, href: s.path, description: s.description }));
+    return ctx.render(req, reply, 'services', { title: 'サービス選択', entries: services });
   });
 
   const passwordPage = (req: FastifyRequest, reply: FastifyReply, target: string, errors: Record<string, string> = {}, status = 200) => {
@@ -93,14 +95,16 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (!asked || req.login.state.mustChange) return req.login.account.number;
     return req.login.passwordScope.some((n) => n.number === asked) ? asked : undefined;
   };
+  const passwordStep = { preHandler: ctx.requireStep('password') };
 
-  app.get('/password', { preHandler: ctx.requireSession }, async (req, reply) => {
-    const target = targetOf(req, (req.query as Record<string, string>).number);
-    if (!target) return scopeRefused(ctx, req, reply, (req.query as Record<string, string>).number);
+  app.get(PASSWORD_PATH, passwordStep, async (req, reply) => {
+    const asked = (req.query as Record<string, string>).number;
+    const target = targetOf(req, asked);
+    if (!target) return scopeRefused(ctx, req, reply, asked);
     return passwordPage(req, reply, target);
   });
 
-  app.post('/password', { preHandler: ctx.requireSession }, async (req, reply) => {
+  app.post(PASSWORD_PATH, passwordStep, async (req, reply) => {
     const login = req.login;
     const target = targetOf(req, field(req, 'target'));
     if (!target) return scopeRefused(ctx, req, reply, field(req, 'target'));
@@ -108,13 +112,15 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     const next = field(req, 'next');
     const confirm = field(req, 'confirm');
     // 現在のパスワード is the login's own (its temp password right after a temp-password login).
-    if (!(await checkCurrentPassword(deps, login.account, current, login.state.mustChange === 'temp', req.ip))) {
-      const still = await checkLogin(req, deps.pool, deps.clock, ctx.limits);
+    const check = await checkCurrentPassword(deps, login.account, current, login.state.mustChange === 'temp', req.ip);
+    if (check !== 'right') {
+      const still = await checkLogin(req, ctx);
       const locked = (await loadSiteAccount(deps.pool, login.account.number))?.password?.lockedAt;
       if (!still.ok || locked) {
         await req.session.destroy();
         return reply.redirect('/', 303);
       }
+      if (check === 'throttled') return passwordPage(req, reply, target, { form: throttledMessage() }, 429);
       return passwordPage(req, reply, target, { current: MSG.currentWrong }, 400);
     }
     const targetAccount = target === login.account.number ? login.account : await loadSiteAccount(deps.pool, target);
@@ -138,22 +144,16 @@ function register(app: Parameters<PageSet['register']>[0], ctx: SiteContext) {
     if (own && login.account.role === 'main' && !login.state.mustChange) {
       // The guide: changing the 契約者回線番号's password ends with 「ログイン画面へ」.
       await req.session.destroy();
+      req.who = null;
       return ctx.render(req, reply, 'password-done', { title: 'パスワード変更', changed: target, toLogin: true });
     }
     if (own) {
-      // New password, new session id (the old row was ended above).
-      const state = login.state;
-      await req.session.regenerate();
-      const now = deps.clock.now().getTime();
-      req.session.set('login', { ...state, mustChange: undefined, lastSeen: now });
+      // A new password is a privilege change: a new session id and CSRF secret (the old row was ended above).
+      const { state, owner } = login;
+      await ctx.openSession(req, reply, { realm: SETTINGS_REALM, number: target, at: owner.at });
+      setState(req, { ...state, mustChange: undefined });
       if (state.mustChange) return reply.redirect('/?changed=1', 303);
     }
     return ctx.render(req, reply, 'password-done', { title: 'パスワード変更', changed: target, toLogin: false, back: '/' });
   });
-}
-
-/** A number outside the login's 認証単位 scope: refused the same way whether or not it exists. */
-export async function scopeRefused(ctx: SiteContext, req: FastifyRequest, reply: FastifyReply, asked: string | undefined) {
-  await ctx.audit(req, { action: 'scope.refused', subject: asked && /^\d{1,11}$/.test(asked) ? asked : null, detail: { url: req.url.split('?')[0] } });
-  return ctx.render(req, reply, 'error', { title: '設定できません', message: 'この電話番号の設定は、ログインした電話番号からは変更できません。' }, 403);
 }

@@ -2,11 +2,11 @@
 // "ワンタイムパスワード受信用メールアドレス","確認用ID","確認用パスワード" — 0 利用なし / 1 利用あり,
 // blank 利用設定 = not chosen yet (left as is). The download never holds 確認用ID/パスワード (they
 // are stored hashed); blank ones on upload keep what is stored.
-import { mailAddressRefusal } from '../../domain/mail-address.ts';
-import { isNationalNumber } from '../../domain/phone-number.ts';
-import { checkIdRefusal, checkPasswordRefusal } from '../../domain/otp.ts';
-import type { OtpSetting } from '../../store/otp.ts';
-import { ADDRESS_MESSAGES, MSG } from '../messages.ts';
+import { mailAddressRefusal } from '../../../domain/mail-address.ts';
+import { isNationalNumber } from '../../../domain/phone-number.ts';
+import { checkIdRefusal, checkPasswordRefusal } from '../../../domain/otp.ts';
+import type { OtpSetting } from '../../../store/otp.ts';
+import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
 import { CHECK_ID_MESSAGES, CHECK_PASSWORD_MESSAGES } from '../otp/messages.ts';
 import { afterHeader, unescapeCell, type CsvProblem, type CsvRecord } from './csv.ts';
 
