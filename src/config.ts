@@ -116,10 +116,14 @@ export const configSchema = z.object({
        */
       loginThrottle: z
         .object({
+          /** Wrong entries one source (an IPv4 address, an IPv6 /64) may make for one subject in a streak. */
           perSourceFailures: z.number().int().min(1).default(3),
-          freeFailures: z.number().int().min(0).default(3),
-          delayBaseSec: z.number().min(0).default(5),
+          /** Failures in a row (every source) before the subject's delay: more than one source's share, so one stranger never delays the owner. */
+          freeFailures: z.number().int().min(0).default(4),
+          /** The delay after freeFailures failures in a row; doubled with each further one, up to delayMaxSec. */
+          delayBaseSec: z.number().min(0).default(30),
           delayMaxSec: z.number().min(0).default(900),
+          /** At this many failures in a row the number's send-enabled 送信先 are warned (once per streak). */
           warnAtFailures: z.number().int().min(1).default(5),
           /** A streak with no attempt for this long is forgotten. */
           forgetAfterDays: z.number().positive().default(30),

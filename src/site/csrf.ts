@@ -7,6 +7,7 @@
 // before the login, is refused.
 import Tokens from '@fastify/csrf';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ownerOf } from './session.ts';
 
 export interface Csrf {
   /** A token for this request's forms (the secret is made when there is none yet). */
@@ -29,8 +30,7 @@ export function csrfProtection(_app: FastifyInstance): Csrf {
   // The secret a request's tokens are made from, once per request.
   const secrets = new WeakMap<FastifyRequest, string>();
 
-  // After a logout the request has no session at all (@fastify/session sets it to null).
-  const bound = (req: FastifyRequest) => Boolean(req.session?.get('owner'));
+  const bound = (req: FastifyRequest) => ownerOf(req) !== undefined;
   const cookieSecret = (req: FastifyRequest): string | undefined => {
     const raw = req.cookies[cookieName(req)];
     const unsigned = raw ? req.unsignCookie(raw) : undefined;

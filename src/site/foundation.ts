@@ -32,7 +32,7 @@ import { csrfProtection, type Csrf } from './csrf.ts';
 import { ERROR_TEXT, errorText, isCsrfError } from './errors.ts';
 import { pgRateLimitStore } from './rate-limit-store.ts';
 import { pgSessionStore } from './session-store.ts';
-import { openSession, sessionOf, type SessionCheck, type SessionLimits, type SessionOwner } from './session.ts';
+import { openSession, ownerOf, sessionOf, type SessionCheck, type SessionLimits, type SessionOwner } from './session.ts';
 
 const FALLBACK_PAGE =
   '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>エラー</title></head><body><h1>エラー</h1><p>ただいま処理できません。しばらくしてから、もう一度お試しください。</p></body></html>';
@@ -106,7 +106,7 @@ function listenerUrl(app: FastifyInstance): string {
 
 /** Who did it, for the audit: the session's owner, or anonymous. */
 const actorOf = (req: FastifyRequest) => {
-  const owner = req.session?.get('owner');
+  const owner = ownerOf(req);
   return owner?.number ?? owner?.customerId ?? 'anonymous';
 };
 

@@ -25,6 +25,15 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The session's owner, if the request has a readable session: none after a logout (the session is
+ * null) or when the store failed to load it (an error page is then drawn without one).
+ */
+export function ownerOf(req: FastifyRequest): SessionOwner | undefined {
+  const session = req.session as { get?: unknown } | null | undefined;
+  return typeof session?.get === 'function' ? req.session.get('owner') : undefined;
+}
+
 export interface SessionLimits {
   idleMs: number;
   absoluteMs: number;

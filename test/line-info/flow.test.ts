@@ -285,3 +285,9 @@ describe('a setting changed elsewhere before 変更', () => {
     }
   });
 });
+
+describe('the log', () => {
+  it('stays free of warnings and errors over the whole journey of both screens (no double reply on 通知先追加 or 「通知しない」に設定)', () => {
+    expect(h.warnings()).toEqual([]);
+  });
+});

@@ -29,7 +29,7 @@ let b: TestBrowser;
 let other: TestBrowser;
 beforeAll(async () => {
   h = await startSiteHarness({ contracts: UNITS.map((u, i) => contract(i + 1, u)) }, { site: { loginRateLimit: { max: 1000, windowSec: 60 } } });
-  for (let i = 1; i <= 6; i++) {
+  for (let i = 1; i <= UNITS.length; i++) {
     await h.setPassword(nums(i).main, M);
     if (UNITS[i - 1] !== 'line') await h.setPassword(nums(i).extra, A);
   }

@@ -3,7 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../../src/domain/limits.ts';
 import { MAIL_CSV_HEADER } from '../../src/site/settings/bulk/chakushin-mail-csv.ts';
+import { BULK_FROM } from '../../src/site/settings/bulk/pages.ts';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
@@ -12,6 +14,10 @@ const PW = 'k7q2m9x4';
 const num = (i: number) => `0356${String(i).padStart(6, '0')}`;
 const MAIN = num(0);
 const OUTSIDE = '0357000001';
+/** One more number than 一括設定 needs. */
+const CONTRACT_SIZE = BULK_FROM + 1;
+/** The CSV's columns: 電話番号, 開始, then an address and its 送信 per destination, the two conditions, then a number and its 指定 per row. */
+const COL = { started: 1, address1: 2, send1: 3, designated1: 2 + 2 * MAX_DESTINATIONS + 2 };
 
 let h: SiteHarness;
 let b: TestBrowser;
@@ -20,7 +26,7 @@ beforeAll(async () => {
     contracts: [
       {
         id: 'BULK', region: 'west', pattern: 'A', authUnit: 'line',
-        numbers: Array.from({ length: 34 }, (_, i) => ({
+        numbers: Array.from({ length: CONTRACT_SIZE }, (_, i) => ({
           number: num(i), role: i === 0 ? 'main' : 'additional', services: ['chakushin_mail'],
           ...(i === 1 ? { notify: { started: true, destinations: [{ address: '+sales@example.jp', send: true }, { address: 'quiet@example.jp', send: false }], designatedOnly: true, unansweredOnly: false, designated: ['0311112222', { number: '0311113333', designated: true }] } } : {}),
         })),
@@ -56,12 +62,12 @@ const record = (cells: string[]) => cells.map((c) => `"${c}"`).join(',') + '\r\n
 function row(number: string, o: { started?: string; addr1?: string; send1?: string; designated1?: string } = {}): string[] {
   const cells = Array<string>(MAIL_CSV_HEADER.length).fill('0');
   cells[0] = number;
-  cells[1] = o.started ?? '0';
-  for (let i = 0; i < 5; i++) cells[2 + i * 2] = '';
-  cells[2] = o.addr1 ?? '';
-  cells[3] = o.send1 ?? '0';
-  for (let i = 0; i < 30; i++) cells[14 + i * 2] = '';
-  cells[14] = o.designated1 ?? '';
+  cells[COL.started] = o.started ?? '0';
+  for (let i = 0; i < MAX_DESTINATIONS; i++) cells[COL.address1 + i * 2] = '';
+  cells[COL.address1] = o.addr1 ?? '';
+  cells[COL.send1] = o.send1 ?? '0';
+  for (let i = 0; i < MAX_DESIGNATED; i++) cells[COL.designated1 + i * 2] = '';
+  cells[COL.designated1] = o.designated1 ?? '';
   return cells;
 }
 
@@ -72,13 +78,15 @@ describe('一括設定 (着信お知らせメール)', () => {
     expect([...file.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = file.subarray(3).toString('utf8');
     const lines = text.split('\r\n');
-    expect(lines).toHaveLength(36); // header, 34 numbers, and the final CRLF
+    const HEADER = 1;
+    const AFTER_FINAL_CRLF = 1;
+    expect(lines).toHaveLength(HEADER + CONTRACT_SIZE + AFTER_FINAL_CRLF);
     expect(lines[0]).toBe(MAIL_CSV_HEADER.map((c) => `"${c}"`).join(','));
     expect(lines[2]!.startsWith(`"${num(1)}","1","'+sales@example.jp","1","quiet@example.jp","0",`)).toBe(true);
     expect(lines[2]).toContain('"1","0","0311112222","1","0311113333","1"');
     const before = await versions();
     await upload('settings.csv', file);
-    expect(await b.page.getByRole('status').textContent()).toBe('34件の電話番号を確認し、0件の設定を変更しました。');
+    expect(await b.page.getByRole('status').textContent()).toBe(`${CONTRACT_SIZE}件の電話番号を確認し、0件の設定を変更しました。`);
     expect(await versions()).toEqual(before);
     expect((await readNotifySettings(h.db.pool, num(1))).destinations[0]!.address).toBe('+sales@example.jp');
   });
