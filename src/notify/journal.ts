@@ -16,14 +16,14 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 import { recordCall, type FinishedCall } from './record.ts';
 
 export interface JournalStart {
   callId: string;
   calledNumber: string;
-  caller: CallerIdentity;
+  caller: CallerId;
   profile: NotifyProfile;
   inviteAt: Date;
 }
@@ -39,7 +39,7 @@ export interface CallJournal {
 }
 
 type Line =
-  | { t: 's'; c: string; n: string; caller: CallerIdentity; profile: NotifyProfile; at: string }
+  | { t: 's'; c: string; n: string; caller: CallerId; profile: NotifyProfile; at: string }
   | { t: 'r'; c: string; at: string; fw: boolean }
   | { t: 'a'; c: string; at: string }
   | { t: 'e'; c: string };

@@ -7,13 +7,13 @@ import { enqueueMails } from '../mail/outbox.ts';
 import { withTransaction } from '../store/transaction.ts';
 import { classifyCall, isCodecRejection, type CallTimeline } from './classify.ts';
 import { mailDecision, type MailDecision, type Refusal } from './decide.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 
 interface CallBase {
   callId: string;
   calledNumber: string;
-  caller: CallerIdentity;
+  caller: CallerId;
 }
 export type FinishedCall =
   | (CallBase & { refused: Refusal; inviteAt: Date; endAt: Date })

@@ -3,14 +3,15 @@
 // them made the password invalid. Wording per settings pattern and region (mail footers).
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { formatLoginWarningMail, formatPasswordLockedMail, type MailText, type Pattern } from '../mail/format.ts';
+import type { Pattern, Region } from '../domain/subscriber.ts';
+import { formatLoginWarningMail, formatPasswordLockedMail, type MailText } from '../mail/format.ts';
 import { enqueueMails } from '../mail/outbox.ts';
 import { sendingDestinations } from '../store/site-accounts.ts';
 
 export interface NoticeTarget {
   number: string;
   pattern: Pattern;
-  region: 'east' | 'west';
+  region: Region;
 }
 
 async function mailOwner(db: pg.Pool | pg.PoolClient, config: Config, t: NoticeTarget, text: (footer: Config['mail']['footers']['A']['east']) => MailText): Promise<number> {

@@ -1,10 +1,9 @@
 // 回線情報通知機能 in PostgreSQL: lines, providers, each line's 「通知する」 set, accepted
 // applications waiting for their work (工事), and failed logins.
 import type pg from 'pg';
+import type { LineInfoSetting } from '../domain/line-info.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
-
-export type NotifySetting = 'notify' | 'stop';
 
 export interface LineRow {
   customerId: string;
@@ -82,7 +81,7 @@ export interface Application {
   id: number;
   receiptNo: string;
   customerId: string;
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   applicant: Applicant;
   acceptedAt: Date;
@@ -95,7 +94,7 @@ const APPLICATION_COLUMNS = `id::int, receipt_no, customer_id, setting, provider
   completion_mail, accepted_at, due_at, state, done_at`;
 
 interface ApplicationDbRow {
-  id: number; receipt_no: string; customer_id: string; setting: NotifySetting; provider_ids: string[];
+  id: number; receipt_no: string; customer_id: string; setting: LineInfoSetting; provider_ids: string[];
   applicant_name: string; applicant_phone: string; applicant_mail: string | null; completion_mail: boolean;
   accepted_at: Date; due_at: Date; state: 'pending' | 'done'; done_at: Date | null;
 }
@@ -109,7 +108,7 @@ const toApplication = (r: ApplicationDbRow): Application => ({
 export interface NewApplication {
   customerId: string;
   idempotencyKey: string;
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   applicant: Applicant;
   acceptedAt: Date;
@@ -176,6 +175,11 @@ export async function completeWork(client: pg.PoolClient, a: Application, now: D
     await client.query('delete from line_info_notify where customer_id = $1 and provider_id = any($2)', [a.customerId, a.providerIds]);
   }
   await client.query("update line_info_application set state = 'done', done_at = $2 where id = $1", [a.id, now]);
+}
+
+/** Work that failed: due again at `dueAt`. */
+export async function postponeWork(client: pg.PoolClient, id: number, dueAt: Date): Promise<void> {
+  await client.query('update line_info_application set due_at = $2 where id = $1', [id, dueAt]);
 }
 
 export async function providersById(db: Queryable, ids: string[]): Promise<Map<string, { serviceName: string; name: string }>> {

@@ -2,7 +2,7 @@
 // dropped, and who loses their login (the browser suite test/site/auth-unit-change.test.ts covers the screens).
 import { describe, expect, it } from 'vitest';
 import { numbersLosingLogin, planAuthUnitChange } from '../../src/domain/auth-unit-change.ts';
-import type { ContractNumber } from '../../src/domain/auth-unit.ts';
+import type { ContractNumber } from '../../src/domain/subscriber.ts';
 
 describe('planAuthUnitChange', () => {
   const main: ContractNumber = { number: '0311110001', role: 'main', services: ['chakushin_mail'] };

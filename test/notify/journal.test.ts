@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { callerIdentity } from '../../src/notify/identity.ts';
+import { callerId } from '../../src/domain/caller-id.ts';
 import { journalFileName, openCallJournal, openCallsIn, recoverJournal } from '../../src/notify/journal.ts';
 import { loadNotifyProfile, type NotifyProfile } from '../../src/notify/profile.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -17,7 +17,7 @@ const config = parseConfig({});
 let db: TestDatabase;
 let dir: string;
 let profile: NotifyProfile;
-const caller = callerIdentity({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules);
+const caller = callerId({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules);
 const t0 = new Date('2026-11-22T00:15:03.000Z');
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
 

@@ -236,7 +236,7 @@ async function register(app: FastifyInstance, ctx: SiteContext, base: string) {
     const customerId = req.lineInfo.customerId;
     const now = deps.clock.now();
     const application: Application | undefined = await withTransaction(deps.pool, async (client) => {
-      // One application at a time per line: the checks below and the insert see the same state.
+      // One application at a time per line: the checks below and the new application see the same state.
       await lockLine(client, customerId);
       const a = flow.applicant!;
       const result = await acceptApplication(client, {

@@ -2,7 +2,7 @@
 // the steps of an application. Its pages accept only sessions this realm opened, so a line-info login
 // never opens a settings-site page, nor the reverse.
 import type { FastifyRequest } from 'fastify';
-import type { NotifySetting } from '../../store/line-info.ts';
+import type { LineInfoSetting } from '../../domain/line-info.ts';
 
 export const LINE_INFO_REALM = 'line_info';
 
@@ -18,7 +18,7 @@ export interface ApplicantForm {
 }
 
 export interface LineInfoFlow {
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   stage: Stage;
   /** Idempotency key of this application: the 変更内容確認 page carries it, 変更 is accepted once per key. */

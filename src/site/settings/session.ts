@@ -2,7 +2,8 @@
 // account and 認証単位 scope read fresh from PostgreSQL on every request, so a change of unit,
 // number or contract is in effect at the next click.
 import type { FastifyRequest } from 'fastify';
-import { adminUserRole, numbersInScope, passwordScope, type AuthUnit, type ContractNumber } from '../../domain/auth-unit.ts';
+import { adminUserRole, numbersInScope, passwordScope } from '../../domain/auth-unit.ts';
+import type { AuthUnit, ContractNumber } from '../../domain/subscriber.ts';
 import { loadSiteAccount, type SiteAccount } from '../../store/site-accounts.ts';
 import type { SiteContext } from '../foundation.ts';
 import type { SessionOwner } from '../session.ts';
