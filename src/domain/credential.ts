@@ -11,9 +11,16 @@ export interface PasswordSecret {
   lockedAt: Date | null;
 }
 
-/** A temp password (仮パスワード): unexpired (24 h), unused, fewer wrong entries than allowed (3). */
-export const tempUsable = (t: TempSecret | undefined, now: Date, maxFailures: number): boolean =>
-  Boolean(t && !t.usedAt && t.failedAttempts < maxFailures && t.expiresAt > now);
+export type TempState = 'valid' | 'used' | 'locked' | 'expired';
+
+/** A temp password (仮パスワード) is valid while unused, with fewer wrong entries than allowed (3), unexpired (24 h). */
+export function tempState(t: TempSecret, now: Date, maxFailures: number): TempState {
+  if (t.usedAt) return 'used';
+  if (t.failedAttempts >= maxFailures) return 'locked';
+  return t.expiresAt > now ? 'valid' : 'expired';
+}
+
+export const tempUsable = (t: TempSecret | undefined, now: Date, maxFailures: number): boolean => Boolean(t && tempState(t, now, maxFailures) === 'valid');
 
 /** A password: not made invalid by 10 wrong entries in a row. */
 export const passwordUsable = (p: PasswordSecret | undefined): boolean => Boolean(p && !p.lockedAt);

@@ -3,6 +3,7 @@
 // 電話番号選択 (paged, searchable), サービスメニュー and the 認証単位 scope check of every number in a
 // URL come with it (numbers.ts); the service writes only its own forms.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServiceName } from '../../../domain/subscriber.ts';
 import type { SettingsContext } from '../context.ts';
 
 export interface MenuEntry {
@@ -15,7 +16,7 @@ export interface MenuEntry {
 
 export interface ServicePages {
   /** The subscription that shows it (phone_number.services). */
-  service: string;
+  service: ServiceName;
   name: string;
   /** サービス選択's line for it. */
   description: string;
