@@ -104,6 +104,12 @@ function listenerUrl(app: FastifyInstance): string {
   return `http://${shown}:${port}`;
 }
 
+/** The session's owner as the header names it, if the session belongs to `realm`. */
+const whoOf = (req: FastifyRequest, realm: string | undefined): string | null => {
+  const owner = ownerOf(req);
+  return owner && owner.realm === realm ? (owner.number ?? owner.customerId ?? null) : null;
+};
+
 /** Who did it, for the audit: the session's owner, or anonymous. */
 const actorOf = (req: FastifyRequest) => {
   const owner = ownerOf(req);
@@ -191,7 +197,8 @@ export async function buildSite(deps: SiteDeps, realms: Realm[]): Promise<Fastif
       csrf: csrf.token(req, reply),
       stylesheet: STYLESHEET_PATH,
       frame,
-      who: req.who,
+      // A page drawn without the realm's login hook (an error page) still says who is logged in.
+      who: req.who ?? whoOf(req, realm?.name),
       field,
       mark,
       shown,
