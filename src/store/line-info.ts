@@ -64,8 +64,12 @@ export async function failuresSince(db: Queryable, by: { source: string }, since
 
 /** Records a failure; rows older than `forgetBefore` are no use to any window and go. */
 export async function recordLoginFailure(db: Queryable, f: { customerId: string | null; source: string; at: Date; forgetBefore: Date }): Promise<void> {
-  await db.query('insert into line_info_login_failure (at, customer_id, source) values ($1, $2, $3)', [f.at, f.customerId, f.source]);
-  await db.query('delete from line_info_login_failure where at < $1', [f.forgetBefore]);
+  // One statement: the new row and the sweep of rows no window needs any more.
+  await db.query(
+    `with forgotten as (delete from line_info_login_failure where at < $4)
+     insert into line_info_login_failure (at, customer_id, source) values ($1, $2, $3)`,
+    [f.at, f.customerId, f.source, f.forgetBefore],
+  );
 }
 
 // ---- applications ------------------------------------------------------------------------
