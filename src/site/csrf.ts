@@ -6,7 +6,7 @@
 // cookie the request brings along: another browser's cookie and token pair, or a token issued
 // before the login, is refused.
 import Tokens from '@fastify/csrf';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ownerOf } from './session.ts';
 
 export interface Csrf {
@@ -26,7 +26,7 @@ export class CsrfError extends Error {
 const tokens = Tokens();
 const cookieName = (req: FastifyRequest) => (req.protocol === 'https' ? '__Host-csrf' : 'csrf');
 
-export function csrfProtection(_app: FastifyInstance): Csrf {
+export function csrfProtection(): Csrf {
   // The secret a request's tokens are made from, once per request.
   const secrets = new WeakMap<FastifyRequest, string>();
 

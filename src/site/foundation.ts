@@ -175,7 +175,7 @@ export async function buildSite(deps: SiteDeps, realms: Realm[]): Promise<Fastif
     // No maxAge: a browser-session cookie; the server enforces idle and absolute limits.
     cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
   });
-  const csrf: Csrf = csrfProtection(app);
+  const csrf: Csrf = csrfProtection();
   // Counted in PostgreSQL, so a limit holds across every instance behind the proxy.
   await app.register(fastifyRateLimit, { global: false, store: pgRateLimitStore(deps.pool) });
 

@@ -144,7 +144,6 @@ function register(app: FastifyInstance, ctx: SiteContext) {
     if (eligible!.hasSitePassword) return startPage(req, reply, { notice: HANDOVER_MSG.alreadyDone, unit, number });
     if (first.kind === 'password') await resetLegacyPasswordFailures(deps.pool, first.cred.number, first.cred.realm);
 
-    const now = deps.clock.now();
     const contractList = contract.map((n) => n.number);
     const proven: ProvenRef[] = [{ number: first.cred.number, realm: first.cred.realm, kind: first.kind, meetsNewRules: meetsNewRules(entered, first.kind, contractList), group: 0 }];
     const rest = creds.filter((c) => c !== first.cred);
