@@ -97,7 +97,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger, registry });
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
     const notify = startNotifyApp({
-      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer,
+      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media,
     });
     let accepting = true;
     dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], {
