@@ -4,7 +4,7 @@
 import type { Config } from '../config.ts';
 import type { AbsentReason, CallStatus } from '../domain/incoming-call.ts';
 import { faxResultText, type FaxResult } from '../domain/fax.ts';
-import type { Pattern } from '../domain/subscriber.ts';
+import { MAIL_SERVICE_NAMES, type MailService, type Pattern } from '../domain/subscriber.ts';
 
 export type MailFooter = Config['mail']['footers']['A']['east'];
 
@@ -35,9 +35,9 @@ export function tokyoTime(at: Date): string {
   return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-function footer(pattern: Pattern, f: MailFooter, service = '着信お知らせメール'): string[] {
+function footer(pattern: Pattern, f: MailFooter, service: MailService = 'chakushin_mail'): string[] {
   const settings = pattern === 'A' ? `※各種設定は、${f.siteName}から行ってください。` : `※各種設定は、${f.siteName}から実施してください。`;
-  return ['------', `${f.brand}　「${service}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
+  return ['------', `${f.brand}　「${MAIL_SERVICE_NAMES[service]}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
 }
 
 export interface FaxMailFacts {
@@ -69,7 +69,7 @@ export function formatFaxMail(facts: FaxMailFacts, pattern: Pattern, f: MailFoot
     `受信したFAXは、${f.siteName}の「受信FAX内容確認」でご覧いただけます。`,
     facts.viewUrl,
     '',
-    ...footer(pattern, f, 'FAXお知らせメール'),
+    ...footer(pattern, f, 'fax_mail'),
   ];
   return { subject: `FAX受信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
@@ -88,15 +88,15 @@ export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: Ma
   return { subject: `着信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
 
-/** 送信テスト: lets the subscriber check an address before relying on it. */
-export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, at: Date): MailText {
+/** 送信テスト: lets the subscriber check an address before relying on it (for the service whose 送信先 it is). */
+export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, at: Date, service: MailService = 'chakushin_mail'): MailText {
   const lines = [
-    'このメールは「着信お知らせメール」の送信テストです。',
+    `このメールは「${MAIL_SERVICE_NAMES[service]}」の送信テストです。`,
     `電話番号:${number}`,
     `送信日時:${tokyoTime(at)}`,
     'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
     '',
-    ...footer(pattern, f),
+    ...footer(pattern, f, service),
   ];
   return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
 }

@@ -1,16 +1,21 @@
-// What the new site's and the legacy site's 着信お知らせメール forms share: reading the posted
-// fields and rows, drawing the saved rows, the rules a row save keeps, the capped test mail, and
-// one way to post a form — another button (送信テストn) or the save, in one
-// transaction with the stale-form check, then the page again with the outcome. The sites differ
-// only in their words and how they draw a page.
+// What the new site's and the legacy site's mail-service forms (着信お知らせメール, FAXお知らせメール)
+// share: reading the posted fields and rows, drawing the saved rows, the rules a row save keeps,
+// the capped test mail, the two forms every mail service has (開始／停止, 送信先), and one way to
+// post a form — another button (送信テストn) or the save, in one transaction with the stale-form
+// check, then the page again with the outcome. The sites differ only in their words and how they
+// draw a page; the services only in their store (SettingsStore).
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
+import { MAIL_SERVICES, type MailService } from '../domain/subscriber.ts';
 import { queueTestMail } from '../mail/test-mail.ts';
 import { countAuditLocked } from '../store/audit.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
-import { changeNotifySettings, readNotifySettings, StaleFormError, writeDesignated, writeDestinations, type NotifySettings } from '../store/notify-settings.ts';
+import { changeFaxSettings, readFaxSettings, writeFaxDestinations, writeFaxStarted, type FaxSettings } from '../store/fax.ts';
+import {
+  changeNotifySettings, readNotifySettings, StaleFormError, writeDesignated, writeDestinations, writeStarted, type NotifySettings,
+} from '../store/notify-settings.ts';
 import { withTransaction } from '../store/transaction.ts';
 import { MSG } from './messages.ts';
 import { hasExtraRows, rowErrors } from './settings-rows.ts';
@@ -21,6 +26,31 @@ export type Errors = Record<string, string>;
 export const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
 export const text = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
 export const checked = (b: Body, k: string) => b[k] === 'on';
+
+/** What the settings of every mail service have: 開始／停止, up to 5 送信先, the version a form is drawn from. */
+export interface MailSettings {
+  started: boolean;
+  /** 0: no settings row yet. */
+  version: number;
+  destinations: { position: number; address: string; send: boolean }[];
+}
+
+/** A mail service's settings in the store: what the forms read, the one-transaction change with its stale check, the two writes every service has. */
+export interface SettingsStore<S extends MailSettings> {
+  service: MailService;
+  read(db: pg.Pool, number: string): Promise<S>;
+  change<T>(pool: pg.Pool, number: string, expectedVersion: number, change: (client: pg.PoolClient, current: S) => Promise<T>): Promise<T>;
+  writeStarted(client: pg.PoolClient, number: string, started: boolean, now: Date): Promise<void>;
+  writeDestinations(client: pg.PoolClient, number: string, rows: MailSettings['destinations'], now: Date): Promise<void>;
+}
+
+export const NOTIFY_SETTINGS: SettingsStore<NotifySettings> = {
+  service: 'chakushin_mail', read: readNotifySettings, change: changeNotifySettings, writeStarted, writeDestinations,
+};
+
+export const FAX_SETTINGS: SettingsStore<FaxSettings> = {
+  service: 'fax_mail', read: readFaxSettings, change: changeFaxSettings, writeStarted: writeFaxStarted, writeDestinations: writeFaxDestinations,
+};
 
 /** A refused form: the reason per field, shown next to it. */
 export class FormError extends Error {
@@ -39,7 +69,7 @@ export const postedDestinations = (b: Body) =>
   Array.from({ length: MAX_DESTINATIONS }, (_, i) => ({ n: i + 1, address: text(b, `address${i + 1}`), send: checked(b, `send${i + 1}`) }));
 
 /** Every 送信先 row, as saved (blank where none is). */
-export const savedDestinations = (s: NotifySettings) =>
+export const savedDestinations = (s: MailSettings) =>
   Array.from({ length: MAX_DESTINATIONS }, (_, i) => {
     const d = s.destinations.find((x) => x.position === i + 1);
     return { n: i + 1, address: d?.address ?? '', send: d?.send ?? false };
@@ -65,11 +95,12 @@ export interface RowWords {
 }
 
 /**
- * Saves the posted 送信先 rows: a checked 送信 needs an address, each address passes the site's
- * `addressError` once, and a started service keeps at least one.
+ * Saves the posted 送信先 rows through `write`: a checked 送信 needs an address, each address passes
+ * the site's `addressError` once, and a started service keeps at least one.
  */
 export async function saveDestinationRows(
-  client: pg.PoolClient, number: string, b: Body, current: NotifySettings, now: Date, words: RowWords & { addressError(address: string): string | undefined },
+  client: pg.PoolClient, number: string, b: Body, current: MailSettings, now: Date,
+  words: RowWords & { addressError(address: string): string | undefined; write: SettingsStore<MailSettings>['writeDestinations'] },
 ): Promise<void> {
   refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, words.rows, 'address1');
   const rows = postedDestinations(b);
@@ -79,7 +110,7 @@ export async function saveDestinationRows(
   const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
   if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
   if (Object.keys(errors).length) throw new FormError(errors);
-  await writeDestinations(client, number, kept, now);
+  await words.write(client, number, kept, now);
 }
 
 /** Saves the posted 発信電話番号 rows: a checked 指定 needs a number, each number national and given once. */
@@ -97,18 +128,21 @@ export async function saveDesignatedRows(client: pg.PoolClient, number: string, 
   await writeDesignated(client, number, kept, now);
 }
 
-/** The audit action of a test mail; both sites count it against one hourly cap per number. */
-export const TEST_MAIL_ACTION = 'chakushin_mail.test_mail';
+/** The audit action of a service's test mail; both sites and every mail service of a number count against one hourly cap. */
+export const testMailAction = (service: MailService) => `${service}.test_mail`;
+const TEST_MAIL_ACTIONS = MAIL_SERVICES.map(testMailAction);
 
 export interface TestMailRequest {
   pool: pg.Pool;
+  /** Whose 送信先 the address is for (the mail names the service). */
+  service: MailService;
   config: Pick<Config, 'mail' | 'site'>;
   now: Date;
   number: string;
   body: Body;
   /** The site's address rule: the refusal to show, or undefined. */
   addressError(address: string): string | undefined;
-  /** Writes the TEST_MAIL_ACTION audit row, in the queueing transaction. */
+  /** Writes the testMailAction(service) audit row, in the queueing transaction. */
   audit(client: pg.PoolClient, detail: { position: number; outboxId: number }): Promise<void>;
 }
 
@@ -126,9 +160,9 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
   const perHour = t.config.site.testMailsPerHour;
   await withTransaction(t.pool, async (client) => {
     // Count and send under a per-number lock, so two windows cannot both pass the cap.
-    const sent = await countAuditLocked(client, t.number, TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
+    const sent = await countAuditLocked(client, t.number, TEST_MAIL_ACTIONS, new Date(t.now.getTime() - 3_600_000));
     if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-    const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now);
+    const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now, t.service);
     await t.audit(client, { position: n, outboxId });
   });
   return { n, address: row.address };
@@ -137,17 +171,81 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
 /** メール送信条件, as posted. */
 export const postedConditions = (b: Body) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') });
 
-export interface SettingsFormPost {
+/**
+ * One settings form of a service: the page `view` at `/${view}`, its values drawn from the saved
+ * settings or from what was typed, its save (in the form's transaction), and another button than
+ * 設定 where it has one (送信テストn).
+ */
+export interface FormSpec<S extends MailSettings> {
+  view: string;
+  title: string;
+  draw(s: S): Record<string, unknown>;
+  redraw(b: Body): Record<string, unknown>;
+  /** Writes the change (throws FormError to refuse); may return the notice to show. */
+  save(client: pg.PoolClient, number: string, b: Body, current: S): Promise<string | void>;
+  /** A button that is not 設定: handled instead of the save; returns its notice, or undefined when it was not pressed. */
+  other?(req: FastifyRequest, number: string, b: Body): Promise<string | undefined>;
+  /** What the audit row says of the change (never an address). */
+  summary(b: Body): Record<string, unknown>;
+}
+
+/** The words a site says 開始／停止 and 送信先 with (its guide's own). */
+export interface MailFormWords {
+  startTitle: string;
+  destinationsTitle: string;
+  startWithoutAddress: string;
+  sendWithoutAddress: string;
+  /** The site's address rule: the refusal to show, or undefined. */
+  addressError(address: string): string | undefined;
+  /** 送信テストn / テストメール送信n: sends it and returns the notice. */
+  testMail(req: FastifyRequest, number: string, service: MailService, b: Body): Promise<string>;
+}
+
+/** The two forms every mail service has: 開始／停止 (開始 needs a 送信先, 000 p.138/p.145) and 送信先 with its test mail. */
+export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>, words: MailFormWords, now: () => Date): FormSpec<S>[] {
+  return [
+    {
+      view: 'start',
+      title: words.startTitle,
+      draw: (s) => ({ values: { started: s.started } }),
+      redraw: (b) => ({ values: { started: checked(b, 'started') } }),
+      async save(client, number, b, current) {
+        const started = checked(b, 'started');
+        if (started && current.destinations.length === 0) throw new FormError({ started: words.startWithoutAddress });
+        await store.writeStarted(client, number, started, now());
+      },
+      summary: (b) => ({ started: checked(b, 'started') }),
+    },
+    {
+      view: 'destinations',
+      title: words.destinationsTitle,
+      draw: (s) => ({ rows: savedDestinations(s) }),
+      redraw: (b) => ({ rows: postedDestinations(b) }),
+      save: (client, number, b, current) =>
+        saveDestinationRows(client, number, b, current, now(), {
+          rows: '送信先メールアドレス', flagWithoutValue: words.sendWithoutAddress, addressError: words.addressError, write: store.writeDestinations,
+        }),
+      other: (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : words.testMail(req, number, store.service, b)),
+      summary: (b) => ({ rows: filledRows(b, 'address') }),
+    },
+  ];
+}
+
+/** How many rows of a form were filled (the audit says how many, not what). */
+export const filledRows = (b: Body, prefix: string) => Object.keys(b).filter((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) && b[k]).length;
+
+export interface SettingsFormPost<S extends MailSettings> {
   pool: pg.Pool;
+  store: SettingsStore<S>;
   number: string;
   body: Body;
   /** The form's values from the saved settings, and from what was typed. */
-  draw(s: NotifySettings): Record<string, unknown>;
+  draw(s: S): Record<string, unknown>;
   redraw(b: Body): Record<string, unknown>;
   /** A button that is not 設定: handled instead of the save; returns its notice. */
   other?(): Promise<string | undefined>;
   /** Writes the change (throws FormError to refuse); may return the notice to show. */
-  save(client: pg.PoolClient, current: NotifySettings): Promise<string | void>;
+  save(client: pg.PoolClient, current: S): Promise<string | void>;
   /** The audit row, in the save's transaction. */
   audit(client: pg.PoolClient): Promise<void>;
   messages: { saved: string; stale: string };
@@ -155,25 +253,25 @@ export interface SettingsFormPost {
   show(data: { version: number; errors: Errors; notice?: string } & Record<string, unknown>, status: number): Promise<unknown> | unknown;
 }
 
-export async function postSettingsForm(f: SettingsFormPost): Promise<unknown> {
+export async function postSettingsForm<S extends MailSettings>(f: SettingsFormPost<S>): Promise<unknown> {
   const version = Number(f.body.version);
   const again = async (errors: Errors, status: number, notice?: string) => {
     // The typed values are kept and the version stays the one the form was drawn from, so a
     // stale form stays stale until reloaded; a stale one is drawn from what is saved now.
     const stale = status === 409;
-    const s = await readNotifySettings(f.pool, f.number);
+    const s = await f.store.read(f.pool, f.number);
     return f.show({ version: stale ? s.version : version, errors, notice, ...(stale ? f.draw(s) : f.redraw(f.body)) }, status);
   };
   try {
     const otherNotice = f.other && (await f.other());
     if (otherNotice) return await again({}, 200, otherNotice);
     if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
-    const notice = await changeNotifySettings(f.pool, f.number, version, async (client, current) => {
+    const notice = await f.store.change(f.pool, f.number, version, async (client, current) => {
       const done = await f.save(client, current);
       await f.audit(client);
       return done;
     });
-    const s = await readNotifySettings(f.pool, f.number);
+    const s = await f.store.read(f.pool, f.number);
     return await f.show({ version: s.version, errors: {}, notice: notice ?? f.messages.saved, ...f.draw(s) }, 200);
   } catch (err) {
     if (err instanceof FormError) return again(err.errors, 400);
