@@ -22,11 +22,16 @@ export interface Paged<T> {
   to: number;
 }
 
-/** The `asked` page of `total` items (a list kept elsewhere, e.g. in PostgreSQL). */
+/** The page a query asks for, as a page number from 1 (junk: 1; no list is a million pages long). */
+export function askedPage(asked: unknown): number {
+  const n = Number.parseInt(String(asked ?? '1'), 10);
+  return Math.min(1_000_000, Math.max(1, Number.isFinite(n) ? n : 1));
+}
+
+/** The `asked` page of `total` items (a list kept elsewhere, e.g. in PostgreSQL), clamped to the last one. */
 export function pageWindow(total: number, asked: unknown, size: number): PageWindow {
   const pages = Math.max(1, Math.ceil(total / size));
-  const n = Number.parseInt(String(asked ?? '1'), 10);
-  const page = Math.min(pages, Math.max(1, Number.isFinite(n) ? n : 1));
+  const page = Math.min(pages, askedPage(asked));
   return { page, pages, total, offset: (page - 1) * size, size };
 }
 

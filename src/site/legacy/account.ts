@@ -148,7 +148,9 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
     const q = req.query as Record<string, string>;
     const number = req.legacyLogin.account.number;
     const notice = q.set ? LEGACY_MSG.passwordSet : q.changed ? LEGACY_MSG.passwordChanged : undefined;
-    const entries = [...service.menu, { label: 'パスワード変更', path: '/password', description: '接続する時のパスワードを変更します。' }].map((m) => ({ ...m, href: `${base}${m.path}` }));
+    const entries = [...service.menu, { label: 'パスワード変更', path: '/password', description: '接続する時のパスワードを変更します。' }].map((m) => ({
+      ...m, href: `${base}${typeof m.path === 'function' ? m.path(number) : m.path}`,
+    }));
     const status = service.status ? await service.status(ctx, number) : undefined;
     return page(req, reply, 'menu', { title: 'メインメニュー', number, status, entries, notice });
   });
