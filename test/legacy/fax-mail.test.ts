@@ -12,7 +12,7 @@ import { makeFaxTiff } from '../fax/stack.ts';
 import { mailsTo } from '../mail/mailbox.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { insertReceptions, pdfPageCount, startFaxSite, tinyPdf, type FaxSite } from '../support/fax-site.ts';
-import { refusals, type SiteHarness } from '../support/site.ts';
+import { fromManyAddresses, refusals, type SiteHarness } from '../support/site.ts';
 import { heading, LEGACY, legacyLogIn, setFirstPassword, setLegacyTemp, setOldPassword } from './support.ts';
 
 const WITH_FAX = '0722320001';
@@ -199,5 +199,13 @@ describe('legacy FAXお知らせメール', () => {
     const actions = await h.auditActions(OTHER);
     expect(actions.filter((a) => a === 'scope.refused')).toHaveLength(3);
     expect(actions.filter((a) => a.startsWith('fax.'))).toEqual([]);
+  });
+
+  it('wrong FAX passwords that keep coming warn the owner at the FAX 送信先 (ログイン失敗のお知らせ)', async () => {
+    const { warnAtFailures } = h.config.site.loginThrottle;
+    await fromManyAddresses(b.page, h, warnAtFailures, (i) => legacyLogIn(b.page, h.url, NEW_FAX, `wrong${i}`, { service: 'fax_mail', fromTop: false }));
+    const { rows } = await h.db.pool.query("select to_address from mail_outbox where kind = 'notice' and subject = $1", [`ログイン失敗のお知らせ（${NEW_FAX}）`]);
+    expect(rows).toEqual([{ to_address: `fax.b.${NEW_FAX}@example.jp` }]);
+    expect(await h.auditActions(NEW_FAX)).toContain('legacy.login.warning');
   });
 });

@@ -66,7 +66,7 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
       secrets: subscribes && cred ? legacySecrets(deps, subscribes, cred, req.ip) : [],
       entered: raw(b, 'password'),
       checks: 2,
-      warn: subscribes && service.service === 'chakushin_mail'
+      warn: subscribes
         ? async (failures) => {
             const noticeTo = await mailLoginWarning(deps.pool, deps.config, subscribes, failures, deps.clock.now());
             await audit('legacy.login.warning', { failures, noticeTo });
