@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
+import { mailAddressRefusal, type MailAddressRefusal, type MailAddressVariant } from '../domain/mail-address.ts';
 import { MAIL_SERVICES, type MailService } from '../domain/subscriber.ts';
 import { queueTestMail } from '../mail/test-mail.ts';
 import { countAuditLocked } from '../store/audit.ts';
@@ -189,20 +190,42 @@ export interface FormSpec<S extends MailSettings> {
   summary(b: Body): Record<string, unknown>;
 }
 
-/** The words a site says 開始／停止 and 送信先 with (its guide's own). */
+/** The words a site says 開始／停止 and 送信先 with (its guide's own), and its address rule. */
 export interface MailFormWords {
   startTitle: string;
   destinationsTitle: string;
   startWithoutAddress: string;
   sendWithoutAddress: string;
-  /** The site's address rule: the refusal to show, or undefined. */
-  addressError(address: string): string | undefined;
-  /** 送信テストn / テストメール送信n: sends it and returns the notice. */
-  testMail(req: FastifyRequest, number: string, service: MailService, b: Body): Promise<string>;
+  /** mailAddressRefusal's variant for the site, and the site's words for each refusal. */
+  addressVariant: MailAddressVariant;
+  addressMessages: Record<MailAddressRefusal, string>;
+  /** The notice after 送信テストn / テストメール送信n. */
+  testMailSent(n: number, address: string): string;
+}
+
+/** What the two forms need of the site beyond its words. */
+export interface MailFormSite {
+  pool: pg.Pool;
+  config: Pick<Config, 'mail' | 'site'>;
+  now(): Date;
+  /** The test mail's audit row (testMailAction(service)), as the site writes it (who acts), in the queueing transaction. */
+  auditTestMail(req: FastifyRequest, client: pg.PoolClient, service: MailService, number: string, detail: { position: number; outboxId: number }): Promise<void>;
 }
 
 /** The two forms every mail service has: 開始／停止 (開始 needs a 送信先, 000 p.138/p.145) and 送信先 with its test mail. */
-export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>, words: MailFormWords, now: () => Date): FormSpec<S>[] {
+export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>, words: MailFormWords, site: MailFormSite): FormSpec<S>[] {
+  const addressError = (address: string) => {
+    const refusal = mailAddressRefusal(address, words.addressVariant);
+    return refusal && words.addressMessages[refusal];
+  };
+  /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
+  const testMail = async (req: FastifyRequest, number: string, b: Body) => {
+    const { n, address } = await sendTestMail({
+      pool: site.pool, service: store.service, config: site.config, now: site.now(), number, body: b, addressError,
+      audit: (client, detail) => site.auditTestMail(req, client, store.service, number, detail),
+    });
+    return words.testMailSent(n, address);
+  };
   return [
     {
       view: 'start',
@@ -212,7 +235,7 @@ export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>
       async save(client, number, b, current) {
         const started = checked(b, 'started');
         if (started && current.destinations.length === 0) throw new FormError({ started: words.startWithoutAddress });
-        await store.writeStarted(client, number, started, now());
+        await store.writeStarted(client, number, started, site.now());
       },
       summary: (b) => ({ started: checked(b, 'started') }),
     },
@@ -222,10 +245,10 @@ export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>
       draw: (s) => ({ rows: savedDestinations(s) }),
       redraw: (b) => ({ rows: postedDestinations(b) }),
       save: (client, number, b, current) =>
-        saveDestinationRows(client, number, b, current, now(), {
-          rows: '送信先メールアドレス', flagWithoutValue: words.sendWithoutAddress, addressError: words.addressError, write: store.writeDestinations,
+        saveDestinationRows(client, number, b, current, site.now(), {
+          rows: '送信先メールアドレス', flagWithoutValue: words.sendWithoutAddress, addressError, write: store.writeDestinations,
         }),
-      other: (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : words.testMail(req, number, store.service, b)),
+      other: (req, number, b) => (b.test === undefined ? Promise.resolve(undefined) : testMail(req, number, b)),
       summary: (b) => ({ rows: filledRows(b, 'address') }),
     },
   ];

@@ -4,11 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import { writeConditions, type NotifySettings } from '../../../store/notify-settings.ts';
 import {
-  filledRows, mailServiceForms, NOTIFY_SETTINGS, postedConditions, postedDesignated, saveDesignatedRows, savedDesignated, type FormSpec,
+  filledRows, NOTIFY_SETTINGS, postedConditions, postedDesignated, saveDesignatedRows, savedDesignated, type FormSpec,
 } from '../../settings-form.ts';
 import { LEGACY_MSG } from '../messages.ts';
 import type { LegacyServiceContext, LegacyServicePages } from '../service-pages.ts';
-import { legacyMailWords, registerLegacyForms } from './forms.ts';
+import { legacyMailForms, registerLegacyForms } from './forms.ts';
 
 export const legacyChakushinMail: LegacyServicePages = {
   service: 'chakushin_mail',
@@ -27,7 +27,7 @@ export const legacyChakushinMail: LegacyServicePages = {
 function register(app: FastifyInstance, ctx: LegacyServiceContext) {
   const now = () => ctx.deps.clock.now();
   const forms: FormSpec<NotifySettings>[] = [
-    ...mailServiceForms(NOTIFY_SETTINGS, legacyMailWords(ctx), now),
+    ...legacyMailForms(ctx, NOTIFY_SETTINGS),
     {
       // Off by default.
       view: 'conditions',

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { FAX_RECEPTIONS_PAGE, FAX_SERVICE_PATH, faxReceptionsPath } from '../../../domain/fax.ts';
 import { registerFaxReceptions } from '../../fax-receptions.ts';
-import { FAX_SETTINGS, mailServiceForms } from '../../settings-form.ts';
+import { FAX_SETTINGS } from '../../settings-form.ts';
 import type { LegacyServiceContext, LegacyServicePages } from '../service-pages.ts';
-import { legacyMailWords, registerLegacyForms } from './forms.ts';
+import { legacyMailForms, registerLegacyForms } from './forms.ts';
 
 export const legacyFaxMail: LegacyServicePages = {
   service: 'fax_mail',
@@ -23,7 +23,7 @@ export const legacyFaxMail: LegacyServicePages = {
 };
 
 async function register(app: FastifyInstance, ctx: LegacyServiceContext) {
-  registerLegacyForms(app, ctx, FAX_SETTINGS, mailServiceForms(FAX_SETTINGS, legacyMailWords(ctx), () => ctx.deps.clock.now()));
+  registerLegacyForms(app, ctx, FAX_SETTINGS, legacyMailForms(ctx, FAX_SETTINGS));
   await app.register(
     async (own) => {
       // A legacy login is one number's: any other number in the URL is refused, the same way whether or not it exists.

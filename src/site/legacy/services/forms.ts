@@ -2,9 +2,8 @@
 // (`GET`/`POST ${prefix}${path}/${view}`), saved through postSettingsForm with its audit row
 // (`legacy.<service>.<view>`), and the legacy site's words for the forms every mail service has.
 import type { FastifyInstance } from 'fastify';
-import { mailAddressRefusal } from '../../../domain/mail-address.ts';
 import { MSG } from '../../messages.ts';
-import { body, postSettingsForm, sendTestMail, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
+import { body, mailServiceForms, postSettingsForm, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG } from '../messages.ts';
 import type { LegacyServiceContext } from '../service-pages.ts';
 
@@ -32,24 +31,19 @@ export function registerLegacyForms<S extends MailSettings>(app: FastifyInstance
 }
 
 /** 開始／停止設定 and 送信先メールアドレス登録／確認 in the legacy guide's words and address rule (000 p.145–146). */
-export function legacyMailWords(ctx: LegacyServiceContext): MailFormWords {
-  const addressError = (address: string) => {
-    const refusal = mailAddressRefusal(address, 'legacy');
-    return refusal && LEGACY_ADDRESS_MESSAGES[refusal];
-  };
-  return {
-    startTitle: '開始／停止設定',
-    destinationsTitle: '送信先メールアドレス登録／確認',
-    startWithoutAddress: LEGACY_MSG.startWithoutAddress,
-    sendWithoutAddress: LEGACY_MSG.sendWithoutAddress,
-    addressError,
-    /** テストメール送信n: the address typed in row n (saved or not), through the outbox; the same hourly cap as the new site. */
-    async testMail(req, number, service, b) {
-      const { n, address } = await sendTestMail({
-        pool: ctx.deps.pool, service, config: ctx.deps.config, now: ctx.deps.clock.now(), number, body: b, addressError,
-        audit: (client, detail) => ctx.audit(req, { action: testMailAction(service), subject: number, detail: { ...detail, site: 'legacy' } }, client),
-      });
-      return LEGACY_MSG.testMailSent(n, address);
-    },
-  };
-}
+export const LEGACY_MAIL_WORDS: MailFormWords = {
+  startTitle: '開始／停止設定',
+  destinationsTitle: '送信先メールアドレス登録／確認',
+  startWithoutAddress: LEGACY_MSG.startWithoutAddress,
+  sendWithoutAddress: LEGACY_MSG.sendWithoutAddress,
+  addressVariant: 'legacy',
+  addressMessages: LEGACY_ADDRESS_MESSAGES,
+  testMailSent: LEGACY_MSG.testMailSent,
+};
+
+/** The two forms every mail service has, on the legacy site (テストメール送信 counts against the new site's hourly cap too). */
+export const legacyMailForms = <S extends MailSettings>(ctx: LegacyServiceContext, store: SettingsStore<S>) =>
+  mailServiceForms(store, LEGACY_MAIL_WORDS, {
+    pool: ctx.deps.pool, config: ctx.deps.config, now: () => ctx.deps.clock.now(),
+    auditTestMail: (req, client, service, number, detail) => ctx.audit(req, { action: testMailAction(service), subject: number, detail: { ...detail, site: 'legacy' } }, client),
+  });

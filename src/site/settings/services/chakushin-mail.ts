@@ -5,10 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { writeConditions, type NotifySettings } from '../../../store/notify-settings.ts';
 import { MSG } from '../../messages.ts';
 import {
-  filledRows, mailServiceForms, NOTIFY_SETTINGS, postedConditions, postedDesignated, saveDesignatedRows, savedDesignated, type FormSpec,
+  filledRows, NOTIFY_SETTINGS, postedConditions, postedDesignated, saveDesignatedRows, savedDesignated, type FormSpec,
 } from '../../settings-form.ts';
 import { BULK_PATH, BULK_FROM } from '../bulk/pages.ts';
-import { registerForms, siteMailWords } from './forms.ts';
+import { registerForms, siteMailForms } from './forms.ts';
 import type { ServiceContext, ServicePages } from './service-pages.ts';
 
 export const chakushinMail: ServicePages = {
@@ -30,7 +30,7 @@ export const chakushinMail: ServicePages = {
 function register(app: FastifyInstance, ctx: ServiceContext) {
   const now = () => ctx.deps.clock.now();
   const forms: FormSpec<NotifySettings>[] = [
-    ...mailServiceForms(NOTIFY_SETTINGS, siteMailWords(ctx), now),
+    ...siteMailForms(ctx, NOTIFY_SETTINGS),
     {
       view: 'conditions',
       title: 'メール送信条件設定',

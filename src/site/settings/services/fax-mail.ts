@@ -4,8 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { FAX_RECEPTIONS_PAGE, FAX_SERVICE_PATH, faxReceptionsPath } from '../../../domain/fax.ts';
 import { registerFaxReceptions } from '../../fax-receptions.ts';
-import { FAX_SETTINGS, mailServiceForms } from '../../settings-form.ts';
-import { registerForms, siteMailWords } from './forms.ts';
+import { FAX_SETTINGS } from '../../settings-form.ts';
+import { registerForms, siteMailForms } from './forms.ts';
 import type { ServiceContext, ServicePages } from './service-pages.ts';
 
 export const faxMail: ServicePages = {
@@ -23,7 +23,7 @@ export const faxMail: ServicePages = {
 };
 
 function register(app: FastifyInstance, ctx: ServiceContext) {
-  registerForms(app, ctx, FAX_SETTINGS, mailServiceForms(FAX_SETTINGS, siteMailWords(ctx), () => ctx.deps.clock.now()));
+  registerForms(app, ctx, FAX_SETTINGS, siteMailForms(ctx, FAX_SETTINGS));
   registerFaxReceptions(app, ctx, {
     numberOf: ctx.numberOf,
     actorOf: (req) => req.login.account.number,

@@ -2,9 +2,8 @@
 // (`GET`/`POST ${path}/:number/${view}`), saved through postSettingsForm with its audit row
 // (`<service>.<view>`), and the site's words for the forms every mail service has.
 import type { FastifyInstance } from 'fastify';
-import { mailAddressRefusal } from '../../../domain/mail-address.ts';
 import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
-import { body, postSettingsForm, sendTestMail, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
+import { body, mailServiceForms, postSettingsForm, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
 import type { ServiceContext } from './service-pages.ts';
 
 export function registerForms<S extends MailSettings>(app: FastifyInstance, ctx: ServiceContext, store: SettingsStore<S>, forms: readonly FormSpec<S>[]): void {
@@ -30,24 +29,19 @@ export function registerForms<S extends MailSettings>(app: FastifyInstance, ctx:
 }
 
 /** サービス開始／停止 and 送信先メールアドレス設定 in the 設定サイト's words and address rule (000 p.137–139). */
-export function siteMailWords(ctx: ServiceContext): MailFormWords {
-  const addressError = (address: string) => {
-    const refusal = mailAddressRefusal(address);
-    return refusal && ADDRESS_MESSAGES[refusal];
-  };
-  return {
-    startTitle: 'サービス開始／停止',
-    destinationsTitle: '送信先メールアドレス設定',
-    startWithoutAddress: MSG.startWithoutAddress,
-    sendWithoutAddress: MSG.sendWithoutAddress,
-    addressError,
-    /** 送信テストn: the address typed in row n (saved or not), through the mail outbox; per-number hourly cap. */
-    async testMail(req, number, service, b) {
-      const { n, address } = await sendTestMail({
-        pool: ctx.deps.pool, service, config: ctx.deps.config, now: ctx.deps.clock.now(), number, body: b, addressError,
-        audit: (client, detail) => ctx.audit(req, { actor: req.login.account.number, action: testMailAction(service), subject: number, detail }, client),
-      });
-      return MSG.testMailSent(n, address);
-    },
-  };
-}
+export const SITE_MAIL_WORDS: MailFormWords = {
+  startTitle: 'サービス開始／停止',
+  destinationsTitle: '送信先メールアドレス設定',
+  startWithoutAddress: MSG.startWithoutAddress,
+  sendWithoutAddress: MSG.sendWithoutAddress,
+  addressVariant: 'site',
+  addressMessages: ADDRESS_MESSAGES,
+  testMailSent: MSG.testMailSent,
+};
+
+/** The two forms every mail service has, on the 設定サイト (the login's number acts). */
+export const siteMailForms = <S extends MailSettings>(ctx: ServiceContext, store: SettingsStore<S>) =>
+  mailServiceForms(store, SITE_MAIL_WORDS, {
+    pool: ctx.deps.pool, config: ctx.deps.config, now: () => ctx.deps.clock.now(),
+    auditTestMail: (req, client, service, number, detail) => ctx.audit(req, { actor: req.login.account.number, action: testMailAction(service), subject: number, detail }, client),
+  });
