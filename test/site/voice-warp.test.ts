@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DESTINATION_MESSAGES, type DestinationRefusal } from '../../src/domain/voice-warp.ts';
 import { NUMBERS_PER_PAGE } from '../../src/site/paging.ts';
 import { readVoiceWarpSettings, saveVoiceWarpChange } from '../../src/store/voice-warp-settings.ts';
-import { openBrowser, type TestBrowser } from '../support/browser.ts';
+import { openBrowser, VIEWPORTS, type TestBrowser } from '../support/browser.ts';
 import { fieldError, groupError, heading, logIn, refusals, startSiteHarness, type SiteHarness } from '../support/site.ts';
 
 const LINE_MAIN = '0654107391';
@@ -288,6 +288,11 @@ describe('セレクト機能', () => {
     expect(await pager().getByText(`${LIST_MAX}件中 ${NUMBERS_PER_PAGE + 1}～${LIST_MAX}件目（2／2ページ）`).isVisible()).toBe(true);
     expect((await listed()).at(-1)).toBe('09000000001');
     expect(await b.page.getByText(`登録件数：${LIST_MAX}件`).isVisible()).toBe(true);
+    // On a feature phone's 240-pixel screen too, nothing is wider than the screen (each element measured:
+    // a mobile viewport widens itself to fit a wide element, so the page's own scroll width proves nothing).
+    await b.page.setViewportSize({ width: 240, height: 320 });
+    expect(await b.page.evaluate(() => [...document.querySelectorAll('main *')].every((e) => e.getBoundingClientRect().right <= document.documentElement.clientWidth))).toBe(true);
+    await b.page.setViewportSize(VIEWPORTS.phone);
 
     await b.page.getByLabel('追加する電話番号').fill('09000000002');
     await b.page.getByRole('button', { name: '追加' }).click();
