@@ -22,7 +22,7 @@ import type { ServiceName } from '../domain/subscriber.ts';
 import type { DiversionReason } from './diversion.ts';
 
 /** Services whose numbers the notify B2BUA takes calls for (the rest are left to other handlers). */
-export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp'] as const satisfies readonly ServiceName[];
+export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp', 'fax_mail'] as const satisfies readonly ServiceName[];
 
 export function takesCalls(services: readonly string[]): boolean {
   return NOTIFY_PATH_SERVICES.some((s) => services.includes(s));
@@ -45,6 +45,8 @@ export interface RoutingFacts {
   callerListed: boolean;
   /** Diversions the call has been through already (diversionCount of its Diversion headers). */
   diversions: number;
+  /** FAXお知らせメール started with fax.ringLineFirstSec > 0: the line rings this long before the FAX receiver answers. */
+  faxRingFirstMs?: number;
 }
 
 export interface RoutingLimits {
@@ -63,8 +65,13 @@ export interface ForwardLeg {
   guidance: boolean;
 }
 
+/** The FAX receiver answers the caller (FAXお知らせメール's ring-first mode). */
+export interface FaxLeg {
+  kind: 'fax';
+}
+
 /** What the call does instead of relaying the line's outcome. */
-export type NextLeg = ForwardLeg;
+export type NextLeg = ForwardLeg | FaxLeg;
 
 export type RoutingPlan =
   | { first: 'line'; onBusy?: NextLeg; onNoAnswer?: { afterMs: number; next: NextLeg } }
@@ -72,11 +79,17 @@ export type RoutingPlan =
 
 /** Why the plan is what it is, for the log line of each call. */
 export type RoutingWhy =
-  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp';
+  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp' | 'fax_ring_first';
 
 const LINE_ONLY: RoutingPlan = { first: 'line' };
 
 export function routingPlan(facts: RoutingFacts, limits: RoutingLimits): { plan: RoutingPlan; why: RoutingWhy } {
+  // A FAX number rings its line first and then answers with the FAX receiver: the document is the
+  // subscriber's, so it wins over a forward (the FAX would not reach a 転送先's voice line either).
+  if (facts.faxRingFirstMs !== undefined) {
+    const fax: FaxLeg = { kind: 'fax' };
+    return { plan: { first: 'line', onBusy: fax, onNoAnswer: { afterMs: facts.faxRingFirstMs, next: fax } }, why: 'fax_ring_first' };
+  }
   const vw = facts.voiceWarp;
   if (!vw) return { plan: LINE_ONLY, why: 'no_voice_warp' };
   if (!vw.started) return { plan: LINE_ONLY, why: 'stopped' };
