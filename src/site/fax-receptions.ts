@@ -80,7 +80,7 @@ export function registerFaxReceptions(app: FastifyInstance, ctx: SiteContext, si
       title: '受信FAX内容確認',
       notice: query.deleted ? FAX_MSG.deleted : undefined,
       paged: paged(w, list.rows.map((r) => line(r, listPath))),
-      pageHref: (p: number) => `${listPath}?page=${p}`,
+      listPath,
       callerLabel: site.callerLabel,
       hints,
       back: site.backOf(req),
