@@ -87,8 +87,9 @@ export function registerFaxReceptions(app: FastifyInstance, ctx: SiteContext, si
     });
   });
 
-  // The PDF, as a download; audited with the reception's id in the store's transaction.
-  app.get(`${page}/:id/pdf`, async (req, reply) => {
+  // The PDF, as a download; audited with the reception's id in the store's transaction. No HEAD
+  // route: a HEAD would be audited as a download that never sent the file.
+  app.get(`${page}/:id/pdf`, { exposeHeadRoute: false }, async (req, reply) => {
     const id = idOf(req);
     const number = site.numberOf(req);
     const got = id === undefined ? undefined : await downloadFaxPdf(pool, number, id, who(req));

@@ -161,6 +161,8 @@ describe('受信FAX内容確認', () => {
     expect(res.headers()['content-type']).toBe('application/pdf');
     expect(res.headers()['content-disposition']).toBe(`attachment; filename="fax-${LINE_MAIN}-${stamp}.pdf"`);
     expect(res.headers()['cache-control']).toBe('no-store');
+    // A HEAD sends no file, so it is no download (and not audited as one).
+    expect((await b.page.request.head(`${h.url}${link}/${stored!.id}/pdf`)).status()).toBe(404);
     const { rows: audits } = await h.db.pool.query("select actor, detail, source from audit_log where action = 'fax.download' and subject = $1 order by id", [LINE_MAIN]);
     expect(audits).toHaveLength(2);
     expect(audits[0]).toMatchObject({ actor: LINE_MAIN, detail: { reception: stored!.id }, source: '127.0.0.1' });
