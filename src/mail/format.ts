@@ -48,7 +48,8 @@ export interface FaxMailFacts {
   absentReason: AbsentReason | null;
   pages: number;
   result: FaxResult;
-  t30Reason: string;
+  /** spandsp's T.30 completion code: the mail says its cause in words (domain/fax.ts). */
+  t30Code: number | null;
   /** 受信FAX内容確認 on the subscriber's site, built from configured URLs only. */
   viewUrl: string;
 }

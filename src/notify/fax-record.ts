@@ -54,7 +54,7 @@ export async function recordFaxReception(
     const text = formatFaxMail(
       {
         calledNumber: fax.calledNumber, receivedAt: fax.receivedAt, callerNumber: fax.caller.number, absentReason: fax.caller.absentReason,
-        pages: r.pages, result: r.result, t30Reason: r.t30Reason, viewUrl: faxViewUrl(config, profile.pattern, fax.calledNumber),
+        pages: r.pages, result: r.result, t30Code: r.t30Code, viewUrl: faxViewUrl(config, profile.pattern, fax.calledNumber),
       },
       profile.pattern,
       footer,

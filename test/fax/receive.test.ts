@@ -181,6 +181,6 @@ describe.concurrent('FAX reception', () => {
     expect(r).toMatchObject({ pages: 0, result: 'failed', hasPdf: false, remoteIdent: '' });
     expect(r.t30Reason).toMatch(/not a FAX/);
     const [m] = await mailsTo(stack.catcher, `fax.${N.silent}@example.jp`, 1);
-    expect(m!.text).toContain('ページ数:0\n受信結果:受信できませんでした');
+    expect(m!.text).toContain('ページ数:0\n受信結果:受信できませんでした（相手からFAX信号がありませんでした）');
   });
 });

@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config.ts';
 import { formatFaxMail } from '../../src/mail/format.ts';
 import { answerT38, isT38Offer, parseT38Offer } from '../../src/media/fax/t38-sdp.ts';
 import { decodeUdptl, encodeUdptl, UdptlReceiver, UdptlSender } from '../../src/media/fax/udptl.ts';
+import { faxResultText } from '../../src/domain/fax.ts';
 import { faxViewUrl } from '../../src/notify/fax-record.ts';
 
 const ifp = (n: number, len = 3) => Uint8Array.from({ length: len }, (_, i) => (n + i) & 0xff);
@@ -64,7 +65,7 @@ describe('FAXお知らせメール', () => {
   const config = parseConfig({ site: { publicUrl: 'https://settings.example.jp' } });
   const facts = {
     calledNumber: '0611113333', receivedAt: new Date('2026-11-22T00:15:03Z'), callerNumber: null, absentReason: '非通知' as const,
-    pages: 1, result: 'partial' as const, t30Reason: 'The call dropped prematurely', viewUrl: '',
+    pages: 1, result: 'partial' as const, t30Code: 49, viewUrl: '',
   };
 
   it('pattern A: the 着信 mail’s labels, 受信結果, the link to 受信FAX内容確認, the service’s footer', () => {
@@ -81,8 +82,22 @@ describe('FAXお知らせメール', () => {
   it('pattern B: 発信者通知番号, the legacy site under its prefix, 実施してください', () => {
     const m = formatFaxMail({ ...facts, result: 'failed', pages: 0, viewUrl: faxViewUrl(config, 'B', facts.calledNumber) }, 'B', config.mail.footers.B.east);
     expect(m.body).toContain('発信者通知番号:\n');
-    expect(m.body).toContain('受信結果:受信できませんでした（The call dropped prematurely）');
+    expect(m.body).toContain('受信結果:受信できませんでした（通信が途中で切断されました）');
     expect(m.body).toContain('https://settings.example.jp/legacy/fax-mail/0611113333/received');
     expect(m.body).toContain('※各種設定は、サービス設定ホームページから実施してください。');
+  });
+});
+
+describe('受信結果 in the subscriber’s words (domain/fax.ts)', () => {
+  it.each([
+    [{ result: 'complete' as const, pages: 2, t30Code: 0 }, '正常に受信しました'],
+    [{ result: 'partial' as const, pages: 1, t30Code: 49 }, '途中で切断されました（1ページ受信）'],
+    [{ result: 'failed' as const, pages: 0, t30Code: 3 }, '受信できませんでした（相手からFAX信号がありませんでした）'],
+    [{ result: 'failed' as const, pages: 0, t30Code: 6 }, '受信できませんでした（相手のFAXと通信条件が合いませんでした）'],
+    [{ result: 'failed' as const, pages: 0, t30Code: 36 }, '受信できませんでした（通信が途中で切断されました）'],
+    [{ result: 'failed' as const, pages: 0, t30Code: 45 }, '受信できませんでした（通信エラーが発生しました（T.30 コード 45））'],
+    [{ result: 'failed' as const, pages: 0, t30Code: null }, '受信できませんでした（受信が中断されました）'],
+  ])('%o → %s', (r, text) => {
+    expect(faxResultText(r)).toBe(text);
   });
 });

@@ -94,7 +94,7 @@ async function list(args: string[]): Promise<number> {
     console.log(`FAX receptions of ${number} (${total}), newest first:`);
     if (!rows.length) console.log('  none');
     for (const r of rows) {
-      console.log(`  #${r.id} ${tokyoTime(r.receivedAt)} ${r.callerNumber ?? r.absentReason} ${r.pages}p ${r.resolution ?? ''} ${r.transport} ${faxResultText(r)}${r.remoteIdent ? ` TSI="${r.remoteIdent}"` : ''}`);
+      console.log(`  #${r.id} ${tokyoTime(r.receivedAt)} ${r.callerNumber ?? r.absentReason} ${r.pages}p ${r.resolution ?? ''} ${r.transport} ${faxResultText(r)}${r.result === 'complete' ? '' : ` [T.30 ${r.t30Code}: ${r.t30Reason}]`}${r.remoteIdent ? ` TSI="${r.remoteIdent}"` : ''}`);
     }
     return 0;
   });
