@@ -34,9 +34,10 @@ export function tokyoTime(at: Date): string {
   return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-function footer(pattern: Pattern, f: MailFooter): string[] {
+/** The footer of the service's mails: brand and service, where to change settings, no reply. */
+export function mailFooter(pattern: Pattern, f: MailFooter, service = '着信お知らせメール'): string[] {
   const settings = pattern === 'A' ? `※各種設定は、${f.siteName}から行ってください。` : `※各種設定は、${f.siteName}から実施してください。`;
-  return ['------', `${f.brand}　「着信お知らせメール」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
+  return ['------', `${f.brand}　「${service}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
 }
 
 export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: MailFooter): MailText {
@@ -48,7 +49,7 @@ export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: Ma
     `呼出時間:${facts.ringSeconds}秒`,
     `着信状態:${facts.status}`,
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `着信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
@@ -61,7 +62,7 @@ export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, 
     `送信日時:${tokyoTime(at)}`,
     'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
 }
@@ -73,7 +74,7 @@ export function formatPasswordLockedMail(number: string, pattern: Pattern, f: Ma
     `無効になった日時:${tokyoTime(at)}`,
     'お心当たりのない場合も、仮パスワードを設定し直してからログインしてください。',
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `パスワード無効のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
 }

@@ -35,6 +35,8 @@ export interface NotifyAppOptions {
   isTrustedPeer: TrustedPeerMatcher;
   /** The SIP stack's T1 in ms (default SIP_T1_MS); only tests that shorten the built-in engine's timers set it, to the engine's. */
   sipT1Ms?: number;
+  /** The line's final answer to a call it was rung for (故障・回復通知 counts 408 and 503 as a failed probe). */
+  lineAnswered?(calledNumber: string, status: number): void;
 }
 
 export interface NotifyApp {
@@ -151,6 +153,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   function record(profile: NotifyProfile, finished: FinishedCall): void {
     const saved = save(profile, finished).finally(() => spool.journal.ended(finished.callId));
     const status = finished.refused ? null : finished.timeline.finalStatus;
+    if (status !== null && !finished.refused && !finished.timeline.forwarded) opts.lineAnswered?.(finished.calledNumber, status);
     if (isCodecRejection(status)) codecRejected.set(`${finished.caller.number ?? ''}|${finished.calledNumber}`, { until: Date.now() + windowSec * 1000, saved });
   }
 

@@ -7,6 +7,7 @@ import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 import { AUTH_UNITS, NUMBER_ROLES, PATTERNS, REGIONS, SERVICES } from '../domain/subscriber.ts';
+import { contractServiceFields, contractServiceRuleErrors, replaceContractServices } from './contract-services-provisioning.ts';
 import { withTransaction } from './transaction.ts';
 
 const nationalNumber = z
@@ -55,6 +56,7 @@ const contract = z
     authUnit: z.enum(AUTH_UNITS),
     numbers: z.array(phoneNumber).min(1, 'a contract needs its main number'),
     authNumbers: z.array(nationalNumber).default([]),
+    ...contractServiceFields,
   })
   .strict();
 
@@ -132,6 +134,7 @@ function contractRuleErrors(input: unknown): string[] {
         if (d !== undefined && designated.indexOf(d) !== di) errors.push(`${where}.notify.designated[${di}]: ${d} is listed twice`);
       });
     });
+    errors.push(...contractServiceRuleErrors(`contracts[${ci}]`, c, bulkForwardDestinationProblem));
     list(field(c, 'authNumbers')).forEach((a, ai) => {
       const number = numberIn(a);
       if (!number) return;
@@ -149,6 +152,11 @@ function contractRuleErrors(input: unknown): string[] {
     }
   }
   return errors;
+}
+
+/** 一括転送's 転送先 rules. */
+function bulkForwardDestinationProblem(destination: string, ownNumber: string): string | undefined {
+  return destination === ownNumber ? 'the number itself cannot be its 転送先' : undefined;
 }
 
 export class ProvisioningError extends Error {
@@ -259,6 +267,7 @@ async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<
     }
     await replaceNotifySettings(client, n.number, n.notify);
   }
+  await replaceContractServices(client, c);
   await client.query('delete from auth_number where contract_id = $1', [c.id]);
   for (const a of new Set(c.authNumbers)) {
     await client.query('insert into auth_number (contract_id, number) values ($1, $2)', [c.id, a]);
