@@ -133,8 +133,8 @@ export async function replaceContractServices(client: pg.PoolClient, c: Contract
     await client.query('delete from failure_notice_destination where contract_id = $1', [c.id]);
     await client.query(
       `insert into failure_notice_destination (contract_id, position, address, send)
-       select $1, d.ordinality, d.address, d.send from json_to_recordset($2::json) with ordinality as d(address text, send boolean, ordinality int)`,
-      [c.id, JSON.stringify(fn.destinations)],
+       select $1, d.position, d.address, d.send from json_to_recordset($2::json) as d(position int, address text, send boolean)`,
+      [c.id, JSON.stringify(fn.destinations.map((d, i) => ({ ...d, position: i + 1 })))],
     );
   } else {
     await client.query('delete from failure_notice_setting where contract_id = $1', [c.id]);
