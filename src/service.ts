@@ -18,6 +18,7 @@ import { connectSip } from './sip-connection.ts';
 import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
 import { startPart } from './start-failure.ts';
+import { createReadiness } from './web/readiness.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
 import { startSettingsSite } from './site/index.ts';
@@ -117,12 +118,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     // Leased per line in the database: any number of instances probe the lines once between them.
     parts.push({ name: 'line-prober', stop: () => prober.stop() });
 
+    // The operations port comes up before the site: /healthz says ready once the site listens too.
+    const readiness = createReadiness(['site']);
+    health.push(readiness.check);
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger, limits: config.http }));
     parts.push({ name: 'http', stop: () => web.close() });
     const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });
+    readiness.up('site');
     logger.info({ http: web.port, site: site.port, sip: sip.engine?.sipAddress, smtpCatcher }, 'service ready');
 
     return { httpPort: web.port, sitePort: site.port, sipAddress: sip.engine?.sipAddress, smtpCatcher, stop: stopAll };

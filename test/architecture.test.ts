@@ -12,8 +12,8 @@ const root = path.resolve(import.meta.dirname, '..');
 /** Layers, most specific first: a file belongs to the first whose pattern matches it. */
 const LAYERS = [
   ['domain', /^src\/domain\//],
-  ['support', /^src\/(logger|start-failure)\.ts$/],
-  ['config', /^src\/config(-line-info)?\.ts$/],
+  ['support', /^src\/(logger|start-failure|stop-signals)\.ts$/],
+  ['config', /^src\/config(-line-info|-error)?\.ts$/],
   ['sip-engine', /^src\/sip-engine\//],
   ['media-port', /^src\/media\/port\.ts$/],
   ['media', /^src\/media\//],

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
-import { requestUriAtNextHop } from '../domain/next-hop.ts';
+import { lineRoute } from '../domain/next-hop.ts';
 import { callerId, nationalNumberOf, type CallerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { NotifyCall, SIP_T1_MS } from './call.ts';
@@ -125,12 +125,13 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     headers.To = withoutTag(req.get('To') ?? `<${req.uri}>`);
     if (req.has('P-Asserted-Identity') && caller.absentReason !== '非通知') headers['P-Asserted-Identity'] = req.get('P-Asserted-Identity');
     if (req.has('Privacy')) headers.Privacy = req.get('Privacy');
-    const uri = profile.sipTarget ?? (config.notify.nextHop ? requestUriAtNextHop(req.uri, config.notify.nextHop) : undefined);
-    if (!uri) {
-      log.error({ called: number }, 'no SIP target and no notify.nextHop: cannot reach the line');
+    const route = lineRoute(profile.sipTarget, req.uri, config.notify.nextHop);
+    if ('unreachable' in route) {
+      log.error({ called: number, callId }, `cannot reach the line: ${route.unreachable}`);
       res.send(480);
       return true;
     }
+    const uri = route.uri;
 
     if (!calls.hasRoom()) {
       res.send(503, { headers: { 'Retry-After': '5' } });

@@ -1,7 +1,4 @@
 import type { Command } from '../command.ts';
-import { loadConfig } from '../../config.ts';
-import { createLogger } from '../../logger.ts';
-import { startService } from '../../service.ts';
 
 export const startCommand: Command = {
   name: 'start',
@@ -13,24 +10,17 @@ runs embedded: PostgreSQL under var/, the SMTP catcher, the built-in SIP engine 
 endpoint. See the README for the environment variables. SIGTERM or Ctrl-C stops it
 cleanly: no new calls, in-flight mails finished, database closed.`,
   async run() {
+    const [{ loadConfig }, { createLogger }, { listenForStop }] = await Promise.all([import('../../config.ts'), import('../../logger.ts'), import('../../stop-signals.ts')]);
     const config = loadConfig();
     const logger = createLogger(config.log.level);
-    // Listening for the signal before the parts start: a SIGTERM while they start (a process
-    // manager giving up early) must still stop them in order, database last, not kill the process.
-    let signalled: ((signal: string) => void) | undefined;
-    const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
-    const onSignal = (signal: string) => signalled!(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      const service = await startService(config, logger);
-      logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
-      logger.info({ signal: await stopRequested }, 'stopping');
-      await service.stop();
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    // Listening before the parts start (and before the service's modules load): a signal while they
+    // start (a process manager giving up early) must still stop them in order, database last.
+    const stop = listenForStop(logger);
+    const { startService } = await import('../../service.ts');
+    const service = await startService(config, logger);
+    logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
+    logger.info({ signal: await stop.requested }, 'stopping');
+    await service.stop();
     logger.info('chakushin stopped');
     return 0;
   },
