@@ -32,7 +32,7 @@ export interface FailureNoticeSettings {
 /**
  * 契約者名 and 拠点情報: the guides give no limits. 40 characters each (a company name and a branch
  * fit; the mail subject stays readable), and only characters every mail can carry: printable ASCII
- * and JIS X 0208 (so an ISO-2022-JP mail shows them as typed). Refused: half-width katakana (an
+ * and JIS X 0208 proper (so an ISO-2022-JP mail shows them as typed on any handset). Refused: half-width katakana (an
  * ISO-2022-JP mail would show them widened), characters outside JIS X 0208 (①, ㈱, 髙, emoji…),
  * control characters and line breaks.
  */
@@ -43,12 +43,21 @@ export const MAIL_TEXT_LABELS: Record<MailTextField, string> = { contractorName:
 
 export type MailTextRefusal = { rule: 'too_long' } | { rule: 'character'; character: string };
 
+/**
+ * A character of JIS X 0208 proper: rows 1–8 (symbols, letters, kana) and 16–84 (kanji). The
+ * decoders' table also holds NEC's row 13 (①, ㈱, Ⅰ…) and IBM's rows 89–92 (髙, 﨑…): those are the
+ * 機種依存文字 that some handsets show as something else.
+ */
+function isStandardJis(ch: string): boolean {
+  const code = jisX0208Table().get(ch);
+  return code !== undefined && code[0] !== 0x2d && code[0] <= 0x74;
+}
+
 /** Why a 契約者名／拠点情報 value is refused (after trimming the ends), or undefined. */
 export function mailTextRefusal(value: string): MailTextRefusal | undefined {
   const chars = [...value];
   if (chars.length > MAIL_TEXT_MAX_LENGTH) return { rule: 'too_long' };
-  const jis = jisX0208Table();
-  const bad = chars.find((ch) => !(/^[\x20-\x7e]$/.test(ch) || jis.has(ch)));
+  const bad = chars.find((ch) => !(/^[\x20-\x7e]$/.test(ch) || isStandardJis(ch)));
   return bad === undefined ? undefined : { rule: 'character', character: bad };
 }
 

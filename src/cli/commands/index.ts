@@ -3,6 +3,7 @@ import { auditCommand } from './audit.ts';
 import { callsCommand } from './calls.ts';
 import { engineCommand } from './engine.ts';
 import { lineInfoCommand } from './line-info.ts';
+import { linesCommand } from './lines.ts';
 import { mailCommand } from './mail.ts';
 import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
@@ -10,5 +11,5 @@ import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, linesCommand,
 ];
