@@ -40,7 +40,7 @@ export interface LineProber {
   stop(): Promise<void>;
 }
 
-type SendRequest = (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<Srf.SrfRequest>;
+type SendRequest = (uri: string, opts: { method: string; headers: Record<string, string> }, cb: (err: Error | null, req?: Srf.SrfRequest) => void) => void;
 
 /** Lines claimed per tick at most (the rest wait for the next tick). */
 const CLAIM_BATCH = 500;
@@ -111,18 +111,18 @@ export function startLineProber(opts: LineProberOptions): LineProber {
       return settle(key, 'not_sent', null);
     }
     const nextHopFailures = isNumberLine(key.line) ? fn.nextHopFailureStatuses : [];
-    // drachtio-srf takes (uri, {method, headers}); its typings know another shape.
-    (srf.request as unknown as SendRequest)
-      .call(srf, uri, { method: 'OPTIONS', headers: { Accept: 'application/sdp' } })
-      .then((req) => {
-        req.on('response', (res?: Srf.SrfResponse) => {
-          if (res && res.status >= 200) settle(key, probeResult(res.status, nextHopFailures), res.status);
-        });
-      })
-      .catch((err: Error) => {
+    // The callback form: drachtio-srf calls it as the engine confirms the send, before it reads the
+    // next frame, which may already hold the answer (a promise's then() would run after that frame).
+    // Its typings know another shape.
+    (srf.request as unknown as SendRequest).call(srf, uri, { method: 'OPTIONS', headers: { Accept: 'application/sdp' } }, (err, req) => {
+      if (err || !req) {
         log.warn({ line: key.line, err: err?.message }, 'probe not sent');
-        settle(key, 'not_sent', null);
+        return settle(key, 'not_sent', null);
+      }
+      req.on('response', (res?: Srf.SrfResponse) => {
+        if (res && res.status >= 200) settle(key, probeResult(res.status, nextHopFailures), res.status);
       });
+    });
   }
 
   async function tick(): Promise<void> {

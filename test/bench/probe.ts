@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   /** Probes so far: all, and answered (read at once: the metric's values are live objects). */
   const probes = async () => {
     const values = (await registry.getSingleMetric('chakushin_line_probes_total')!.get()).values;
-    return { all: values.reduce((s, v) => s + v.value, 0), answered: values.filter((v) => v.labels.result === 'answered').reduce((s, v) => s + v.value, 0) };
+    const by = Object.fromEntries(values.map((v) => [String(v.labels.result), v.value]));
+    return { all: values.reduce((s, v) => s + v.value, 0), answered: by.answered ?? 0, by };
   };
 
   // Warm-up: the first round (every line due at once) and one steady interval.
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
   const cpu = { self: selfCpu() - cpu0.self, engine: cpuOf(engine.pid) - cpu0.engine, pg: external ? 0 : cpuOfTree(postmaster) - cpu0.pg };
   const sent = p1.all - p0.all;
   const answered = p1.answered - p0.answered;
+  const others = Object.entries(p1.by).filter(([r]) => r !== 'answered').map(([r, n]) => `${r} ${n - (p0.by[r] ?? 0)}`).join(', ');
   const states = await countLinesByState(db.pool);
   await prober.stop();
   const lineResult = await line.stop();
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
 
   const pct = (s: number) => (100 * s) / seconds;
   const probing = cpu.self + cpu.engine + cpu.pg;
-  console.log(`probing:  ${(sent / seconds).toFixed(1)} probes/s (${((100 * answered) / Math.max(1, sent)).toFixed(1)} % answered), ` +
+  console.log(`probing:  ${(sent / seconds).toFixed(1)} probes/s (${((100 * answered) / Math.max(1, sent)).toFixed(1)} % answered${others ? `; ${others}` : ''}), ` +
     `SIP packets/s ${((2 * sent) / seconds).toFixed(0)} (OPTIONS + answer; line-side retransmissions over the run: ${lineResult.stats?.retransmissions ?? '?'}); ` +
     `lines up ${states.up}, down ${states.down}, unknown ${states.unknown}`);
   console.log(`  CPU over ${seconds.toFixed(0)} s (% of one core): prober ${pct(cpu.self).toFixed(1)} %, engine ${pct(cpu.engine).toFixed(1)} %, ` +
