@@ -36,3 +36,41 @@ export async function writeBulkForwardStarted(client: pg.PoolClient, contractId:
     [contractId, started, by, at],
   );
 }
+
+/** 一括転送 of a contract as the settings pages show it: every number of the contract with its 転送先. */
+export interface BulkForwardSettings extends BulkForwardState {
+  contractId: string;
+  /** Main number first, then the additional numbers in order. */
+  numbers: { number: string; destination: string | null }[];
+}
+
+/** undefined when the contract does not subscribe bulk_forward. */
+export async function readBulkForward(db: Queryable, contractId: string): Promise<BulkForwardSettings | undefined> {
+  const { rows } = await db.query(
+    `select s.started, s.started_by, s.started_at, s.version,
+            coalesce((select json_agg(json_build_object('number', p.number, 'destination', d.destination) order by p.role desc, p.number)
+                        from phone_number p left join bulk_forward_destination d on d.number = p.number
+                       where p.contract_id = s.contract_id), '[]') as numbers
+       from bulk_forward_setting s where s.contract_id = $1`,
+    [contractId],
+  );
+  return rows[0] && { contractId, ...state(rows[0]), numbers: rows[0].numbers };
+}
+
+/**
+ * Sets the 転送先 of the numbers given (null: none). Numbers not given keep theirs. The caller has
+ * checked that each number is the contract's and each 転送先 obeys the rules.
+ */
+export async function writeBulkForwardDestinations(client: pg.PoolClient, contractId: string, rows: { number: string; destination: string | null }[], at: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `with given as (select * from json_to_recordset($2::json) as g(number text, destination text)),
+     gone as (delete from bulk_forward_destination d using given g where d.number = g.number and g.destination is null)
+     insert into bulk_forward_destination (number, contract_id, destination)
+     select g.number, $1, g.destination from given g where g.destination is not null
+     on conflict (number) do update set contract_id = excluded.contract_id, destination = excluded.destination
+       where (bulk_forward_destination.contract_id, bulk_forward_destination.destination) is distinct from (excluded.contract_id, excluded.destination)`,
+    [contractId, JSON.stringify(rows)],
+  );
+  await client.query('update bulk_forward_setting set updated_at = $2 where contract_id = $1', [contractId, at]);
+}

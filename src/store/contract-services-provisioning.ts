@@ -8,6 +8,8 @@ import { CONTRACT_SERVICES, mailTextProblem, mailTextRefusal } from '../domain/f
 import { MAX_DESTINATIONS } from '../domain/limits.ts';
 import { mailAddressProblem } from '../domain/mail-address.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
+import { writeBulkForwardDestinations } from './bulk-forward-settings.ts';
+import { writeFailureNoticeDestinations } from './failure-notice-settings.ts';
 import { syncContractLines } from './line-probes.ts';
 
 const mailText = z.string().superRefine((v, ctx) => {
@@ -130,12 +132,7 @@ export async function replaceContractServices(client: pg.PoolClient, c: Contract
          auto_start_bulk_forward = excluded.auto_start_bulk_forward, auto_stop_bulk_forward = excluded.auto_stop_bulk_forward, updated_at = now()`,
       [c.id, fn.started, fn.contractorName, fn.siteInfo, fn.autoStartBulkForward, fn.autoStopBulkForward],
     );
-    await client.query('delete from failure_notice_destination where contract_id = $1', [c.id]);
-    await client.query(
-      `insert into failure_notice_destination (contract_id, position, address, send)
-       select $1, d.position, d.address, d.send from json_to_recordset($2::json) as d(position int, address text, send boolean)`,
-      [c.id, JSON.stringify(fn.destinations.map((d, i) => ({ ...d, position: i + 1 })))],
-    );
+    await writeFailureNoticeDestinations(client, c.id, fn.destinations, new Date());
   } else {
     await client.query('delete from failure_notice_setting where contract_id = $1', [c.id]);
   }
@@ -152,13 +149,8 @@ export async function replaceContractServices(client: pg.PoolClient, c: Contract
          updated_at = now()`,
       [c.id, bf.started],
     );
-    await client.query('delete from bulk_forward_destination where contract_id = $1', [c.id]);
-    await client.query(
-      `insert into bulk_forward_destination (number, contract_id, destination)
-       select d.number, $1, d.destination from json_to_recordset($2::json) as d(number text, destination text)
-       on conflict (number) do update set contract_id = excluded.contract_id, destination = excluded.destination`,
-      [c.id, JSON.stringify(bf.destinations)],
-    );
+    const given = new Map(bf.destinations.map((d) => [d.number, d.destination]));
+    await writeBulkForwardDestinations(client, c.id, c.numbers.map((n) => ({ number: n.number, destination: given.get(n.number) ?? null })), new Date());
   } else {
     await client.query('delete from bulk_forward_setting where contract_id = $1', [c.id]);
   }
