@@ -1,5 +1,6 @@
 // Provisioning of 一括転送機能 and 故障・回復通知機能 (contract entries' services, bulkForward,
 // failureNotice): every rule by path, all or nothing, and the probed lines kept in step.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBulkForwardState } from '../../src/store/bulk-forward-settings.ts';
 import { readFailureNotice } from '../../src/store/failure-notice-settings.ts';
@@ -88,4 +89,12 @@ describe('provisioning 一括転送機能 and 故障・回復通知機能', () =
     await expect(applyProvisioning(db.pool, { contracts: [bad] })).rejects.toBeInstanceOf(ProvisioningError);
     expect(await readFailureNotice(db.pool, 'B0001')).toEqual(before);
   });
+});
+
+it('the README\'s example of both services loads as written', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const example = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).find((j) => j.includes('"failureNotice"'))!;
+  expect(validateProvisioning(JSON.parse(example)).errors).toEqual([]);
+  await applyProvisioning(db.pool, JSON.parse(example));
+  expect((await listLines(db.pool, { contractId: 'W0002', limit: 10 })).map((l) => l.numbers)).toEqual([['0612340001', '0612340002']]);
 });
