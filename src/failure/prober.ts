@@ -114,15 +114,21 @@ export function startLineProber(opts: LineProberOptions): LineProber {
     // The callback form: drachtio-srf calls it as the engine confirms the send, before it reads the
     // next frame, which may already hold the answer (a promise's then() would run after that frame).
     // Its typings know another shape.
-    (srf.request as unknown as SendRequest).call(srf, uri, { method: 'OPTIONS', headers: { Accept: 'application/sdp' } }, (err, req) => {
-      if (err || !req) {
-        log.warn({ line: key.line, err: err?.message }, 'probe not sent');
-        return settle(key, 'not_sent', null);
-      }
-      req.on('response', (res?: Srf.SrfResponse) => {
-        if (res && res.status >= 200) settle(key, probeResult(res.status, nextHopFailures), res.status);
+    const notSent = (err?: Error | null) => {
+      log.warn({ line: key.line, err: err?.message }, 'probe not sent');
+      settle(key, 'not_sent', null);
+    };
+    try {
+      (srf.request as unknown as SendRequest).call(srf, uri, { method: 'OPTIONS', headers: { Accept: 'application/sdp' } }, (err, req) => {
+        if (err || !req) return notSent(err);
+        req.on('response', (res?: Srf.SrfResponse) => {
+          if (res && res.status >= 200) settle(key, probeResult(res.status, nextHopFailures), res.status);
+        });
       });
-    });
+    } catch (err) {
+      // Not connected to drachtio (it throws): nothing is learnt about the line.
+      notSent(err as Error);
+    }
   }
 
   async function tick(): Promise<void> {
