@@ -142,6 +142,22 @@ describe('故障・回復通知: detection', () => {
     }
   });
 
+  it('a prober cut off from the SIP engine learns nothing: its lines are not declared 故障', async () => {
+    stack = await startStack();
+    const line = await newLine();
+    await line.answer();
+    await provision(stack, contract({ id: 'FCUT', numbers: [{ number: '0611119999', target: line.target }], bulkForward: null }));
+    const { srf } = await stack.startProber();
+    await lineIn(stack, 'FCUT', line.target, 'up');
+    srf.disconnect();
+    await line.silent();
+    const view = await waitFor(async () => (await lineIn(stack!, 'FCUT', line.target, 'up', 0))!, (l) => l.lastResult === 'not_sent', 10_000);
+    expect(view.lastResult).toBe('not_sent');
+    await sleep(SETTLE_MS);
+    expect(await lineIn(stack, 'FCUT', line.target, 'up', 0)).toMatchObject({ state: 'up', fails: 0 });
+    expect(await stack.mails('noc.fcut@example.jp')).toEqual([]);
+  });
+
   it('flapping inside the hold-down period: one 故障/回復 pair, the next 故障 waits for the period', async () => {
     stack = await startStack({ failureNotice: { holdDownSec: 3600 } });
     const line = await newLine();
