@@ -54,3 +54,17 @@ export function formatLineEventMail(f: LineEventFacts, pattern: Pattern, footer:
   const about = f.siteInfo || f.numbers[0] || '';
   return { subject: `${word}通知（${about}）`, body: `${lines.join('\n')}\n` };
 }
+
+/** 送信テスト of 故障・回復通知: lets the customer check an address, and see 契約者名 and 拠点情報 as a mail will show them. */
+export function formatLineEventTestMail(f: { contractorName: string; siteInfo: string; at: Date }, pattern: Pattern, footer: MailFooter): MailText {
+  const lines = [
+    'このメールは「故障・回復通知機能」の送信テストです。',
+    `契約者名:${f.contractorName}`,
+    `拠点情報:${f.siteInfo}`,
+    `送信日時:${tokyoTime(f.at)}`,
+    'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
+    '',
+    ...mailFooter(pattern, footer, '故障・回復通知機能'),
+  ];
+  return { subject: `送信テスト（故障・回復通知${f.siteInfo ? `：${f.siteInfo}` : ''}）`, body: `${lines.join('\n')}\n` };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { encodeIso2022jp } from '../../src/mail/iso2022jp.ts';
-import { formatLineEventMail } from '../../src/mail/line-event-format.ts';
+import { formatLineEventMail, formatLineEventTestMail } from '../../src/mail/line-event-format.ts';
 
 const footers = parseConfig({}).mail.footers;
 const at = new Date('2026-12-05T01:15:03.400Z'); // 10:15:03 in Tokyo
@@ -48,5 +48,20 @@ describe('故障・回復通知 mail text (README: 故障・回復通知機能)'
     const mail = formatLineEventMail({ ...facts, siteInfo: '', kind: 'up', bulkForward: 'none' }, 'A', footers.A.east);
     expect(mail.subject).toBe('回復通知（0611112222）');
     expect(new TextDecoder('iso-2022-jp').decode(encodeIso2022jp(mail.body))).toBe(mail.body);
+  });
+});
+
+describe('故障・回復通知 送信テスト', () => {
+  it('shows 契約者名 and 拠点情報 as the mails will', () => {
+    const mail = formatLineEventTestMail({ contractorName: '株式会社テスト', siteInfo: '大阪本社', at }, 'A', footers.A.west);
+    expect(mail.subject).toBe('送信テスト（故障・回復通知：大阪本社）');
+    expect(mail.body.split('\n').slice(0, 5)).toEqual([
+      'このメールは「故障・回復通知機能」の送信テストです。',
+      '契約者名:株式会社テスト',
+      '拠点情報:大阪本社',
+      '送信日時:2026/12/05 10:15:03',
+      'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
+    ]);
+    expect(mail.body).toContain('NTT西日本　「故障・回復通知機能」');
   });
 });
