@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
+import { DEFAULT_RING_SECONDS, DEFAULT_SELECT_LIST_MAX, RING_SECONDS } from './domain/voice-warp.ts';
 import { ABSENT_REASONS } from './domain/incoming-call.ts';
 import { ABSENT_REASON_MATCHES, DEFAULT_ABSENT_REASON_RULES } from './domain/caller-id.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
@@ -248,6 +249,27 @@ export const configSchema = z.object({
       tickMs: z.number().int().min(10).default(500),
       /** Probes one instance has out at once; lines beyond wait for the next tick. */
       maxInFlight: z.number().int().min(1).default(2000),
+    })
+    .default({}),
+  /** ボイスワープ (call forwarding) in the notify path and its phone menu. See README "ボイスワープ". */
+  voiceWarp: z
+    .object({
+      /**
+       * The number the phone menu answers (Request-URI user, digits as the softswitch sends them:
+       * it translates the service code subscribers dial, e.g. 142, to this).
+       */
+      accessNumber: z.string().regex(/^\d{3,11}$/, '3–11 digits').default('142'),
+      /** 呼出秒数 of a number that has not set its own (5–60). */
+      ringSecondsDefault: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).default(DEFAULT_RING_SECONDS),
+      /** セレクト機能: numbers on one number's list (the guides give no figure). */
+      selectListMax: z.number().int().min(1).max(1000).default(DEFAULT_SELECT_LIST_MAX),
+      /**
+       * Loop guard: a call whose Diversion counters (summed over its Diversion entries) already reach
+       * this is not forwarded again. 5 is ISUP's redirection counter limit (ITU-T Q.763).
+       */
+      maxDiversions: z.number().int().min(1).max(20).default(5),
+      /** Add History-Info (RFC 7044, cause= per RFC 7544) to the forwarded leg besides Diversion. */
+      historyInfo: z.boolean().default(false),
     })
     .default({}),
   mail: z

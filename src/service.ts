@@ -100,7 +100,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
     const prober = startLineProber({ srf: sip.srf, pool: db.pool, config, logger, registry });
     const notify = startNotifyApp({
-      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer,
+      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media,
       lineAnswered: (number, status) => prober.callFailed(number, status),
     });
     let accepting = true;

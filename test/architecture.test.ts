@@ -45,7 +45,7 @@ const MAY: Record<Layer, readonly Layer[]> = {
   'call-tracker': ['support'],
   flows: ['domain', 'media-port'],
   ivr: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'flows'],
-  notify: ['domain', 'config', 'support', 'store', 'call-tracker', 'mail'],
+  notify: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'mail'],
   failure: ['domain', 'config', 'support', 'store', 'mail'],
   site: ['domain', 'config', 'support', 'store', 'mail', 'web'],
   service: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'failure', 'site'],

@@ -66,6 +66,11 @@ export async function createBuiltinMediaServer(opts: BuiltinMediaServerOptions):
         pacer,
         stats,
         inbandDtmf: opts.inbandDtmf ?? false,
+        openBridgeSocket: async () => {
+          const bridgeSocket = await pool.open(opts.host);
+          const bridgePort = bridgeSocket.address().port;
+          return { socket: bridgeSocket, address: opts.host, release: () => pool.release(bridgePort) };
+        },
         onClose: () => {
           sessions.delete(session);
           pool.release(port);

@@ -30,6 +30,10 @@ declare module 'drachtio-fsmrf' {
       api(command: string, args?: string | string[]): Promise<unknown>;
       execute(app: string, arg?: string): Promise<unknown>;
       destroy(): Promise<void>;
+      /** Re-INVITE toward FreeSWITCH with this SDP. */
+      modify(sdp: string): Promise<unknown>;
+      /** uuid_bridge with the other endpoint. */
+      bridge(other: Endpoint | string): Promise<void>;
       on(event: 'dtmf', listener: (evt: DtmfEvent) => void): this;
       on(event: 'destroy', listener: (evt?: { reason?: string }) => void): this;
       on(event: string, listener: (...args: unknown[]) => void): this;

@@ -8,7 +8,7 @@ import { DigitCollector } from './collector.ts';
 import { normaliseKey, type DtmfSource } from './dtmf.ts';
 import { parseInfoDtmf } from './info-dtmf.ts';
 import { silentLogger, type MediaLogger } from './logger.ts';
-import { HangupError, type CollectOptions, type CollectResult, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
+import { HangupError, type CollectOptions, type CollectResult, type MediaBridge, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
 import type { PromptLibrary } from './prompts.ts';
 import { negotiate } from './sdp.ts';
 
@@ -40,8 +40,10 @@ class FreeswitchMediaSession implements MediaSession {
   private readonly collector = new DigitCollector();
   private closed = false;
   private playing: { bargeIn: boolean; stop(): void; abort(e: Error): void } | undefined;
+  private far: Mrf.Endpoint | undefined;
 
   constructor(
+    private readonly ms: Mrf.MediaServer,
     private readonly ep: Mrf.Endpoint,
     private readonly opts: FreeswitchMediaServerOptions,
     private readonly onEnd: () => void,
@@ -102,12 +104,40 @@ class FreeswitchMediaSession implements MediaSession {
     return this.collector.onDigit(listener);
   }
 
+  /**
+   * A second FreeSWITCH endpoint for the far party (created without a remote SDP, so FreeSWITCH
+   * offers), bridged to the caller's with uuid_bridge once the far party answered: FreeSWITCH relays
+   * (and transcodes if the far party chose another codec).
+   */
+  async openBridge(): Promise<MediaBridge> {
+    if (this.closed) throw new HangupError();
+    if (this.far) throw new Error('a media session has one bridge');
+    const far = await this.ms.createEndpoint();
+    if (this.closed) {
+      await far.destroy().catch(() => undefined);
+      throw new HangupError();
+    }
+    this.far = far;
+    let bridged = false;
+    return {
+      offerSdp: far.local.sdp,
+      connect: async (answerSdp: string) => {
+        await far.modify(answerSdp);
+        if (bridged) return;
+        bridged = true;
+        this.playing?.stop();
+        await this.ep.bridge(far);
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.playing?.abort(new HangupError());
     this.collector.close();
     this.onEnd();
+    if (this.far?.connected) await this.far.destroy().catch(() => undefined);
     if (this.ep.connected) await this.ep.destroy().catch(() => undefined);
   }
 }
@@ -130,7 +160,7 @@ export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOpt
       negotiate(offerSdp);
       const ep = await ms.createEndpoint({ remoteSdp: offerSdp });
       if (opts.inbandDtmf) await ep.execute('start_dtmf');
-      const session: FreeswitchMediaSession = new FreeswitchMediaSession(ep, opts, () => sessions.delete(session));
+      const session: FreeswitchMediaSession = new FreeswitchMediaSession(ms, ep, opts, () => sessions.delete(session));
       sessions.add(session);
       log.debug({ callId, uuid: ep.uuid }, 'FreeSWITCH endpoint opened');
       return session;

@@ -1,6 +1,6 @@
-// The one media interface the IVR uses. Two implementations: the built-in RTP
-// endpoint (embedded mode, tests) and FreeSWITCH through drachtio-fsmrf
-// (production). Flows never learn which one they talk to.
+// The one media interface the IVR and the notify path use. Two implementations: the
+// built-in RTP endpoint (embedded mode, tests) and FreeSWITCH through drachtio-fsmrf
+// (production). Flows and calls never learn which one they talk to.
 
 /** What a caller hears: a prompt id from prompts/catalog.json, or a number read digit by digit. */
 export type PromptItem = { prompt: string } | { digits: string };
@@ -55,8 +55,30 @@ export interface MediaSession {
    * buffered for collect(). Returns the unsubscribe function. Never log the digit.
    */
   onDigit(listener: (digit: string) => void): () => void;
+  /**
+   * Opens the media toward a second party, for a call whose media stays anchored here once the
+   * caller has heard us (ボイスワープ's 転送ガイダンス before the forward): see MediaBridge. It ends
+   * with the session.
+   */
+  openBridge(): Promise<MediaBridge>;
   /** End the session: stops play/collect at once (they reject with HangupError) and frees the port. */
   close(): Promise<void>;
+}
+
+/**
+ * The far side of an anchored call. The caller took our SDP as its answer (in a 183) and ignores SDP
+ * in later responses of the dialog (RFC 3261 §13.2.1), so the far party's media cannot be handed to it:
+ * the endpoint relays between the two instead, as FreeSWITCH does when it bridges after early media.
+ */
+export interface MediaBridge {
+  /** SDP offer for the far party: the codec the caller's offer chose, and telephone-event if it had it. */
+  readonly offerSdp: string;
+  /**
+   * The far party's SDP answer (from its 18x or its 200; again if it changes): from then on the caller
+   * and the far party hear each other through the endpoint, and any prompt stops. Rejects with
+   * UnsupportedMediaError when the answer has no usable audio.
+   */
+  connect(answerSdp: string): Promise<void>;
 }
 
 export interface MediaServer {

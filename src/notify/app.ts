@@ -1,29 +1,34 @@
-// The 着信お知らせメール B2BUA: terminating calls to subscribed numbers pass through here on their
-// way to the line. Signalling only — SDP passes through unchanged. Each call is a NotifyCall
-// (call.ts) run under the injected call tracker; once it is over its record goes to recordCall in the
-// background (mail work never delays SIP). A record the database cannot take goes to the local spool
-// (spool.ts); the call journal keeps calls that are up (journal.ts).
+// The notify B2BUA: terminating calls to numbers with 着信お知らせメール or ボイスワープ pass through
+// here on their way to the line — or, by the number's routing plan (routing.ts), on to a 転送先.
+// Signalling only, SDP passed through unchanged, except for calls with 転送ガイダンス, whose media
+// the endpoint anchors from the guidance on (call.ts). Each call is a NotifyCall run under the injected
+// call tracker; once it is over its record goes to recordCall in the background (mail work never
+// delays SIP). A record the database cannot take goes to the local spool (spool.ts); the call journal
+// keeps calls that are up (journal.ts).
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
-import { lineRoute } from '../domain/next-hop.ts';
-import { callerId, nationalNumberOf, type CallerId } from '../domain/caller-id.ts';
+import { lineRoute, requestUriAtNextHop } from '../domain/next-hop.ts';
+import { callerId, nationalNumberOf, splitHeaderValues, type CallerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
-import { NotifyCall, SIP_T1_MS } from './call.ts';
+import type { MediaServer } from '../media/port.ts';
+import { NotifyCall, SIP_T1_MS, type CallRoute } from './call.ts';
 import { isCodecRejection } from './classify.ts';
 import { refusal } from './decide.ts';
+import { diversionCount, diversionValue, historyInfoValue } from './diversion.ts';
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
 import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
+import { routingPlan, takesCalls, type ForwardLeg } from './routing.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
-  config: Pick<Config, 'sip' | 'notify' | 'mail'>;
+  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'voiceWarp'>;
   logger: Logger;
   /** Where call records wait while the database is unavailable (the service uses `<varDir>/spool`). */
   spoolDir: string;
@@ -37,10 +42,12 @@ export interface NotifyAppOptions {
   sipT1Ms?: number;
   /** The line's final answer to a call it was rung for (故障・回復通知 counts 408 and 503 as a failed probe). */
   lineAnswered?(calledNumber: string, status: number): void;
+  /** Media for 転送ガイダンス (the service's media server); without it forwards go out without guidance. */
+  media?: MediaServer;
 }
 
 export interface NotifyApp {
-  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール; false otherwise (nothing sent). */
+  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール or ボイスワープ; false otherwise (nothing sent). */
   handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean>;
   /** Calls in progress on the notify path; a CANCELled line counts until its final response (64·T1 at most). */
   activeCalls(): number;
@@ -59,6 +66,12 @@ function withoutTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
 }
 
+/** A number's URI at the next hop, keeping `user=phone` as the caller's Request-URI had it. */
+function numberAtNextHop(number: string, requestUri: string, nextHop: string): string | undefined {
+  const userPhone = /;user=phone(;|$)/i.test(requestUri) ? ';user=phone' : '';
+  return requestUriAtNextHop(`sip:${number}@next-hop${userPhone}`, nextHop);
+}
+
 export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const { srf, pool, config } = opts;
   const log = opts.logger.child({ part: 'notify' });
@@ -66,6 +79,8 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const calls = opts.calls ?? createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger: opts.logger });
   const windowSec = config.notify.codecRetryWindowSec;
   const cancelGuardMs = 64 * (opts.sipT1Ms ?? SIP_T1_MS);
+  // A CANCELled line answers at once (its 487); this bounds a broken one before the forward goes anyway.
+  const lineReleaseWaitMs = 4 * (opts.sipT1Ms ?? SIP_T1_MS);
   /** Background work (codec-retry clean-up) stop() waits for. */
   const saving = new Set<Promise<void>>();
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
@@ -102,13 +117,13 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     );
     let profile: NotifyProfile | undefined;
     try {
-      profile = await loadNotifyProfile(pool, number, caller.number, windowSec);
+      profile = await loadNotifyProfile(pool, number, caller.number, windowSec, config.voiceWarp.ringSecondsDefault);
     } catch (err) {
       log.error({ called: number, err: (err as Error).message }, 'cannot read subscriber; call refused');
       res.send(503);
       return true;
     }
-    if (!profile?.services.includes('chakushin_mail')) return false;
+    if (!profile || !takesCalls(profile.services)) return false;
     const callId = req.get('Call-ID');
     supersedeIfRetry(profile, caller);
 
@@ -125,20 +140,39 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     headers.To = withoutTag(req.get('To') ?? `<${req.uri}>`);
     if (req.has('P-Asserted-Identity') && caller.absentReason !== '非通知') headers['P-Asserted-Identity'] = req.get('P-Asserted-Identity');
     if (req.has('Privacy')) headers.Privacy = req.get('Privacy');
-    const route = lineRoute(profile.sipTarget, req.uri, config.notify.nextHop);
-    if ('unreachable' in route) {
-      log.error({ called: number, callId }, `cannot reach the line: ${route.unreachable}`);
+    const nextHop = config.notify.nextHop;
+    const { plan, why } = routingPlan(
+      {
+        voiceWarp: profile.voiceWarp ?? null,
+        callerListed: caller.number !== null && profile.callerSelectListed === true,
+        diversions: diversionCount(splitHeaderValues(req.get('Diversion'))),
+      },
+      { maxDiversions: config.voiceWarp.maxDiversions, canForward: nextHop !== undefined },
+    );
+    if (why === 'loop_guard' || why === 'no_next_hop') log.warn({ called: number, why }, 'ボイスワープ not applied to this call');
+    const line = lineRoute(profile.sipTarget, req.uri, nextHop);
+    if ('unreachable' in line && plan.first === 'line') {
+      log.error({ called: number, callId }, `cannot reach the line: ${line.unreachable}`);
       res.send(480);
       return true;
     }
-    const uri = route.uri;
+    const route: CallRoute = {
+      plan,
+      line: 'uri' in line ? { uri: line.uri, headers } : undefined,
+      forwardTo: (next: ForwardLeg) => {
+        const target = numberAtNextHop(next.to, req.uri, nextHop!)!;
+        const forwardHeaders: Record<string, string> = { ...headers, Diversion: diversionValue(req.uri, next.reason, splitHeaderValues(req.get('Diversion'))) };
+        if (config.voiceWarp.historyInfo) forwardHeaders['History-Info'] = historyInfoValue(req.uri, target, next.reason, splitHeaderValues(req.get('History-Info')));
+        return { uri: target, headers: forwardHeaders };
+      },
+    };
 
     if (!calls.hasRoom()) {
       res.send(503, { headers: { 'Retry-After': '5' } });
       return true;
     }
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, journal: spool.journal, record },
+      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, lineReleaseWaitMs, journal: spool.journal, media: opts.media, record },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {
@@ -146,7 +180,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       calls.run(call, async () => call.cancelledBeforeRouting(cancelledAt!));
       return true;
     }
-    calls.run(call, () => call.run({ uri, headers }));
+    calls.run(call, () => call.run(route));
     return true;
   }
 

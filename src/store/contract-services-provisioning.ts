@@ -45,7 +45,7 @@ const nationalNumber = z.string({ invalid_type_error: 'must be a string' }).rege
 export const bulkForwardSchema = z
   .object({
     started: z.boolean().default(false),
-    destinations: z.array(z.object({ number: nationalNumber, destination: nationalNumber }).strict()).default([]),
+    destinations: z.array(z.object({ number: nationalNumber, destination: z.string({ invalid_type_error: 'must be a string' }) }).strict()).default([]),
   })
   .strict();
 
@@ -105,9 +105,10 @@ export function contractServiceRuleErrors(
       if (!own.has(number)) errors.push(`${at}.number: ${number} is not a number of this contract`);
       if (seen.has(number)) errors.push(`${at}.number: ${number} is already given at destinations[${seen.get(number)}]`);
       else seen.set(number, i);
-      if (typeof destination === 'string' && NATIONAL_NUMBER.test(destination)) {
+      if (typeof destination === 'string') {
         const problem = destinationProblem(destination, number);
         if (problem) errors.push(`${at}.destination: ${problem}`);
+        else if (!NATIONAL_NUMBER.test(destination)) errors.push(`${at}.destination: give the digits only, e.g. 0612345678`);
       }
     }
   });

@@ -6,22 +6,13 @@
 // calls fail or mails fall behind. The same step runs SIPp UAC→UAS directly as the baseline.
 // Prints sustained calls/s, the INVITE→180 delay the app adds (p50/p99), and the time from call end
 // (BYE) to SMTP 250 (sent_at) (p50/p99).
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import Srf from 'drachtio-srf';
-import pino from 'pino';
-import { parseConfig } from '../../src/config.ts';
-import { startSmtpCatcher } from '../../src/mail/catcher.ts';
-import { catcherTransport } from '../../src/mail/transport.ts';
-import { startMailWorker } from '../../src/mail/worker.ts';
-import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
-import { startNotifyApp } from '../../src/notify/app.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
-import { dispatchInvites } from '../../src/sip-dispatch.ts';
-import { arg, benchDatabase, pct } from './support.ts';
+import { startNotifyBenchStack } from './notify-stack.ts';
+import { arg, pct } from './support.ts';
 
 const here = import.meta.dirname;
 const UAC = path.join(here, '../sipp/notify-uac-answer.xml');
@@ -63,28 +54,8 @@ async function sippStep(rate: number, calls: number, target: (uasPort: number) =
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ level: 'warn' });
-  const db = await benchDatabase('notify');
-  const { pool, url, dir: tmp } = db;
-
-  const sipPort = await freePort('both');
-  const adminPort = await freePort('tcp');
-  const engine = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../sip-engine/run-engine-command.ts'),
-    '--sip', `127.0.0.1:${sipPort}`, '--admin', `127.0.0.1:${adminPort}`, '--secret', 'bench', '--log-level', 'warn'], { stdio: 'inherit' });
-
-  const catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir: path.join(tmp, 'mail'), logger });
-  const transport = catcherTransport({ host: '127.0.0.1', port: catcher.port }, workers);
-  const worker = startMailWorker({ pool, listenUrl: url, transport, logger, concurrency: workers });
-  const config = parseConfig({ mail: { workers } });
-  const srf = new Srf();
-  srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool'), isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers) });
-  dispatchInvites(srf, [app.handleNotifyInvite], { logger });
-  // One connect: drachtio-srf keeps retrying until the engine process is listening.
-  await new Promise<void>((resolve) => {
-    srf.once('connect', () => resolve());
-    srf.connect({ host: '127.0.0.1', port: adminPort, secret: 'bench' });
-  });
+  const stack = await startNotifyBenchStack('notify', { workers });
+  const { pool, sipPort } = stack;
 
   console.log(`bench:notify — ${stepSeconds}s per step, rates ${rates.join(',')}, ${workers} mail workers, CPUs ${os.cpus().length}`);
   const steps: Step[] = [];
@@ -138,13 +109,7 @@ async function main(): Promise<void> {
     console.log('sustained: none of the rates completed cleanly');
   }
 
-  srf.disconnect();
-  await app.stop(1000);
-  await worker.stop();
-  transport.close();
-  await catcher.close();
-  engine.kill('SIGTERM');
-  await db.close();
+  await stack.close();
 }
 
 await main();

@@ -9,7 +9,8 @@ import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
 import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
+import { voiceWarpCommand } from './voice-warp.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, linesCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, linesCommand,
 ];
