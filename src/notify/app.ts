@@ -1,5 +1,6 @@
-// The notify B2BUA: terminating calls to numbers with 着信お知らせメール or ボイスワープ pass through
-// here on their way to the line — or, by the number's routing plan (routing.ts), on to a 転送先.
+// The notify B2BUA: terminating calls to numbers with 着信お知らせメール or ボイスワープ, and to every
+// number of a contract with 一括転送, pass through here on their way to the line — or, by the
+// number's routing plan (routing.ts), on to a 転送先.
 // Signalling only, SDP passed through unchanged, except for calls with 転送ガイダンス, whose media
 // the endpoint anchors from the guidance on (call.ts). Each call is a NotifyCall run under the injected
 // call tracker; once it is over its record goes to recordCall in the background (mail work never
@@ -123,7 +124,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       res.send(503);
       return true;
     }
-    if (!profile || !takesCalls(profile.services)) return false;
+    if (!profile || !takesCalls(profile.services, profile.contractServices)) return false;
     const callId = req.get('Call-ID');
     supersedeIfRetry(profile, caller);
 
@@ -143,13 +144,14 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     const nextHop = config.notify.nextHop;
     const { plan, why } = routingPlan(
       {
+        bulkForward: profile.bulkForwardTo ?? null,
         voiceWarp: profile.voiceWarp ?? null,
         callerListed: caller.number !== null && profile.callerSelectListed === true,
         diversions: diversionCount(splitHeaderValues(req.get('Diversion'))),
       },
       { maxDiversions: config.voiceWarp.maxDiversions, canForward: nextHop !== undefined },
     );
-    if (why === 'loop_guard' || why === 'no_next_hop') log.warn({ called: number, why }, 'ボイスワープ not applied to this call');
+    if (why === 'loop_guard' || why === 'no_next_hop') log.warn({ called: number, why }, 'forwarding (ボイスワープ, 一括転送) not applied to this call');
     const line = lineRoute(profile.sipTarget, req.uri, nextHop);
     if ('unreachable' in line && plan.first === 'line') {
       log.error({ called: number, callId }, `cannot reach the line: ${line.unreachable}`);

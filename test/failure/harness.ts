@@ -160,7 +160,7 @@ export function contract(o: ContractOptions) {
   };
 }
 
-export async function provision(stack: Stack, ...contracts: ReturnType<typeof contract>[]): Promise<void> {
+export async function provision(stack: Stack, ...contracts: object[]): Promise<void> {
   await applyProvisioning(stack.db.pool, { contracts });
 }
 
