@@ -114,6 +114,31 @@ export const configSchema = z.object({
       tempPasswordMaxFailures: z.number().int().min(1).default(3),
       /** Login attempts per client address per window, before the per-number counters. */
       loginRateLimit: z.object({ max: z.number().int().min(1).default(20), windowSec: z.number().int().min(1).default(60) }).default({}),
+      /**
+       * Per login subject (a phone number, an お客さまID) against lockout by strangers: see
+       * src/domain/login-throttle.ts and the README (OWASP ASVS 5.0 V6.3, NIST SP 800-63B §5.2.2).
+       */
+      loginThrottle: z
+        .object({
+          /** Wrong entries one source (an IPv4 address, an IPv6 /64) may make for one subject in a streak. */
+          perSourceFailures: z.number().int().min(1).default(3),
+          /** Failures in a row (every source) before the subject's delay: more than one source's share, so one stranger never delays the owner. */
+          freeFailures: z.number().int().min(0).default(4),
+          /** The delay after freeFailures failures in a row; doubled with each further one, up to delayMaxSec. */
+          delayBaseSec: z.number().min(0).default(30),
+          delayMaxSec: z.number().min(0).default(900),
+          /** At this many failures in a row the number's send-enabled 送信先 are warned (once per streak). */
+          warnAtFailures: z.number().int().min(1).default(5),
+          /** A streak with no attempt for this long is forgotten. */
+          forgetAfterDays: z.number().positive().default(30),
+        })
+        .default({}),
+      /**
+       * The site's public URL (the TLS proxy's https://…): the origin of every link the service mails
+       * (the ワンタイムパスワード 本登録 URL). Never taken from a request. Unset: the site listener's own
+       * address, allowed only while mail goes to the built-in catcher (no SMTP_URL).
+       */
+      publicUrl: z.string().url().refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), 'an origin such as https://settings.example.jp').optional(),
       /** 送信テスト mails per number per hour. */
       testMailsPerHour: z.number().int().min(1).default(5),
       /** Mail the send-enabled destinations when the password becomes invalid. */
@@ -133,8 +158,6 @@ export const configSchema = z.object({
       maxCodeFailures: z.number().int().min(1).default(5),
       /** Codes sent per number per hour: with maxCodeFailures, bounds the guesses at a code. */
       codesPerHour: z.number().int().min(1).default(10),
-      /** Origin of the 本登録 URL in mails (the reverse proxy's https://…); unset: the request's own origin. */
-      publicUrl: z.string().url().optional(),
     })
     .default({}),
   media: z
@@ -365,6 +388,7 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
   if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SITE_SESSION_SECRET) set('site', 'sessionSecret', env.SITE_SESSION_SECRET);
+  if (env.SITE_PUBLIC_URL) set('site', 'publicUrl', env.SITE_PUBLIC_URL);
   for (const [name, section, key] of HTTP_LIMIT_ENV) {
     const value = env[name];
     if (value) set(section, key, parseInt10(name, value, problems));
@@ -409,6 +433,12 @@ export function parseConfig(input: unknown): Config {
   }
   if (result.data.media.rtpPortMin > result.data.media.rtpPortMax) {
     throw new ConfigError(['media.rtpPortMin: must not exceed media.rtpPortMax']);
+  }
+  // Mail leaving the machine through a real relay is production: a mailed link must then carry the
+  // configured public address, never a guess.
+  const otpOn = result.data.otp.regions.east || result.data.otp.regions.west;
+  if (result.data.smtp.url && otpOn && !result.data.site.publicUrl) {
+    throw new ConfigError(['site.publicUrl (SITE_PUBLIC_URL): required when ワンタイムパスワード is offered (otp.regions) and mail goes to a real relay (SMTP_URL): the 本登録 URL is mailed with it']);
   }
   for (const key of ['http', 'site'] as const) {
     // node refuses to start a server whose head deadline is longer than the whole request's.

@@ -22,7 +22,6 @@ import { createReadiness } from './web/readiness.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
 import { startSettingsSite } from './site/index.ts';
-import { lineInfoPages } from './site/line-info/pages.ts';
 import { startLineInfoWorker } from './site/line-info/work.ts';
 
 export interface Service {
@@ -123,7 +122,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     health.push(readiness.check);
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({ ...config.http.listen, registry, health, logger, limits: config.http }));
     parts.push({ name: 'http', stop: () => web.close() });
-    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
+    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });

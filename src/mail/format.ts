@@ -78,3 +78,16 @@ export function formatPasswordLockedMail(number: string, pattern: Pattern, f: Ma
   ];
   return { subject: `パスワード無効のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
 }
+
+/** Sent once when wrong passwords for a number keep coming, well before they make it invalid (our own notice). */
+export function formatLoginWarningMail(number: string, failures: number, pattern: Pattern, f: MailFooter, at: Date): MailText {
+  const lines = [
+    `${number}の${f.siteName}へのログインで、パスワードが${failures}回続けて誤って入力されました。`,
+    `確認した日時:${tokyoTime(at)}`,
+    'お心当たりのない場合は、第三者がログインを試みているおそれがあります。パスワードが他人に知られていないかご確認のうえ、ログインしてパスワードを変更してください。',
+    'このまま誤った入力が続くと、パスワードは無効になります。',
+    '',
+    ...mailFooter(pattern, f),
+  ];
+  return { subject: `ログイン失敗のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
+}
