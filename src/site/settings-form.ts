@@ -65,21 +65,28 @@ export interface RowWords {
 }
 
 /**
- * Saves the posted 送信先 rows: a checked 送信 needs an address, each address passes the site's
- * `addressError` once, and a started service keeps at least one.
+ * The posted 送信先 rows to save: a checked 送信 needs an address, each address passes the site's
+ * `addressError` once, and a started service keeps at least one (FormError otherwise).
  */
-export async function saveDestinationRows(
-  client: pg.PoolClient, number: string, b: Body, current: NotifySettings, now: Date, words: RowWords & { addressError(address: string): string | undefined },
-): Promise<void> {
+export function destinationRowsToSave(
+  b: Body, started: boolean, words: RowWords & { addressError(address: string): string | undefined },
+): { position: number; address: string; send: boolean }[] {
   refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, words.rows, 'address1');
   const rows = postedDestinations(b);
   const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
     field: (n) => `address${n}`, refusal: words.addressError, flagWithoutValue: words.flagWithoutValue, duplicate: MSG.duplicateAddress,
   });
   const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-  if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
+  if (started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
   if (Object.keys(errors).length) throw new FormError(errors);
-  await writeDestinations(client, number, kept, now);
+  return kept;
+}
+
+/** Saves the posted 送信先 rows of a number's 着信お知らせメール (destinationRowsToSave's rules). */
+export async function saveDestinationRows(
+  client: pg.PoolClient, number: string, b: Body, current: NotifySettings, now: Date, words: RowWords & { addressError(address: string): string | undefined },
+): Promise<void> {
+  await writeDestinations(client, number, destinationRowsToSave(b, current.started, words), now);
 }
 
 /** Saves the posted 発信電話番号 rows: a checked 指定 needs a number, each number national and given once. */
@@ -104,11 +111,16 @@ export interface TestMailRequest {
   pool: pg.Pool;
   config: Pick<Config, 'mail' | 'site'>;
   now: Date;
+  /** The number the hourly cap counts for (a contract's service: its 契約者回線番号). */
   number: string;
   body: Body;
   /** The site's address rule: the refusal to show, or undefined. */
   addressError(address: string): string | undefined;
-  /** Writes the TEST_MAIL_ACTION audit row, in the queueing transaction. */
+  /** The audit action the cap counts (default TEST_MAIL_ACTION: 着信お知らせメール's). */
+  action?: string;
+  /** Queues the mail in the transaction (default: 着信お知らせメール's 送信テスト of `number`); returns its outbox id. */
+  queue?(client: pg.PoolClient, address: string): Promise<number>;
+  /** Writes the audit row of `action`, in the queueing transaction. */
   audit(client: pg.PoolClient, detail: { position: number; outboxId: number }): Promise<void>;
 }
 
@@ -126,9 +138,9 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
   const perHour = t.config.site.testMailsPerHour;
   await withTransaction(t.pool, async (client) => {
     // Count and send under a per-number lock, so two windows cannot both pass the cap.
-    const sent = await countAuditLocked(client, t.number, TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
+    const sent = await countAuditLocked(client, t.number, t.action ?? TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
     if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-    const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now);
+    const outboxId = t.queue ? await t.queue(client, row.address) : await queueTestMail(client, t.config, t.number, row.address, t.now);
     await t.audit(client, { position: n, outboxId });
   });
   return { n, address: row.address };
@@ -137,17 +149,29 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
 /** メール送信条件, as posted. */
 export const postedConditions = (b: Body) => ({ designatedOnly: checked(b, 'designatedOnly'), unansweredOnly: checked(b, 'unansweredOnly') });
 
-export interface SettingsFormPost {
-  pool: pg.Pool;
-  number: string;
+/** Where a form's settings are read and changed: one number's 着信お知らせメール, or a contract's service. */
+export interface FormSettings<S extends { version: number }> {
+  read(): Promise<S>;
+  /** Runs `work` in a transaction holding the settings, once they are still at `version` (StaleFormError otherwise). */
+  change<T>(version: number, work: (client: pg.PoolClient, current: S) => Promise<T>): Promise<T>;
+}
+
+/** A number's 着信お知らせメール settings as a form's. */
+export const notifyFormSettings = (pool: pg.Pool, number: string): FormSettings<NotifySettings> => ({
+  read: () => readNotifySettings(pool, number),
+  change: (version, work) => changeNotifySettings(pool, number, version, work),
+});
+
+export interface SettingsFormPost<S extends { version: number } = NotifySettings> {
+  settings: FormSettings<S>;
   body: Body;
-  /** The form's values from the saved settings, and from what was typed. */
-  draw(s: NotifySettings): Record<string, unknown>;
-  redraw(b: Body): Record<string, unknown>;
+  /** The form's values from the saved settings, and from what was typed (over what is saved now). */
+  draw(s: S): Record<string, unknown>;
+  redraw(b: Body, s: S): Record<string, unknown>;
   /** A button that is not 設定: handled instead of the save; returns its notice. */
   other?(): Promise<string | undefined>;
   /** Writes the change (throws FormError to refuse); may return the notice to show. */
-  save(client: pg.PoolClient, current: NotifySettings): Promise<string | void>;
+  save(client: pg.PoolClient, current: S): Promise<string | void>;
   /** The audit row, in the save's transaction. */
   audit(client: pg.PoolClient): Promise<void>;
   messages: { saved: string; stale: string };
@@ -155,25 +179,25 @@ export interface SettingsFormPost {
   show(data: { version: number; errors: Errors; notice?: string } & Record<string, unknown>, status: number): Promise<unknown> | unknown;
 }
 
-export async function postSettingsForm(f: SettingsFormPost): Promise<unknown> {
+export async function postSettingsForm<S extends { version: number }>(f: SettingsFormPost<S>): Promise<unknown> {
   const version = Number(f.body.version);
   const again = async (errors: Errors, status: number, notice?: string) => {
     // The typed values are kept and the version stays the one the form was drawn from, so a
     // stale form stays stale until reloaded; a stale one is drawn from what is saved now.
     const stale = status === 409;
-    const s = await readNotifySettings(f.pool, f.number);
-    return f.show({ version: stale ? s.version : version, errors, notice, ...(stale ? f.draw(s) : f.redraw(f.body)) }, status);
+    const s = await f.settings.read();
+    return f.show({ version: stale ? s.version : version, errors, notice, ...(stale ? f.draw(s) : f.redraw(f.body, s)) }, status);
   };
   try {
     const otherNotice = f.other && (await f.other());
     if (otherNotice) return await again({}, 200, otherNotice);
     if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
-    const notice = await changeNotifySettings(f.pool, f.number, version, async (client, current) => {
+    const notice = await f.settings.change(version, async (client, current) => {
       const done = await f.save(client, current);
       await f.audit(client);
       return done;
     });
-    const s = await readNotifySettings(f.pool, f.number);
+    const s = await f.settings.read();
     return await f.show({ version: s.version, errors: {}, notice: notice ?? f.messages.saved, ...f.draw(s) }, 200);
   } catch (err) {
     if (err instanceof FormError) return again(err.errors, 400);

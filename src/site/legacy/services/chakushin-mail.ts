@@ -7,7 +7,7 @@ import { mailAddressRefusal } from '../../../domain/mail-address.ts';
 import { readNotifySettings, writeConditions, writeStarted, type NotifySettings } from '../../../store/notify-settings.ts';
 import { MSG } from '../../messages.ts';
 import {
-  body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows,
+  body, FormError, postedConditions, postedDesignated, postedDestinations, notifyFormSettings, postSettingsForm, saveDesignatedRows, saveDestinationRows,
   savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body,
 } from '../../settings-form.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG } from '../messages.ts';
@@ -48,7 +48,7 @@ function register(app: FastifyInstance, ctx: LegacyServiceContext) {
       const number = req.legacyLogin.account.number;
       const b = body(req);
       return postSettingsForm({
-        pool: deps.pool, number, body: b, draw, redraw,
+        settings: notifyFormSettings(deps.pool, number), body: b, draw, redraw,
         other: other && (() => other(req, number, b)),
         save: (client, current) => save(client, number, b, current),
         audit: (client) => ctx.audit(req, { action: `legacy.chakushin_mail.${name}`, subject: number }, client),

@@ -7,7 +7,7 @@ import { mailAddressRefusal } from '../../../domain/mail-address.ts';
 import { readNotifySettings, writeConditions, writeStarted, type NotifySettings } from '../../../store/notify-settings.ts';
 import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
 import {
-  body, FormError, postedConditions, postedDesignated, postedDestinations, postSettingsForm, saveDesignatedRows, saveDestinationRows,
+  body, FormError, postedConditions, postedDesignated, postedDestinations, notifyFormSettings, postSettingsForm, saveDesignatedRows, saveDestinationRows,
   savedDesignated, savedDestinations, sendTestMail, TEST_MAIL_ACTION, type Body,
 } from '../../settings-form.ts';
 import { BULK_PATH, BULK_FROM } from '../bulk/pages.ts';
@@ -51,7 +51,7 @@ function register(app: FastifyInstance, ctx: ServiceContext) {
       const number = ctx.numberOf(req);
       const b = body(req);
       return postSettingsForm({
-        pool: deps.pool, number, body: b, draw, redraw,
+        settings: notifyFormSettings(deps.pool, number), body: b, draw, redraw,
         other: other && (() => other(req, number, b)),
         save: (client, current) => save(client, number, b, current),
         audit: (client) => ctx.audit(req, { actor: req.login.account.number, action: `chakushin_mail.${view}`, subject: number, detail: summary(view, b) }, client),
