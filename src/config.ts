@@ -318,6 +318,33 @@ export const configSchema = z.object({
         }),
     })
     .default({}),
+  /** FAXお知らせメール: the FAX receiver in the call path (docs/fax.md). */
+  fax: z
+    .object({
+      /**
+       * 0: a call to a number with the service started is answered by the FAX receiver at once.
+       * N: the line rings first for N s; the receiver answers only if it does not answer or is busy.
+       */
+      ringLineFirstSec: z.number().int().min(0).default(0),
+      /** Receptions (record and PDF) are deleted this long after they came. */
+      retentionDays: z.number().positive().default(30),
+      /** Attach the PDF to the FAXお知らせメール (off: the mail says where to see it). */
+      attachPdf: z.boolean().default(false),
+      /** A caller that has not shown itself a FAX (T.30 phase B) by then is released: T.30's T1, 35 s. */
+      noFaxTimeoutSec: z.number().positive().default(35),
+      /** A reception still going after this long is ended (pages so far kept, partial). */
+      maxReceptionMin: z.number().positive().default(30),
+      /** How often expired receptions are swept. */
+      sweepIntervalSec: z.number().positive().default(3600),
+      /**
+       * FreeSWITCH: the folder rxfax writes into, as FreeSWITCH sees it; the app reads it as
+       * <varDir>/fax (mount one volume at both). Unset: the same absolute path (one machine).
+       */
+      freeswitchDir: z.string().optional(),
+      /** dlopen name or path of spandsp for the built-in receiver (Debian libspandsp2). */
+      spandspLibrary: z.string().min(1).default('libspandsp.so.2'),
+    })
+    .default({}),
   /** 回線情報通知機能 (src/config-line-info.ts). */
   lineInfo: lineInfoConfigSchema,
 });

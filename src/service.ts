@@ -13,7 +13,9 @@ import { startNotifyApp } from './notify/app.ts';
 import { startSmtpCatcher } from './mail/catcher.ts';
 import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
 import { startMailWorker } from './mail/worker.ts';
-import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer } from './media/index.ts';
+import { mkdir } from 'node:fs/promises';
+import { builtinFaxUnavailable, createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type FaxReceiver, type MediaServer } from './media/index.ts';
+import { startFaxSweep } from './notify/fax-sweep.ts';
 import { connectSip } from './sip-connection.ts';
 import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
@@ -99,9 +101,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
     const prober = startLineProber({ srf: sip.srf, pool: db.pool, config, logger, registry });
     const notify = startNotifyApp({
-      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media,
+      srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media, fax: media,
       lineAnswered: (number, status) => prober.callFailed(number, status),
     });
+    const faxSweep = startFaxSweep({ pool: db.pool, config, logger });
+    parts.push({ name: 'fax-sweep', stop: () => faxSweep.stop() });
     let accepting = true;
     dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], {
       logger, accepting: () => accepting, registry,
@@ -136,16 +140,25 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   }
 }
 
-async function startMedia(config: Config, srf: Srf, logger: Logger, registry: Registry): Promise<MediaServer> {
+async function startMedia(config: Config, srf: Srf, logger: Logger, registry: Registry): Promise<MediaServer & FaxReceiver> {
   const prompts = await loadPromptLibrary({ dir: config.media.promptDir, overrideDir: config.media.promptOverrideDir });
   if (config.media.freeswitch) {
     const fs = config.media.freeswitch;
+    const appDir = path.join(config.varDir, 'fax');
+    await mkdir(appDir, { recursive: true });
     return createFreeswitchMediaServer({
       srf, address: fs.host, port: fs.port, secret: fs.secret, listenAddress: fs.listenAddress, prompts, logger, inbandDtmf: config.media.inbandDtmf,
+      fax: { appDir, freeswitchDir: config.fax.freeswitchDir ?? path.resolve(appDir) },
     });
   }
+  const fax = { workDir: path.join(config.varDir, 'fax'), spandspLibrary: config.fax.spandspLibrary };
+  const missing = builtinFaxUnavailable(fax);
+  // One line at start: everything else runs; FAX calls are refused (503) until it is installed.
+  if (missing) logger.warn(missing);
+  else await mkdir(fax.workDir, { recursive: true });
   const media = await createBuiltinMediaServer({
     host: config.media.rtpHost,
+    fax,
     portMin: config.media.rtpPortMin,
     portMax: config.media.rtpPortMax,
     prompts,

@@ -58,10 +58,30 @@ function iso2022jpMessage(row: OutboxRow, date: Date): Buffer {
   return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'ascii'), encodeIso2022jp(row.body.replace(/\r?\n/g, '\r\n'))]);
 }
 
-export async function sendOutboxMail(transport: Transporter, row: OutboxRow): Promise<void> {
+/** A file a mail carries (the FAX's PDF when fax.attachPdf is on). */
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+
+export async function sendOutboxMail(transport: Transporter, row: OutboxRow, attachment?: MailAttachment): Promise<void> {
   const envelope = { from: row.from_address, to: [row.to_address] };
   if (row.charset === 'iso-2022-jp') {
-    await transport.sendMail({ envelope, raw: iso2022jpMessage(row, new Date()) });
+    if (!attachment) {
+      await transport.sendMail({ envelope, raw: iso2022jpMessage(row, new Date()) });
+      return;
+    }
+    // multipart/mixed by nodemailer; the text part and the subject are encoded here (it has no ISO-2022-JP encoder).
+    const text = Buffer.concat([
+      Buffer.from('Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n', 'ascii'),
+      encodeIso2022jp(row.body.replace(/\r?\n/g, '\r\n')),
+    ]);
+    await transport.sendMail({
+      envelope, from: row.from_address, to: row.to_address, messageId: messageId(row),
+      headers: { Subject: { prepared: true, value: encodeIso2022jpHeader(row.subject) } },
+      attachments: [{ raw: text }, attachment],
+    });
     return;
   }
   await transport.sendMail({
@@ -72,6 +92,7 @@ export async function sendOutboxMail(transport: Transporter, row: OutboxRow): Pr
     text: row.body,
     messageId: messageId(row),
     textEncoding: 'base64',
+    ...(attachment ? { attachments: [attachment] } : {}),
   });
 }
 

@@ -3,7 +3,8 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { claimDue, markFailed, markRetry, markSent, NOTIFY_CHANNEL, type OutboxRow } from './outbox.ts';
-import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
+import { describeSmtpError, isPermanent, sendOutboxMail, type MailAttachment, type Transporter } from './transport.ts';
+import { faxMailAttachment } from '../store/fax.ts';
 
 export interface MailWorkerOptions {
   pool: pg.Pool;
@@ -47,9 +48,16 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
     wakeUp?.();
   };
 
+  /** The FAX's PDF, read when the mail goes (a reception deleted by then: the mail goes without it). */
+  async function attachmentOf(row: OutboxRow): Promise<MailAttachment | undefined> {
+    if (!row.attach_pdf) return undefined;
+    const a = await faxMailAttachment(opts.pool, row.id);
+    return a && { filename: a.filename, content: a.pdf, contentType: 'application/pdf' };
+  }
+
   async function settle(row: OutboxRow): Promise<void> {
     try {
-      await sendOutboxMail(opts.transport, row);
+      await sendOutboxMail(opts.transport, row, await attachmentOf(row));
     } catch (err) {
       const why = describeSmtpError(err);
       if (isPermanent(err)) {

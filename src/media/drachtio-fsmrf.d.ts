@@ -30,8 +30,12 @@ declare module 'drachtio-fsmrf' {
       api(command: string, args?: string | string[]): Promise<unknown>;
       execute(app: string, arg?: string): Promise<unknown>;
       destroy(): Promise<void>;
-      /** Re-INVITE toward FreeSWITCH with this SDP. */
-      modify(sdp: string): Promise<unknown>;
+      /** Channel variables (set). */
+      set(vars: Record<string, string>): Promise<unknown>;
+      /** Re-INVITE toward FreeSWITCH with this SDP; resolves with its answer SDP. */
+      modify(sdp: string): Promise<string>;
+      getChannelVariables(includeMedia?: boolean): Promise<Record<string, string>>;
+      addCustomEventListener(event: string, handler: (evt: unknown) => void): void;
       /** uuid_bridge with the other endpoint. */
       bridge(other: Endpoint | string): Promise<void>;
       on(event: 'dtmf', listener: (evt: DtmfEvent) => void): this;

@@ -8,7 +8,8 @@ import { DigitCollector } from './collector.ts';
 import { normaliseKey, type DtmfSource } from './dtmf.ts';
 import { parseInfoDtmf } from './info-dtmf.ts';
 import { silentLogger, type MediaLogger } from './logger.ts';
-import { HangupError, type CollectOptions, type CollectResult, type MediaBridge, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
+import { openFreeswitchFax, type FreeswitchFaxDirs } from './freeswitch-fax.ts';
+import { HangupError, type CollectOptions, type CollectResult, FaxUnavailableError, type FaxReceiver, type FaxSession, type MediaBridge, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
 import type { PromptLibrary } from './prompts.ts';
 import { negotiate } from './sdp.ts';
 
@@ -31,6 +32,8 @@ export interface FreeswitchMediaServerOptions {
   promptPath?: (localFile: string) => string;
   /** Run FreeSWITCH's in-band detector (start_dtmf) too (media.inbandDtmf). */
   inbandDtmf?: boolean;
+  /** Where rxfax writes received FAXes, as FreeSWITCH and as this process see the folder; without it FAX calls are refused. */
+  fax?: FreeswitchFaxDirs;
   logger?: MediaLogger;
 }
 
@@ -142,7 +145,7 @@ class FreeswitchMediaSession implements MediaSession {
   }
 }
 
-export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOptions): Promise<MediaServer> {
+export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOptions): Promise<MediaServer & FaxReceiver> {
   const log = opts.logger ?? silentLogger;
   const mrf = new Mrf(opts.srf);
   const ms = await mrf.connect({
@@ -154,7 +157,16 @@ export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOpt
   });
   ms.on('error', (err: Error) => log.error({ err: err.message }, 'FreeSWITCH connection error'));
   const sessions = new Set<FreeswitchMediaSession>();
+  const faxes = new Set<FaxSession>();
   return {
+    async receive(offerSdp, fax) {
+      if (!opts.fax) throw new FaxUnavailableError('FAX reception is not configured');
+      negotiate(offerSdp);
+      const session = await openFreeswitchFax(ms, opts.fax, offerSdp, fax, log);
+      faxes.add(session);
+      void session.done.then(() => faxes.delete(session));
+      return session;
+    },
     async open(offerSdp, { callId }) {
       // Same acceptance rules as the built-in endpoint, so the 488 cases do not depend on the mode.
       negotiate(offerSdp);
@@ -167,6 +179,7 @@ export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOpt
     },
     async close() {
       await Promise.all([...sessions].map((s) => s.close()));
+      await Promise.all([...faxes].map((s) => s.close()));
       ms.disconnect();
     },
   };

@@ -112,3 +112,63 @@ export class UnsupportedMediaError extends Error {
     this.name = 'UnsupportedMediaError';
   }
 }
+
+/** How a FAX reception ended (the same words as domain/fax.ts's FaxResult; the port imports nothing). */
+export type FaxResult = 'complete' | 'partial' | 'failed';
+
+/** What one FAX reception gave: the T.30 outcome and the document as PDF. */
+export interface FaxReception {
+  result: FaxResult;
+  /** Pages received whole. */
+  pages: number;
+  /** The sender's station identity (TSI), '' when it gave none. */
+  remoteIdent: string;
+  /** Pixels per inch of the pages, `204x196`; null when no page came. */
+  resolution: string | null;
+  /** T.30 completion code (0 = OK) and its text; for failures the reason. */
+  t30Code: number;
+  t30Reason: string;
+  /** Which transport carried the pages: audio (G.711) or T.38. */
+  transport: 'g711' | 't38';
+  /** The pages as one PDF; null when no page was received. */
+  pdf: Uint8Array | null;
+}
+
+/** One answered FAX call's media. */
+export interface FaxSession {
+  /** SDP answer for the caller's offer. */
+  readonly localSdp: string;
+  /** Resolves once the T.30 session is over (done, failed, or the call ended): never rejects. */
+  readonly done: Promise<FaxReception>;
+  /**
+   * A re-INVITE's offer (T.38 switch): resolves with our answer SDP; rejects with
+   * UnsupportedMediaError when the offer is refused (answer 488 and keep the session as it is).
+   */
+  modify(offerSdp: string): Promise<string>;
+  /** The call ended (BYE): T.30 stops now; `done` resolves with what was received. */
+  close(): Promise<void>;
+}
+
+export interface FaxReceiveOptions {
+  callId: string;
+  /** Our station identity (CSI), e.g. the called number. */
+  ident: string;
+  /** No FAX (T.30 phase B) by then: the reception ends as failed (a caller who is not a FAX). */
+  noFaxTimeoutMs: number;
+  /** A reception longer than this is ended (a stuck or endless sender). */
+  maxDurationMs: number;
+}
+
+/** Answers FAX calls: spandsp on the built-in endpoint, mod_spandsp's rxfax on FreeSWITCH. */
+export interface FaxReceiver {
+  /** Rejects with UnsupportedMediaError for an unusable offer, FaxUnavailableError when FAX cannot be received here. */
+  receive(offerSdp: string, opts: FaxReceiveOptions): Promise<FaxSession>;
+}
+
+/** FAX reception is not possible on this machine (libspandsp2 missing); message says what to install. */
+export class FaxUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaxUnavailableError';
+  }
+}

@@ -9,13 +9,13 @@
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
 import { lineRoute, requestUriAtNextHop } from '../domain/next-hop.ts';
 import { callerId, nationalNumberOf, splitHeaderValues, type CallerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
-import type { MediaServer } from '../media/port.ts';
+import type { FaxReceiver, MediaServer } from '../media/port.ts';
 import { NotifyCall, SIP_T1_MS, type CallRoute } from './call.ts';
 import { isCodecRejection } from './classify.ts';
 import { refusal } from './decide.ts';
@@ -25,11 +25,17 @@ import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
 import { routingPlan, takesCalls, type ForwardLeg } from './routing.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
+import { readFaxSettings, type FaxSettings } from '../store/fax.ts';
+import { FaxCall } from './fax-call.ts';
+import { recordFaxReception, type FinishedFax } from './fax-record.ts';
+import { startFaxSpool } from './fax-spool.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
-  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'voiceWarp'>;
+  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'voiceWarp' | 'fax' | 'site'>;
+  /** Answers calls to numbers with FAXお知らせメール started; without it such calls go to the line like any other. */
+  fax?: FaxReceiver;
   logger: Logger;
   /** Where call records wait while the database is unavailable (the service uses `<varDir>/spool`). */
   spoolDir: string;
@@ -48,7 +54,7 @@ export interface NotifyAppOptions {
 }
 
 export interface NotifyApp {
-  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール or ボイスワープ; false otherwise (nothing sent). */
+  /** Takes the call and returns true when the Request-URI is a number with 着信お知らせメール, ボイスワープ or FAXお知らせメール; false otherwise (nothing sent). */
   handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean>;
   /** Calls in progress on the notify path; a CANCELled line counts until its final response (64·T1 at most). */
   activeCalls(): number;
@@ -59,6 +65,9 @@ export interface NotifyApp {
    */
   stop(graceMs?: number): Promise<void>;
 }
+
+/** A FAX reception the database has not confirmed by then is spooled as well (its document must not live in memory only). */
+const FAX_SPOOL_AFTER_MS = 10_000;
 
 /** How long stop() lets the database confirm records before spooling them. */
 const STOP_SAVE_DEADLINE_MS = 3_000;
@@ -88,6 +97,12 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
   const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
+  const faxSpool = startFaxSpool({ dir: opts.spoolDir, pool, config, logger: opts.logger });
+  const faxReceptions = opts.registry
+    ? new Counter({ name: 'chakushin_fax_receptions_total', help: 'FAX receptions ended, by result (complete, partial, failed) and transport (g711, t38)', labelNames: ['result', 'transport'], registers: [opts.registry] })
+    : undefined;
+  /** FAX receptions being recorded: spooled at a stop if the database has not confirmed them by then. */
+  const faxPending = new Set<{ spool(why: string): Promise<void> }>();
   const save = saver.save;
 
   /** 高音質電話: a retry of a codec-rejected call drops the rejected call's held mails. */
@@ -135,6 +150,19 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
 
+    // FAXお知らせメール started: the FAX receiver answers at once, or after the line (ring-first).
+    let fax: FaxSettings | undefined;
+    if (profile.services.includes('fax_mail')) {
+      const route = await faxRoute(res, number);
+      if (route === 'answered') return true;
+      if (route && config.fax.ringLineFirstSec === 0) {
+        // A CANCEL meanwhile was answered by the stack (487): nothing to answer.
+        if (!cancelledAt) startFaxCall(req, res, profile, route, number, caller, inviteAt);
+        return true;
+      }
+      fax = route;
+    }
+
     const headers: Record<string, string> = {};
     const from = req.get('From');
     if (from) headers.From = withoutTag(from);
@@ -148,6 +176,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
         voiceWarp: profile.voiceWarp ?? null,
         callerListed: caller.number !== null && profile.callerSelectListed === true,
         diversions: diversionCount(splitHeaderValues(req.get('Diversion'))),
+        faxRingFirstMs: fax ? config.fax.ringLineFirstSec * 1000 : undefined,
       },
       { maxDiversions: config.voiceWarp.maxDiversions, canForward: nextHop !== undefined },
     );
@@ -173,8 +202,18 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       res.send(503, { headers: { 'Retry-After': '5' } });
       return true;
     }
+    const faxSettings = fax;
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, lineReleaseWaitMs, journal: spool.journal, media: opts.media, record },
+      {
+        srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, lineReleaseWaitMs, journal: spool.journal, media: opts.media, record,
+        // Ring-first FAX (the plan's FAX leg): the FAX receiver answers the caller; not journaled from here on.
+        ...(faxSettings ? {
+          handOver: (ringAt: Date | undefined) => {
+            spool.journal.ended(callId);
+            startFaxCall(req, res, profile, faxSettings, number, caller, inviteAt, ringAt ?? inviteAt);
+          },
+        } : {}),
+      },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {
@@ -184,6 +223,79 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     }
     calls.run(call, () => call.run(route));
     return true;
+  }
+
+  /** The number's FAX settings when the service is started there; 'answered' when the call got 503 (settings unreadable). */
+  async function faxRoute(res: Srf.SrfResponse, number: string): Promise<FaxSettings | 'answered' | undefined> {
+    try {
+      const settings = await readFaxSettings(pool, number);
+      return settings.started ? settings : undefined;
+    } catch (err) {
+      log.error({ called: number, err: (err as Error).message }, 'cannot read FAX settings; call refused');
+      res.send(503);
+      return 'answered';
+    }
+  }
+
+  /** The FAX receiver answers the call (at once, or handed over after the line's ring-first time: ringAt). */
+  function startFaxCall(
+    req: Srf.SrfRequest, res: Srf.SrfResponse, profile: NotifyProfile, settings: FaxSettings, number: string, caller: CallerId, inviteAt: Date, ringAt?: Date,
+  ): void {
+    if (res.finalResponseSent) return;
+    if (!opts.fax) {
+      log.error({ callId: req.get('Call-ID'), called: number }, 'FAX call refused: no FAX receiver');
+      res.send(503, { headers: { Warning: '399 chakushin "FAX reception unavailable"' } });
+      return;
+    }
+    if (!calls.hasRoom()) {
+      res.send(503, { headers: { 'Retry-After': '5' } });
+      return;
+    }
+    const call = new FaxCall(
+      {
+        srf, log, receiver: opts.fax, noFaxTimeoutMs: config.fax.noFaxTimeoutSec * 1000, maxDurationMs: config.fax.maxReceptionMin * 60_000,
+        record: (fin) => recordFax(profile, settings, { ...fin, ...(ringAt ? { ringAt } : {}) }),
+      },
+      req, res, number, caller, inviteAt,
+    );
+    calls.run(call, () => call.run());
+  }
+
+  /**
+   * A finished FAX reception: its record, PDF and FAXお知らせメール in one transaction; and, for a number
+   * with 着信お知らせメール too, the 着信 record of the same call — answered (通話) by the receiver.
+   */
+  function recordFax(profile: NotifyProfile, settings: FaxSettings, fin: FinishedFax): void {
+    faxReceptions?.inc({ result: fin.reception.result, transport: fin.reception.transport });
+    const entry = { profile: { pattern: profile.pattern, region: profile.region }, settings, fax: fin };
+    let spooled: Promise<void> | undefined;
+    const spool = (why: string) =>
+      (spooled ??= faxSpool.put(entry).then(
+        () => log.warn({ callId: fin.callId, called: fin.calledNumber, why }, 'FAX reception spooled; recorded when the database is back'),
+        (err: Error) => {
+          const { pdf, ...reception } = fin.reception;
+          log.error({ entry: { ...fin, reception: { ...reception, pdfBytes: pdf?.length ?? 0 } }, err: err.message, why }, 'FAX reception lost: database and spool both unavailable');
+        },
+      ));
+    const timer = setTimeout(() => void spool('database did not answer in time'), FAX_SPOOL_AFTER_MS);
+    const pending = { spool };
+    faxPending.add(pending);
+    const p = recordFaxReception(pool, config, profile, settings, fin)
+      .then(
+        (r) => log.info({ callId: fin.callId, called: fin.calledNumber, reception: r.receptionId, mails: r.mailIds.length }, 'FAX reception recorded'),
+        (err: Error) => spool(err.message),
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        faxPending.delete(pending);
+        saving.delete(p);
+      });
+    saving.add(p);
+    if (!profile.services.includes('chakushin_mail')) return;
+    void save(profile, {
+      callId: fin.callId, calledNumber: fin.calledNumber, caller: fin.caller,
+      timeline: { inviteAt: fin.inviteAt, ...(fin.ringAt ? { ringAt: fin.ringAt } : {}), answerAt: fin.receivedAt, endAt: fin.endedAt, finalStatus: 200, forwarded: false },
+    });
   }
 
   /** A finished call to the saver; the journal forgets it once the record is durable. */
@@ -201,6 +313,8 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       await calls.drain(graceMs);
       await saver.flush(STOP_SAVE_DEADLINE_MS);
       await settledWithin(saving, STOP_SAVE_DEADLINE_MS);
+      await Promise.all([...faxPending].map((f) => f.spool('service stopping')));
+      await faxSpool.stop();
       await spool.stop();
     },
   };

@@ -66,6 +66,11 @@ export interface NotifyCallContext {
   media?: MediaServer;
   /** Hands the finished call to the saver (database or spool). */
   record(profile: NotifyProfile, call: FinishedCall): void;
+  /**
+   * The plan's FAX leg (FAXお知らせメール ring-first): the FAX receiver answers the caller and records
+   * the call; this call ends unrecorded. ringAt: when the line started ringing.
+   */
+  handOver?(ringAt: Date | undefined): void;
 }
 
 /** Where the call's legs go: the line, and what a forward to a 転送先 looks like. */
@@ -180,8 +185,18 @@ export class NotifyCall implements TrackedCall {
   }
 
   private async startNext(next: NextLeg): Promise<void> {
-    // One kind of next leg today; issue 22's FAX receiver adds its own case here.
+    if (next.kind === 'fax') return this.toFax();
     return this.forward(next);
+  }
+
+  /** The FAX receiver answers the caller (its own call records the 着信 and the reception). */
+  private toFax(): void {
+    if (this.over()) return;
+    if (!this.ctx.handOver) throw new Error('a FAX leg without a FAX hand-over');
+    this.enter('ended');
+    void this.session?.close();
+    this.ctx.handOver(this.timeline.ringAt);
+    this.end();
   }
 
   /** Released (recorded) already; checked after each await. */

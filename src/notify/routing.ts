@@ -24,7 +24,7 @@ import type { ServiceName } from '../domain/subscriber.ts';
 import type { DiversionReason } from './diversion.ts';
 
 /** Services whose numbers the notify B2BUA takes calls for (the rest are left to other handlers). */
-export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp'] as const satisfies readonly ServiceName[];
+export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp', 'fax_mail'] as const satisfies readonly ServiceName[];
 /** Services of a whole contract whose every number the notify B2BUA takes calls for. */
 export const NOTIFY_PATH_CONTRACT_SERVICES = ['bulk_forward'] as const satisfies readonly ContractService[];
 
@@ -52,6 +52,8 @@ export interface RoutingFacts {
   callerListed: boolean;
   /** Diversions the call has been through already (diversionCount of its Diversion headers). */
   diversions: number;
+  /** FAXお知らせメール started with fax.ringLineFirstSec > 0: the line rings this long before the FAX receiver answers. */
+  faxRingFirstMs?: number;
 }
 
 export interface RoutingLimits {
@@ -72,8 +74,13 @@ export interface ForwardLeg {
   guidance: boolean;
 }
 
+/** The FAX receiver answers the caller (FAXお知らせメール's ring-first mode). */
+export interface FaxLeg {
+  kind: 'fax';
+}
+
 /** What the call does instead of relaying the line's outcome. */
-export type NextLeg = ForwardLeg;
+export type NextLeg = ForwardLeg | FaxLeg;
 
 export type RoutingPlan =
   | { first: 'line'; onBusy?: NextLeg; onNoAnswer?: { afterMs: number; next: NextLeg } }
@@ -81,11 +88,17 @@ export type RoutingPlan =
 
 /** Why the plan is what it is, for the log line of each call. */
 export type RoutingWhy =
-  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp' | 'bulk_forward';
+  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp' | 'fax_ring_first' | 'bulk_forward';
 
 const LINE_ONLY: RoutingPlan = { first: 'line' };
 
 export function routingPlan(facts: RoutingFacts, limits: RoutingLimits): { plan: RoutingPlan; why: RoutingWhy } {
+  // A FAX number rings its line first and then answers with the FAX receiver: the document is the
+  // subscriber's, so it wins over a forward (the FAX would not reach a 転送先's voice line either).
+  if (facts.faxRingFirstMs !== undefined) {
+    const fax: FaxLeg = { kind: 'fax' };
+    return { plan: { first: 'line', onBusy: fax, onNoAnswer: { afterMs: facts.faxRingFirstMs, next: fax } }, why: 'fax_ring_first' };
+  }
   if (facts.bulkForward) {
     // 一括転送 while on: every number with a 転送先, whoever calls, the line never rung — its limits are ボイスワープ's.
     if (facts.diversions >= limits.maxDiversions) return { plan: LINE_ONLY, why: 'loop_guard' };

@@ -19,6 +19,7 @@ import {
 } from '../domain/voice-warp.ts';
 import { contractServiceFields, contractServiceRuleErrors, replaceContractServices } from './contract-services-provisioning.ts';
 import { withTransaction } from './transaction.ts';
+import { replaceFaxSettings } from './fax.ts';
 import { replaceVoiceWarpSettings } from './voice-warp-settings.ts';
 
 const nationalNumber = z
@@ -45,6 +46,14 @@ const notify = z
       .array(z.union([nationalNumber, z.object({ number: nationalNumber, designated: z.boolean().default(true) }).strict()]))
       .max(MAX_DESIGNATED, `at most ${MAX_DESIGNATED} designated numbers`)
       .default([]),
+  })
+  .strict();
+
+/** FAXお知らせメール: 開始／停止 and up to 5 送信先 (needs fax_mail). */
+const fax = z
+  .object({
+    started: z.boolean().default(false),
+    destinations: z.array(destination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
   })
   .strict();
 
@@ -75,6 +84,7 @@ const phoneNumber = z
     services: z.array(z.enum(SERVICES, { errorMap: () => ({ message: `unknown service; known: ${SERVICES.join(', ')}` }) })).default([]),
     target: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
     notify: notify.optional(),
+    fax: fax.optional(),
     voiceWarp: voiceWarp.optional(),
     blocked: z.array(nationalNumber).default([]),
   })
@@ -160,6 +170,13 @@ function contractRuleErrors(input: unknown, limits: ProvisioningLimits): string[
       const notify = field(n, 'notify');
       if (notify !== undefined && !services.includes('chakushin_mail')) {
         errors.push(`${where}.notify: notify settings given but the number does not subscribe chakushin_mail`);
+      }
+      const faxSettings = field(n, 'fax');
+      if (faxSettings !== undefined && !services.includes('fax_mail')) {
+        errors.push(`${where}.fax: FAX settings given but the number does not subscribe fax_mail`);
+      }
+      if (field(faxSettings, 'started') === true && list(field(faxSettings, 'destinations')).length === 0) {
+        errors.push(`${where}.fax.started: the service cannot be started without a destination address`);
       }
       if (field(notify, 'started') === true && list(field(notify, 'destinations')).length === 0) {
         // The guides: 本サービスを「開始」するには、あらかじめ「送信先メールアドレス設定」が必要です。
@@ -328,6 +345,7 @@ async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<
       await client.query('insert into blocked_caller (number, caller_number) values ($1, $2)', [n.number, b]);
     }
     await replaceNotifySettings(client, n.number, n.notify);
+    await replaceFaxSettings(client, n.number, n.fax);
     await replaceVoiceWarpSettings(client, n.number, n.voiceWarp ?? null);
   }
   await replaceContractServices(client, c);

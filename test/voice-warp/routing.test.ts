@@ -10,10 +10,20 @@ const plan = (v: VoiceWarpRoute | null, over: { callerListed?: boolean; diversio
   routingPlan({ voiceWarp: v, callerListed: over.callerListed ?? false, diversions: over.diversions ?? 0 }, limits);
 
 describe('routing plan', () => {
-  it('takes numbers with 着信お知らせメール or ボイスワープ', () => {
+  it('takes numbers with 着信お知らせメール, ボイスワープ or FAXお知らせメール', () => {
     expect(takesCalls(['chakushin_mail'])).toBe(true);
     expect(takesCalls(['voice_warp'])).toBe(true);
-    expect(takesCalls(['fax_mail', 'nuisance_block'])).toBe(false);
+    expect(takesCalls(['fax_mail', 'nuisance_block'])).toBe(true);
+    expect(takesCalls(['number_request', 'nuisance_block'])).toBe(false);
+  });
+
+  it('FAX ring-first: the line, then the FAX receiver on busy or after its seconds, ahead of ボイスワープ', () => {
+    const fax = { kind: 'fax' };
+    const expected = { plan: { first: 'line', onBusy: fax, onNoAnswer: { afterMs: 3000, next: fax } }, why: 'fax_ring_first' };
+    expect(routingPlan({ voiceWarp: null, callerListed: false, diversions: 0, faxRingFirstMs: 3000 }, LIMITS)).toEqual(expected);
+    expect(routingPlan({ voiceWarp: vw(), callerListed: false, diversions: 0, faxRingFirstMs: 3000 }, LIMITS)).toEqual(expected);
+    expect(nextAfterLine(expected.plan as never, { busy: 486 })).toEqual(fax);
+    expect(nextAfterLine(expected.plan as never, 'no_answer')).toEqual(fax);
   });
 
   it('rings the line only when ボイスワープ cannot act', () => {

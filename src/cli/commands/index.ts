@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { auditCommand } from './audit.ts';
 import { callsCommand } from './calls.ts';
 import { engineCommand } from './engine.ts';
+import { faxCommand } from './fax.ts';
 import { lineInfoCommand } from './line-info.ts';
 import { linesCommand } from './lines.ts';
 import { mailCommand } from './mail.ts';
@@ -12,5 +13,5 @@ import { tempPasswordCommand } from './temp-password.ts';
 import { voiceWarpCommand } from './voice-warp.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, linesCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, faxCommand, linesCommand,
 ];
