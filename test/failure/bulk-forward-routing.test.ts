@@ -11,7 +11,7 @@ const facts = (over: Partial<RoutingFacts> = {}): RoutingFacts => ({ bulkForward
 describe('一括転送 in the routing plan', () => {
   it('takes every number of a contract with 一括転送, whatever the number subscribes', () => {
     expect(takesCalls([], ['bulk_forward'])).toBe(true);
-    expect(takesCalls(['fax_mail'], ['failure_notice'])).toBe(false);
+    expect(takesCalls(['nuisance_block'], ['failure_notice'])).toBe(false);
   });
 
   it('while on: the line is never rung, the call goes to 一括転送\'s 転送先 unconditionally, without guidance', () => {
@@ -29,5 +29,14 @@ describe('一括転送 in the routing plan', () => {
   it('keeps ボイスワープ\'s loop guard and needs the next hop', () => {
     expect(routingPlan(facts({ diversions: 5 }), LIMITS)).toEqual({ plan: { first: 'line' }, why: 'loop_guard' });
     expect(routingPlan(facts(), { maxDiversions: 5, canForward: false })).toEqual({ plan: { first: 'line' }, why: 'no_next_hop' });
+  });
+});
+
+describe('一括転送 and a FAX number in ring-first mode', () => {
+  it('the FAX plan stays ahead: the line rings first and the FAX receiver answers after its seconds, never a forward', () => {
+    expect(routingPlan(facts({ faxRingFirstMs: 15_000 }), LIMITS)).toEqual({
+      plan: { first: 'line', onBusy: { kind: 'fax' }, onNoAnswer: { afterMs: 15_000, next: { kind: 'fax' } } },
+      why: 'fax_ring_first',
+    });
   });
 });
