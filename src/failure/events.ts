@@ -68,8 +68,8 @@ export async function applyProbeOutcomes(pool: pg.Pool, config: EventsConfig, ho
         updates.push({ ...o, health: row.health, stateChanged: false, status: null, probed });
         continue;
       }
-      const applied = await applyResult(client, config, row, o.result as Parameters<typeof afterResult>[1], o.status, o.at);
-      updates.push({ ...applied.update, probed });
+      const applied = await applyResult(client, config, row, o.result as Parameters<typeof afterResult>[1], o.status, o.at, probed);
+      if (applied.pending) updates.push(applied.pending);
       if (applied.change) changes.push(applied.change);
     }
     await saveLines(client, updates);
@@ -86,11 +86,17 @@ export async function applyCallFailure(pool: pg.Pool, config: EventsConfig, numb
     const row = await lockLineOfNumber(client, number);
     if (!row) return undefined;
     const applied = await applyResult(client, config, row, 'call_failed', status, at);
-    await saveLines(client, [applied.update]);
+    if (applied.pending) await saveLines(client, [applied.pending]);
     return applied.change;
   });
 }
 
+/**
+ * One result applied to a locked line. A 故障 or 回復 is written at once, before it is carried out,
+ * so what it asks of the contract's other lines (one still 故障 keeps 一括転送 on) sees this line as
+ * it is now, also when several lines of one contract change in one batch; any other result is
+ * returned `pending`, for the caller to write with the rest of its batch.
+ */
 async function applyResult(
   client: pg.PoolClient,
   config: EventsConfig,
@@ -98,14 +104,16 @@ async function applyResult(
   result: Parameters<typeof afterResult>[1],
   status: number | null,
   at: Date,
-): Promise<{ update: LineUpdate; change?: AppliedChange }> {
+  probed?: LineUpdate['probed'],
+): Promise<{ pending?: LineUpdate; change?: AppliedChange }> {
   const { health, change } = afterResult(row.health, result, at, rulesOf(config));
   const key = { contractId: row.contractId, line: row.line };
-  const update: LineUpdate = { ...key, health, stateChanged: change === 'down' || change === 'up' || change === 'seen', result, status, at };
+  const update: LineUpdate = { ...key, health, stateChanged: change === 'down' || change === 'up' || change === 'seen', result, status, at, ...(probed ? { probed } : {}) };
   row.health = health; // a later result for the same line in this batch starts from here
-  if (change !== 'down' && change !== 'up') return { update, change: change && { ...key, change, at } };
+  if (change !== 'down' && change !== 'up') return { pending: update, change: change && { ...key, change, at } };
+  await saveLines(client, [update]);
   const done = await declare(client, config, key, change, result, at);
-  return { update, change: { ...key, change, at, ...done } };
+  return { change: { ...key, change, at, ...done } };
 }
 
 /** 故障 or 回復: the event row, 一括転送 started or stopped as set, the mails. */

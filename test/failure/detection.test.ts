@@ -91,6 +91,33 @@ describe('故障・回復通知: detection', () => {
     ]);
   });
 
+  it('a contract with two lines: 一括転送 started once, kept while one line is still 故障, stopped with the last 回復', async () => {
+    stack = await startStack();
+    const [a, b] = [await newLine(), await newLine()];
+    await Promise.all([a.answer(), b.answer()]);
+    await provision(stack, contract({
+      id: 'FPAIR', numbers: [{ number: '0611113001', target: a.target }, { number: '0611113002', target: b.target }],
+      bulkForward: { destinations: [{ number: '0611113001', destination: '0312345678' }] },
+    }));
+    await stack.startProber();
+    await lineIn(stack, 'FPAIR', a.target, 'up');
+    await lineIn(stack, 'FPAIR', b.target, 'up');
+    await Promise.all([a.silent(), b.silent()]);
+    await lineIn(stack, 'FPAIR', a.target, 'down');
+    await lineIn(stack, 'FPAIR', b.target, 'down');
+    await a.answer();
+    await lineIn(stack, 'FPAIR', a.target, 'up');
+    expect(await readBulkForwardState(stack.db.pool, 'FPAIR')).toMatchObject({ started: true, startedBy: 'service' });
+    await b.answer();
+    await lineIn(stack, 'FPAIR', b.target, 'up');
+    expect(await readBulkForwardState(stack.db.pool, 'FPAIR')).toMatchObject({ started: false });
+    const events = (await listLineEvents(stack.db.pool, { contractId: 'FPAIR', limit: 10 })).reverse();
+    expect(events.map((e) => [e.kind, e.bulkForward]).sort()).toEqual([['down', 'kept'], ['down', 'started'], ['up', 'kept'], ['up', 'stopped']]);
+    expect(events.map((e) => e.kind)).toEqual(['down', 'down', 'up', 'up']);
+    expect(events.at(-1)?.bulkForward).toBe('stopped');
+    expect(await listAudit(stack.db.pool, { number: '0611113001', action: 'bulk_forward.st', limit: 10 })).toHaveLength(2);
+  });
+
   it('一括転送 started by hand survives the 回復', async () => {
     stack = await startStack();
     const line = await newLine();
