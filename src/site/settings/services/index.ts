@@ -6,6 +6,10 @@ import { bulkForward } from './bulk-forward.ts';
 import { chakushinMail } from './chakushin-mail.ts';
 import { failureNotice } from './failure-notice.ts';
 import type { AnyServicePages } from './service-pages.ts';
+import { voiceWarp } from './voice-warp.ts';
 
-/** The services of single numbers, then those of the whole contract (contract-service pages, scope 'contract'). */
-export const SERVICE_PAGES: readonly AnyServicePages[] = [chakushinMail, bulkForward, failureNotice];
+/**
+ * The guide's order (002): ボイスワープ, 着信お知らせメール, 一括転送機能, 故障・回復通知機能, FAXお知らせメール.
+ * 一括転送機能 and 故障・回復通知機能 are services of the whole contract (scope 'contract').
+ */
+export const SERVICE_PAGES: readonly AnyServicePages[] = [voiceWarp, chakushinMail, bulkForward, failureNotice];
