@@ -5,7 +5,6 @@ import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readBulkForward, lockBulkForwardState, writeBulkForwardDestinations, writeBulkForwardStarted, type BulkForwardSettings } from '../../../store/bulk-forward-settings.ts';
 import { withTransaction } from '../../../store/transaction.ts';
-import { MSG } from '../../messages.ts';
 import { NUMBERS_PER_PAGE, pageOf } from '../../paging.ts';
 import { FormError, type Body, type Errors } from '../../settings-form.ts';
 import { bulkForwardCsvRows, parseBulkForwardCsv, postedDestination, type BulkForwardRow } from '../bulk/bulk-forward-csv.ts';
