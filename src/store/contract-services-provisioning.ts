@@ -6,26 +6,16 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { CONTRACT_SERVICES, mailTextProblem, mailTextRefusal } from '../domain/failure-notice.ts';
 import { MAX_DESTINATIONS } from '../domain/limits.ts';
-import { mailAddressProblem } from '../domain/mail-address.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 import { writeBulkForwardDestinations } from './bulk-forward-settings.ts';
 import { writeFailureNoticeDestinations } from './failure-notice-settings.ts';
 import { syncContractLines } from './line-probes.ts';
+import { forwardDestinationProblem, mailDestination, nationalNumber } from './provisioning-fields.ts';
 
 const mailText = z.string().superRefine((v, ctx) => {
   const refusal = mailTextRefusal(v);
   if (refusal) ctx.addIssue({ code: z.ZodIssueCode.custom, message: mailTextProblem(refusal) });
 });
-
-const address = z
-  .object({
-    address: z.string().superRefine((a, ctx) => {
-      const problem = mailAddressProblem(a);
-      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `mail address ${problem}` });
-    }),
-    send: z.boolean().default(true),
-  })
-  .strict();
 
 /** 故障・回復通知機能. */
 export const failureNoticeSchema = z
@@ -33,13 +23,11 @@ export const failureNoticeSchema = z
     started: z.boolean().default(false),
     contractorName: mailText.default(''),
     siteInfo: mailText.default(''),
-    destinations: z.array(address).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
+    destinations: z.array(mailDestination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
     autoStartBulkForward: z.boolean().default(false),
     autoStopBulkForward: z.boolean().default(false),
   })
   .strict();
-
-const nationalNumber = z.string({ invalid_type_error: 'must be a string' }).regex(NATIONAL_NUMBER, 'must be a national number: 0 followed by 9–10 digits, no hyphens');
 
 /** 一括転送機能: the 転送先 of the contract's numbers (転送先 rules in contractServiceRuleErrors). */
 export const bulkForwardSchema = z
@@ -71,13 +59,9 @@ const field = (x: unknown, key: string): unknown => (x !== null && typeof x === 
  * The rules across fields of one contract entry, read from the raw input (so they run beside the
  * field errors): each block needs its service; 開始 needs a 送信先 / a 転送先; the automatic
  * 一括転送 settings need 一括転送; a 転送先 is for a number of this contract, once, and obeys the
- * 転送先 rules (`destinationProblem`: ボイスワープ's).
+ * 転送先 rules (ボイスワープ's).
  */
-export function contractServiceRuleErrors(
-  where: string,
-  c: unknown,
-  destinationProblem: (destination: string, ownNumber: string) => string | undefined,
-): string[] {
+export function contractServiceRuleErrors(where: string, c: unknown): string[] {
   const errors: string[] = [];
   const services = list(field(c, 'services'));
   const fn = field(c, 'failureNotice');
@@ -106,9 +90,8 @@ export function contractServiceRuleErrors(
       if (seen.has(number)) errors.push(`${at}.number: ${number} is already given at destinations[${seen.get(number)}]`);
       else seen.set(number, i);
       if (typeof destination === 'string') {
-        const problem = destinationProblem(destination, number);
+        const problem = forwardDestinationProblem(destination, number);
         if (problem) errors.push(`${at}.destination: ${problem}`);
-        else if (!NATIONAL_NUMBER.test(destination)) errors.push(`${at}.destination: give the digits only, e.g. 0612345678`);
       }
     }
   });
