@@ -66,7 +66,7 @@ describe('故障・回復通知: detection', () => {
     expect(mail?.text).toContain('対象電話番号:0611112222、0611113333');
     expect(mail?.text).toContain('一括転送:自動で開始しました');
     expect(mail?.text).toContain('「故障・回復通知機能」');
-    expect(down!.stateSince.getTime() - wentSilent).toBeLessThan(10_000);
+    expect(down!.stateSince.getTime() - wentSilent).toBeLessThan(15_000);
     expect(await readBulkForwardState(stack.db.pool, 'FDOWN')).toMatchObject({ started: true, startedBy: 'service' });
     const [start] = await listAudit(stack.db.pool, { number: '0611112222', action: 'bulk_forward.start', limit: 5 });
     expect(start).toMatchObject({ actor: 'service', subject: '0611112222', detail: { contract: 'FDOWN', cause: '故障', automatic: true } });
@@ -195,7 +195,7 @@ describe('故障・回復通知: detection', () => {
     for (let i = 0; i < 2; i++) {
       await line.silent();
       // The first time the line is declared 故障; the second time the 故障 is held back: the line fails on, still up.
-      await waitFor(async () => (await lineIn(stack!, 'FFLAP', line.target, 'down', 100))!, (l) => l.state === 'down' || l.fails >= 4, 20_000);
+      await waitFor(async () => (await lineIn(stack!, 'FFLAP', line.target, 'down', 100))!, (l) => l.state === 'down' || l.fails >= 4, 40_000);
       await line.answer();
       await lineIn(stack, 'FFLAP', line.target, 'up');
     }

@@ -25,8 +25,8 @@ import { startTestEngine } from '../notify/stack.ts';
 export const SECRET = 'failure-test';
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 
-/** Probing fast enough for a test, slow enough for a loaded 2-core machine (a SIPp answer within 1 s). */
-export const FAST: ConfigInput['failureNotice'] = { probeIntervalSec: 0.5, probeTimeoutSec: 1, downAfter: 2, upAfter: 2, holdDownSec: 0, tickMs: 50 };
+/** Probing fast enough for a test, slow enough for a loaded 2-core machine (a SIPp answer within 2 s). */
+export const FAST: ConfigInput['failureNotice'] = { probeIntervalSec: 0.5, probeTimeoutSec: 2, downAfter: 2, upAfter: 2, holdDownSec: 0, tickMs: 50 };
 
 export interface Stack {
   db: TestDatabase;
