@@ -10,7 +10,12 @@ export function faxResultText(r: { result: FaxResult; pages: number; t30Reason: 
   return `受信できませんでした（${r.t30Reason}）`;
 }
 
-/** Path of 受信FAX内容確認 for a number on the settings site (pattern A) or under the legacy prefix (pattern B). */
+/** FAXお知らせメール's pages on both settings sites (the legacy one under its prefix). */
+export const FAX_SERVICE_PATH = '/fax-mail';
+/** 受信FAX内容確認, under the service's path and the number. */
+export const FAX_RECEPTIONS_PAGE = '/received';
+
+/** Path of 受信FAX内容確認 for a number on the settings site (pattern A) or under the legacy prefix (pattern B): the mail links here. */
 export function faxReceptionsPath(number: string, legacyPrefix?: string): string {
-  return `${legacyPrefix ?? ''}/fax-mail/${number}/received`;
+  return `${legacyPrefix ?? ''}${FAX_SERVICE_PATH}/${number}${FAX_RECEPTIONS_PAGE}`;
 }

@@ -41,6 +41,8 @@ export const SITE_SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp'] as con
  */
 export const MAIL_SERVICES = ['chakushin_mail', 'fax_mail'] as const satisfies readonly ServiceName[];
 export type MailService = (typeof MAIL_SERVICES)[number];
+/** The mail services' names as the guides write them (mails, sites, the hand-over's fields). */
+export const MAIL_SERVICE_NAMES: Record<MailService, string> = { chakushin_mail: '着信お知らせメール', fax_mail: 'FAXお知らせメール' };
 
 export interface ContractNumber {
   number: string;

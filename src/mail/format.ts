@@ -4,7 +4,7 @@
 import type { Config } from '../config.ts';
 import type { AbsentReason, CallStatus } from '../domain/incoming-call.ts';
 import { faxResultText, type FaxResult } from '../domain/fax.ts';
-import type { Pattern } from '../domain/subscriber.ts';
+import { MAIL_SERVICE_NAMES, type MailService, type Pattern } from '../domain/subscriber.ts';
 
 export type MailFooter = Config['mail']['footers']['A']['east'];
 
@@ -35,10 +35,10 @@ export function tokyoTime(at: Date): string {
   return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-/** The footer of the service's mails: brand and service, where to change settings, no reply. */
-export function mailFooter(pattern: Pattern, f: MailFooter, service = '着信お知らせメール'): string[] {
+/** The footer of the service's mails: brand and service (its name), where to change settings, no reply. */
+export function mailFooter(pattern: Pattern, f: MailFooter, serviceName: string = MAIL_SERVICE_NAMES.chakushin_mail): string[] {
   const settings = pattern === 'A' ? `※各種設定は、${f.siteName}から行ってください。` : `※各種設定は、${f.siteName}から実施してください。`;
-  return ['------', `${f.brand}　「${service}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
+  return ['------', `${f.brand}　「${serviceName}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
 }
 
 export interface FaxMailFacts {
@@ -70,7 +70,7 @@ export function formatFaxMail(facts: FaxMailFacts, pattern: Pattern, f: MailFoot
     `受信したFAXは、${f.siteName}の「受信FAX内容確認」でご覧いただけます。`,
     facts.viewUrl,
     '',
-    ...mailFooter(pattern, f, 'FAXお知らせメール'),
+    ...mailFooter(pattern, f, MAIL_SERVICE_NAMES.fax_mail),
   ];
   return { subject: `FAX受信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
@@ -89,15 +89,15 @@ export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: Ma
   return { subject: `着信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
 
-/** 送信テスト: lets the subscriber check an address before relying on it. */
-export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, at: Date): MailText {
+/** 送信テスト: lets the subscriber check an address before relying on it (for the service whose 送信先 it is). */
+export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, at: Date, service: MailService = 'chakushin_mail'): MailText {
   const lines = [
-    'このメールは「着信お知らせメール」の送信テストです。',
+    `このメールは「${MAIL_SERVICE_NAMES[service]}」の送信テストです。`,
     `電話番号:${number}`,
     `送信日時:${tokyoTime(at)}`,
     'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
     '',
-    ...mailFooter(pattern, f),
+    ...mailFooter(pattern, f, MAIL_SERVICE_NAMES[service]),
   ];
   return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
 }

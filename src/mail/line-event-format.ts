@@ -3,6 +3,7 @@
 // 着信お知らせメール's `項目:値` style, and documented in the README.
 import type { MailFooter, MailText } from './format.ts';
 import { mailFooter, tokyoTime } from './format.ts';
+import { CONTRACT_SERVICE_NAMES } from '../domain/failure-notice.ts';
 import type { Pattern } from '../domain/subscriber.ts';
 
 /** What 一括転送 did at the event (line_event.bulk_forward). */
@@ -49,7 +50,7 @@ export function formatLineEventMail(f: LineEventFacts, pattern: Pattern, footer:
     `対象電話番号:${f.numbers.join('、')}`,
     bulkForwardLine(f.kind, f.bulkForward),
     '',
-    ...mailFooter(pattern, footer, '故障・回復通知機能'),
+    ...mailFooter(pattern, footer, CONTRACT_SERVICE_NAMES.failure_notice),
   ];
   const about = f.siteInfo || f.numbers[0] || '';
   return { subject: `${word}通知（${about}）`, body: `${lines.join('\n')}\n` };
@@ -64,7 +65,7 @@ export function formatLineEventTestMail(f: { contractorName: string; siteInfo: s
     `送信日時:${tokyoTime(f.at)}`,
     'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
     '',
-    ...mailFooter(pattern, footer, '故障・回復通知機能'),
+    ...mailFooter(pattern, footer, CONTRACT_SERVICE_NAMES.failure_notice),
   ];
   return { subject: `送信テスト（故障・回復通知${f.siteInfo ? `：${f.siteInfo}` : ''}）`, body: `${lines.join('\n')}\n` };
 }

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { mailAddressProblem } from '../domain/mail-address.ts';
-import type { Pattern, Region } from '../domain/subscriber.ts';
+import { MAIL_SERVICE_NAMES, type MailService, type Pattern, type Region } from '../domain/subscriber.ts';
 import { formatTestMail } from './format.ts';
 import { formatLineEventTestMail } from './line-event-format.ts';
 import { readFailureNotice } from '../store/failure-notice-settings.ts';
@@ -13,8 +13,10 @@ export class TestMailError extends Error {
   override name = 'TestMailError';
 }
 
-/** Queues a 送信テスト mail for `number` to `address`. Returns the outbox id. */
-export async function queueTestMail(pool: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
+/** Queues a 送信テスト mail of `service` for `number` to `address`. Returns the outbox id. */
+export async function queueTestMail(
+  pool: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date(), service: MailService = 'chakushin_mail',
+): Promise<number> {
   const problem = mailAddressProblem(address);
   if (problem) throw new TestMailError(`mail address ${problem}`);
   const { rows } = await pool.query<{ region: Region; pattern: Pattern; services: string[] }>(
@@ -23,9 +25,9 @@ export async function queueTestMail(pool: pg.Pool | pg.PoolClient, config: Pick<
   );
   const r = rows[0];
   if (!r) throw new TestMailError(`${number} is not a provisioned number`);
-  if (!r.services.includes('chakushin_mail')) throw new TestMailError(`${number} does not subscribe 着信お知らせメール`);
+  if (!r.services.includes(service)) throw new TestMailError(`${number} does not subscribe ${MAIL_SERVICE_NAMES[service]}`);
   const footer = config.mail.footers[r.pattern][r.region];
-  const text = formatTestMail(number, r.pattern, footer, now);
+  const text = formatTestMail(number, r.pattern, footer, now, service);
   const [id] = await enqueueMails(pool, [
     { kind: 'test', incomingCallId: null, to: address, from: footer.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
   ]);

@@ -47,11 +47,11 @@ export async function listAudit(db: Queryable, opts: { number?: string; action?:
   return rows;
 }
 
-/** How many times `action` was logged for `subject` since `since` (e.g. test mails in the last hour). */
-export async function countAudit(db: Queryable, subject: string, action: string, since: Date): Promise<number> {
+/** How many times `action` (any of them, given several) was logged for `subject` since `since` (e.g. test mails in the last hour). */
+export async function countAudit(db: Queryable, subject: string, action: string | readonly string[], since: Date): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    'select count(*)::int as n from audit_log where subject = $1 and action = $2 and at > $3',
-    [subject, action, since],
+    'select count(*)::int as n from audit_log where subject = $1 and action = any($2) and at > $3',
+    [subject, typeof action === 'string' ? [action] : action, since],
   );
   return rows[0]!.n;
 }
@@ -60,7 +60,7 @@ export async function countAudit(db: Queryable, subject: string, action: string,
  * countAudit under a per-subject lock held to the end of the caller's transaction: two requests
  * counting the same cap (送信テスト an hour) see each other's rows, never both pass.
  */
-export async function countAuditLocked(client: pg.PoolClient, subject: string, action: string, since: Date): Promise<number> {
-  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${action}:${subject}`]);
+export async function countAuditLocked(client: pg.PoolClient, subject: string, action: string | readonly string[], since: Date): Promise<number> {
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${[action].flat().join('|')}:${subject}`]);
   return countAudit(client, subject, action, since);
 }

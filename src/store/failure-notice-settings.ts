@@ -7,6 +7,7 @@ import { syncContractLines } from './line-probes.ts';
 type Queryable = pg.Pool | pg.PoolClient;
 
 export interface StoredFailureNotice extends FailureNoticeSettings {
+  destinations: { position: number; address: string; send: boolean }[];
   contractId: string;
   region: Region;
   pattern: Pattern;
@@ -18,7 +19,7 @@ export interface StoredFailureNotice extends FailureNoticeSettings {
 export async function readFailureNotice(db: Queryable, contractId: string): Promise<StoredFailureNotice | undefined> {
   const { rows } = await db.query(
     `select f.started, f.contractor_name, f.site_info, f.auto_start_bulk_forward, f.auto_stop_bulk_forward, f.version, c.region, c.pattern,
-            coalesce((select json_agg(json_build_object('address', d.address, 'send', d.send) order by d.position)
+            coalesce((select json_agg(json_build_object('position', d.position, 'address', d.address, 'send', d.send) order by d.position)
                         from failure_notice_destination d where d.contract_id = f.contract_id), '[]') as destinations
        from failure_notice_setting f join contract c on c.id = f.contract_id
       where f.contract_id = $1`,

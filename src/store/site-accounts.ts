@@ -109,10 +109,13 @@ export async function setSitePassword(db: Queryable, number: string, hash: strin
   await db.query(`update temp_password set used_at = $2 where login_number = $1 and realm = 'site' and used_at is null`, [number, now]);
 }
 
-/** Send-enabled 送信先 of a number (for the パスワード無効 notice). */
+/** Send-enabled 送信先 of a number, of either mail service (着信 and FAX): where its owner is told about its logins. */
 export async function sendingDestinations(db: Queryable, number: string): Promise<string[]> {
   const { rows } = await db.query<{ address: string }>(
-    'select distinct address from notify_destination where number = $1 and send order by address',
+    `select address from notify_destination where number = $1 and send
+     union
+     select address from fax_destination where number = $1 and send
+     order by address`,
     [number],
   );
   return rows.map((r) => r.address);

@@ -13,6 +13,7 @@ import { applyLineInfo } from '../../src/store/line-info-provisioning.ts';
 import { hashPassword } from '../../src/store/password-hash.ts';
 import { setLegacyPassword } from '../../src/store/legacy-accounts.ts';
 import { openBrowser, VIEWPORTS, type TestBrowser, type ViewportName } from '../support/browser.ts';
+import { insertReceptions, tinyPdf } from '../support/fax-site.ts';
 import { changePassword, heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
 
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
@@ -104,6 +105,18 @@ const SCREENS: Screen[] = [
     name: 'voice-warp-select-list', title: 'セレクト機能リスト設定', about: 'セレクト機能リスト設定: 追加 (the form\'s primary button), each number with its own 削除, 20 a page.',
     reach: async (page) => { await clickLink(page, '戻る'); await clickLink(page, 'セレクト機能リスト設定'); },
   },
+  {
+    name: 'fax-menu', title: 'サービスメニュー（FAXお知らせメール）', about: 'FAXお知らせメール: サービス開始／停止 and 送信先メールアドレス設定 (the same forms as 着信お知らせメール), 受信FAX内容確認.',
+    async reach(page, h) { await page.goto(`${h.url}/services`); await clickLink(page, 'FAXお知らせメール'); },
+  },
+  {
+    name: 'fax-received', title: '受信FAX内容確認', about: '受信FAX内容確認: the FAXes kept for the number, newest first (10 a page), each with ダウンロード (PDF) and 削除; one card per FAX on a phone.',
+    reach: (page) => clickLink(page, '受信FAX内容確認'),
+  },
+  {
+    name: 'fax-delete', title: '受信FAXの削除', about: '削除 asks first: the FAX\'s details and 削除する.',
+    reach: (page) => page.getByRole('link', { name: '削除', exact: true }).first().click(),
+  },
   { name: 'bulk', title: '一括設定（着信お知らせメール）', about: '一括設定: download and upload of every number\'s settings as CSV.', reach: (page, h) => page.goto(`${h.url}/bulk/chakushin-mail`).then(() => undefined) },
   {
     name: 'failure-notice-menu', title: 'サービスメニュー（故障・回復通知機能）',
@@ -141,8 +154,24 @@ const SCREENS: Screen[] = [
     },
   },
   {
+    name: 'legacy-fax-received', title: '受信FAX内容確認', about: 'The legacy site\'s FAXお知らせメール (its own login and password): 受信FAX内容確認 in the legacy frame.',
+    async reach(page, h) {
+      await page.getByRole('button', { name: '終了' }).click();
+      await page.goto(`${h.url}/legacy/`);
+      await clickLink(page, 'FAXお知らせメール');
+      await page.getByLabel('電話番号').fill(LEGACY_NUMBER);
+      await page.getByLabel('パスワード', { exact: true }).fill('fx33');
+      await page.getByRole('button', { name: '次へ' }).click();
+      await clickLink(page, '受信FAX内容確認');
+    },
+  },
+  {
     name: 'handover', title: '旧設定サイトからパスワード引継ぎ', about: 'The 設備変更工事 hand-over, linked from the ログイン.',
-    async reach(page, h) { await page.getByRole('button', { name: '終了' }).click(); await page.goto(`${h.url}/handover`); },
+    async reach(page, h) {
+      await clickLink(page, 'メインメニューへ');
+      await page.getByRole('button', { name: '終了' }).click();
+      await page.goto(`${h.url}/handover`);
+    },
   },
   {
     name: 'line-info-detail', title: '回線情報通知 ご利用状況詳細', about: '回線情報通知機能: ご利用状況詳細 after its own login.',
@@ -161,13 +190,24 @@ beforeAll(async () => {
   h = await startSiteHarness({
     contracts: [
       { id: 'DEMO', region: 'west', pattern: 'A', authUnit: 'line', services: ['bulk_forward', 'failure_notice'], numbers: Array.from({ length: CONTRACT_SIZE }, (_, i) => ({
-        number: num(i), role: i === 0 ? 'main' : 'additional', services: i === 0 ? ['chakushin_mail', 'voice_warp'] : ['chakushin_mail'],
+        number: num(i), role: i === 0 ? 'main' : 'additional', services: i === 0 ? ['chakushin_mail', 'voice_warp', 'fax_mail'] : ['chakushin_mail'],
         ...(i === 0 ? { voiceWarp: { started: false, destination: VOICE_WARP_DESTINATION, select: { started: false, mode: 'forward_listed', list: SELECT_LIST } } } : {}),
       })) },
-      { id: 'DEMO-B', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: LEGACY_NUMBER, role: 'main', services: ['chakushin_mail'] }] },
+      { id: 'DEMO-B', region: 'west', pattern: 'B', authUnit: 'number', numbers: [{ number: LEGACY_NUMBER, role: 'main', services: ['chakushin_mail', 'fax_mail'] }] },
     ],
   });
   await setLegacyPassword(h.db.pool, LEGACY_NUMBER, 'chakushin_mail', await hashPassword('pw33'), h.clock.now());
+  await setLegacyPassword(h.db.pool, LEGACY_NUMBER, 'fax_mail', await hashPassword('fx33'), h.clock.now());
+  // FAXes as the receiver records them: whole, cut off from a payphone, not a FAX at all.
+  const pdf = await tinyPdf();
+  for (const number of [MAIN, LEGACY_NUMBER]) {
+    // Fixed times (kept far beyond the retention), so the pictures stay the same from run to run.
+    const at = new Date('2026-12-07T01:15:03Z');
+    const kept = { expiresAt: new Date('2099-01-01T00:00:00Z') };
+    await insertReceptions(h, number, 1, { pdf, pages: 2, ...kept }, at);
+    await insertReceptions(h, number, 1, { pdf, pages: 1, result: 'partial', callerNumber: null, absentReason: '公衆', ...kept }, new Date(at.getTime() - 3 * 3_600_000));
+    await insertReceptions(h, number, 1, { pages: 0, result: 'failed', callerNumber: '0398765432', t30Reason: 'no FAX answered within 35 s (T.30 T1): the caller is not a FAX', ...kept }, new Date(at.getTime() - 26 * 3_600_000));
+  }
   await applyLineInfo(h.db.pool, { lineInfo: { providers: [{ id: 'W0099', serviceName: '試験用', name: 'NTT西日本（試験用）' }], lines: [LINE] } });
   if (UPDATE) await mkdir(SHOTS, { recursive: true });
 });

@@ -14,7 +14,7 @@ export async function setLegacyTemp(pool: pg.Pool, number: string, realm: Legacy
   if (at) await pool.query('update temp_password set created_at = $3, expires_at = $4 where login_number = $1 and realm = $2', [number, realm, at, new Date(at.getTime() + 24 * 3_600_000)]);
 }
 
-/** A password the subscriber set on the old site before (the FAXお知らせメール site is not built here). */
+/** A password the subscriber set on the old site before. */
 export async function setOldPassword(pool: pg.Pool, number: string, realm: LegacyRealm, password: string): Promise<void> {
   await setLegacyPassword(pool, number, realm, await hashPassword(password), new Date());
 }
@@ -23,13 +23,19 @@ export async function lockOldPassword(pool: pg.Pool, number: string, realm: Lega
   await pool.query(`update password set failed_attempts = 10, locked_at = now() where login_number = $1 and realm = $2`, [number, realm]);
 }
 
-/** トップ → 着信お知らせメール → ログイン → 次へ, as the guide shows it. */
-export async function legacyLogIn(page: Page, url: string, number: string, password: string, opts: { fromTop?: boolean } = {}): Promise<void> {
+const SERVICES = {
+  chakushin_mail: { name: '着信お知らせメール', path: '/chakushin-mail' },
+  fax_mail: { name: 'FAXお知らせメール', path: '/fax-mail' },
+} as const;
+
+/** トップ → the service (着信お知らせメール unless told) → ログイン → 次へ, as the guide shows it. */
+export async function legacyLogIn(page: Page, url: string, number: string, password: string, opts: { fromTop?: boolean; service?: LegacyRealm } = {}): Promise<void> {
+  const service = SERVICES[opts.service ?? 'chakushin_mail'];
   if (opts.fromTop ?? true) {
     await page.goto(`${url}${LEGACY}/`);
-    await page.getByRole('link', { name: '着信お知らせメール' }).click();
+    await page.getByRole('link', { name: service.name }).click();
   } else {
-    await page.goto(`${url}${LEGACY}/chakushin-mail`);
+    await page.goto(`${url}${LEGACY}${service.path}`);
   }
   await page.getByLabel('電話番号').fill(number);
   await page.getByLabel('パスワード', { exact: true }).fill(password);

@@ -41,8 +41,9 @@ export interface SiteHarness {
   stop(): Promise<void>;
 }
 
-export async function startSiteHarness(provisioning: unknown, overrides: ConfigInput = {}): Promise<SiteHarness> {
-  const db = await createTestDatabase();
+/** `opts.db`: a database another part of the test runs on too (the FAX path's); the harness leaves it to its owner. */
+export async function startSiteHarness(provisioning: unknown, overrides: ConfigInput = {}, opts: { db?: TestDatabase } = {}): Promise<SiteHarness> {
+  const db = opts.db ?? (await createTestDatabase());
   await applyProvisioning(db.pool, provisioning);
   // Suites not about ワンタイムパスワード run with it off; test/otp turns it on. The test's own address
   // is trusted as the TLS proxy, so a page can say which client it speaks for (fromAddress).
@@ -75,7 +76,7 @@ export async function startSiteHarness(provisioning: unknown, overrides: ConfigI
     },
     async stop() {
       await site.close();
-      await db.drop();
+      if (!opts.db) await db.drop();
     },
   };
 }

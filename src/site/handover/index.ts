@@ -7,7 +7,7 @@
 // hashes, and a kept password's hash is copied as it is.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { mayLogIn } from '../../domain/auth-unit.ts';
-import { AUTH_UNIT_NAMES, type AuthUnit } from '../../domain/subscriber.ts';
+import { AUTH_UNIT_NAMES, MAIL_SERVICE_NAMES, type AuthUnit } from '../../domain/subscriber.ts';
 import { decideHandover, HANDOVER_CASE_NAMES, type ProvenOldPassword } from '../../domain/handover.ts';
 import { passwordRefusal } from '../../domain/password.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
@@ -35,7 +35,6 @@ import { loginRateLimit } from '../rate-limit-store.ts';
 export const HANDOVER_PATH = '/handover';
 const HANDOVER_REALM = 'handover';
 
-const SERVICE_NAMES: Record<LegacyRealm, string> = { chakushin_mail: '着信お知らせメール', fax_mail: 'FAXお知らせメール' };
 const UNITS: AuthUnit[] = ['line', 'number', 'admin_user'];
 
 interface CredentialRef {
@@ -75,7 +74,7 @@ const HANDOVER_MSG = {
 type Body = Record<string, string | undefined>;
 const body = (req: FastifyRequest) => (req.body ?? {}) as Body;
 const raw = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]! : '');
-const label = (c: CredentialRef) => `${c.number}の${SERVICE_NAMES[c.realm]}のパスワード`;
+const label = (c: CredentialRef) => `${c.number}の${MAIL_SERVICE_NAMES[c.realm]}のパスワード`;
 const same = (a: CredentialRef, b: CredentialRef) => a.number === b.number && a.realm === b.realm;
 
 /** The 設備変更工事 hand-over as its own login realm (it proves old passwords; it logs nobody in to a site). */

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { legacyPasswordRefusal } from '../../domain/legacy-password.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
-import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword } from '../../store/legacy-accounts.ts';
+import { loadLegacyAccount, loadLegacyCredentials, resetLegacyPasswordFailures, setLegacyPassword, type LegacyAccount } from '../../store/legacy-accounts.ts';
 import { hashPassword } from '../../store/password-hash.ts';
 import { endSessionsOf } from '../../store/sessions.ts';
 import { withTransaction } from '../../store/transaction.ts';
@@ -25,6 +25,8 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
   const loginPath = base;
   const setupPath = `${base}/first-password`;
   const menuPath = `${base}/menu`;
+  /** The number's credential of this service's realm (a number with both services has one per realm). */
+  const credentialOf = async (account: LegacyAccount) => (await loadLegacyCredentials(deps.pool, [account])).find((c) => c.realm === service.service);
 
   /** The service's pages behind login; `setup` is the forced password page itself. */
   const hook = (setup = false): preHandlerAsyncHookHandler =>
@@ -55,7 +57,7 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
     const valid = isNationalNumber(number);
     const account = valid ? await loadLegacyAccount(deps.pool, number) : undefined;
     const subscribes = account?.services.includes(service.service) ? account : undefined;
-    const [cred] = subscribes ? await loadLegacyCredentials(deps.pool, [subscribes]) : [];
+    const cred = subscribes && (await credentialOf(subscribes));
     const audit = (action: string, detail: Record<string, unknown> = {}) =>
       ctx.audit(req, { actor: valid ? number : 'anonymous', action, subject: valid ? number : null, detail: { realm: service.service, ...detail } });
     const outcome = await attemptLogin(deps, req.ip, {
@@ -64,7 +66,7 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
       secrets: subscribes && cred ? legacySecrets(deps, subscribes, cred, req.ip) : [],
       entered: raw(b, 'password'),
       checks: 2,
-      warn: subscribes && service.service === 'chakushin_mail'
+      warn: subscribes
         ? async (failures) => {
             const noticeTo = await mailLoginWarning(deps.pool, deps.config, subscribes, failures, deps.clock.now());
             await audit('legacy.login.warning', { failures, noticeTo });
@@ -106,7 +108,7 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
       const b = body(req);
       const current = raw(b, 'current');
       const next = raw(b, 'next');
-      const [cred] = await loadLegacyCredentials(deps.pool, [account]);
+      const cred = await credentialOf(account);
       // 電話で設定したパスワード is the temp password; 現在のパスワード the password.
       const outcome = await attemptLogin(deps, req.ip, {
         subject: account.number,
@@ -117,7 +119,7 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
       });
       if (!outcome.ok) {
         // 10 wrong in a row just made the password invalid: this session ends with it.
-        const [after] = await loadLegacyCredentials(deps.pool, [account]);
+        const after = await credentialOf(account);
         const still = await checkLegacyLogin(req, ctx, service.service);
         if (!still.ok || after?.password?.lockedAt) {
           await req.session.destroy();
@@ -148,7 +150,9 @@ export async function registerLegacyService(app: FastifyInstance, ctx: LegacySer
     const q = req.query as Record<string, string>;
     const number = req.legacyLogin.account.number;
     const notice = q.set ? LEGACY_MSG.passwordSet : q.changed ? LEGACY_MSG.passwordChanged : undefined;
-    const entries = [...service.menu, { label: 'パスワード変更', path: '/password', description: '接続する時のパスワードを変更します。' }].map((m) => ({ ...m, href: `${base}${m.path}` }));
+    const entries = [...service.menu, { label: 'パスワード変更', path: '/password', description: '接続する時のパスワードを変更します。' }].map((m) => ({
+      ...m, href: `${base}${typeof m.path === 'function' ? m.path(number) : m.path}`,
+    }));
     const status = service.status ? await service.status(ctx, number) : undefined;
     return page(req, reply, 'menu', { title: 'メインメニュー', number, status, entries, notice });
   });

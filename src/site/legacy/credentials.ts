@@ -69,6 +69,6 @@ export function credentialsSince(creds: readonly LegacyCredential[]): Date | und
 async function legacyPasswordLocked(deps: CredentialDeps, account: Owner, c: LegacyCredential, failures: number, source: string) {
   const now = deps.clock.now();
   await endSessionsOf(deps.pool, c.number);
-  const noticeTo = c.realm === 'chakushin_mail' ? await mailPasswordLocked(deps.pool, deps.config, { number: c.number, ...account }, now) : 0;
+  const noticeTo = await mailPasswordLocked(deps.pool, deps.config, { number: c.number, ...account }, now);
   await writeAudit(deps.pool, { actor: c.number, action: 'lock.legacy_password', subject: c.number, detail: { realm: c.realm, failures, noticeTo }, source, at: now });
 }

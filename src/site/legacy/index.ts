@@ -1,17 +1,18 @@
 // The legacy site (サービス設定ホームページ, pattern B, 000 p.143–150) as one login realm under its
 // own prefix (site.legacyPrefix, default /legacy): トップ lists the services, and each service has
 // its own login, password and pages (account.ts around the service's forms). Small pages without
-// JavaScript, for feature phones. A new service (FAXお知らせメール) is a LegacyServicePages in
-// services/, added to LEGACY_SERVICES.
+// JavaScript, for feature phones. A service (着信お知らせメール, FAXお知らせメール) is a
+// LegacyServicePages in services/, listed in LEGACY_SERVICES.
 import type { FastifyInstance } from 'fastify';
 import type { Realm, SiteContext } from '../foundation.ts';
 import { registerLegacyService } from './account.ts';
 import type { LegacyServiceContext, LegacyServicePages } from './service-pages.ts';
 import { legacyChakushinMail } from './services/chakushin-mail.ts';
+import { legacyFaxMail } from './services/fax-mail.ts';
 import { LEGACY_REALM } from './session.ts';
 
 /** The services of the legacy site, in トップ's order. */
-export const LEGACY_SERVICES: readonly LegacyServicePages[] = [legacyChakushinMail];
+export const LEGACY_SERVICES: readonly LegacyServicePages[] = [legacyChakushinMail, legacyFaxMail];
 
 export function legacySite(prefix: string): Realm {
   return {
@@ -28,6 +29,7 @@ export function legacySite(prefix: string): Realm {
         const ctx: LegacyServiceContext = {
           ...site,
           service,
+          prefix,
           base,
           page: (req, reply, name, data, status = 200) => site.render(req, reply, `legacy/${name}`, { base, prefix, numberLabel: '電話番号', errors: {}, ...data }, status),
         };

@@ -6,6 +6,11 @@ import type { LegacyRealm } from '../../store/legacy-accounts.ts';
 import type { SiteContext } from '../foundation.ts';
 import type { MenuEntry } from '../settings/services/service-pages.ts';
 
+/** A メインメニュー entry: under the service's path, or a page of the login's number (受信FAX内容確認: `/${number}/received`). */
+export interface LegacyMenuEntry extends Omit<MenuEntry, 'path'> {
+  path: string | ((number: string) => string);
+}
+
 export interface LegacyServicePages {
   /** The service, and the realm of its password. */
   service: LegacyRealm;
@@ -13,7 +18,7 @@ export interface LegacyServicePages {
   /** Its pages, under the site's prefix. */
   path: string;
   /** メインメニュー's setting pages, with the guide's descriptions (パスワード変更 and 終了 are added). */
-  menu: MenuEntry[];
+  menu: LegacyMenuEntry[];
   /** Shown on メインメニュー (e.g. 開始 / 停止). */
   status?(ctx: SiteContext, number: string): Promise<string>;
   /** The setting pages, behind the service's login (req.legacyLogin is set). */
@@ -22,6 +27,8 @@ export interface LegacyServicePages {
 
 export interface LegacyServiceContext extends SiteContext {
   service: LegacyServicePages;
+  /** The legacy site's prefix (site.legacyPrefix). */
+  prefix: string;
   /** The service's path with the site's prefix (forms post there). */
   base: string;
   /** Renders views/legacy/<name>.eta with the service's base. */

@@ -10,13 +10,13 @@ import {
   type StoredFailureNotice,
 } from '../../../store/failure-notice-settings.ts';
 import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
-import { destinationRowsToSave, FormError, postedDestinations, sendTestMail, text, type Body } from '../../settings-form.ts';
+import { destinationRowsToSave, FormError, postedDestinations, savedDestinations, sendTestMail, testMailAction, text, type Body } from '../../settings-form.ts';
 import { contractForm, contractFormSettings } from './contract-forms.ts';
 import type { ContractServiceContext, ContractServicePages } from './service-pages.ts';
 import type { SiteLogin } from '../session.ts';
 
-/** The audit action of its 送信テスト, counted against the hourly cap of the contract's 契約者回線番号. */
-export const FAILURE_TEST_MAIL_ACTION = 'failure_notice.test_mail';
+/** The audit action of its 送信テスト, counted against the hourly cap of the contract's 契約者回線番号 (with its number's mail services'). */
+export const FAILURE_TEST_MAIL_ACTION = testMailAction('failure_notice');
 
 const withBulkForward = (login: SiteLogin) => login.account.contractServices.includes('bulk_forward');
 
@@ -87,7 +87,7 @@ async function register(app: FastifyInstance, ctx: ContractServiceContext) {
     view: 'destinations',
     template: 'destinations',
     title: '送信先メールアドレス設定',
-    draw: (s) => ({ rows: Array.from({ length: 5 }, (_, i) => ({ n: i + 1, address: s.destinations[i]?.address ?? '', send: s.destinations[i]?.send ?? false })) }),
+    draw: (s) => ({ rows: savedDestinations(s) }),
     redraw: (b) => ({ rows: postedDestinations(b) }),
     async save(client, contractId, b, current) {
       const rows = destinationRowsToSave(b, current.started, { rows: '送信先メールアドレス', flagWithoutValue: MSG.sendWithoutAddress, addressError });
@@ -101,7 +101,7 @@ async function register(app: FastifyInstance, ctx: ContractServiceContext) {
   async function sendTest(req: FastifyRequest, contractId: string, b: Body): Promise<string> {
     const now = deps.clock.now();
     const { n, address } = await sendTestMail({
-      pool: deps.pool, config: deps.config, now, number: req.login.account.number, body: b, addressError, action: FAILURE_TEST_MAIL_ACTION,
+      pool: deps.pool, config: deps.config, now, number: req.login.account.number, body: b, addressError,
       queue: (client, to) => queueFailureNoticeTestMail(client, deps.config, contractId, to, now),
       audit: (client, detail) => ctx.audit(req, { actor: req.login.account.number, action: FAILURE_TEST_MAIL_ACTION, subject: req.login.account.number, detail: { ...detail, contract: contractId } }, client),
     });
