@@ -253,6 +253,27 @@ export const configSchema = z.object({
         .default(DEFAULT_ABSENT_REASON_RULES.map((r) => ({ ...r, values: [...r.values] }))),
     })
     .default({}),
+  /** 故障・回復通知機能: how lines are probed and when a line is 故障 or 回復 (src/domain/line-health.ts). */
+  failureNotice: z
+    .object({
+      /** Each probed line gets an OPTIONS this often. */
+      probeIntervalSec: z.number().positive().default(30),
+      /** A probe with no final response within this is a failure (the SIP transaction itself runs to 64·T1). */
+      probeTimeoutSec: z.number().positive().default(5),
+      /** Consecutive failures (no answer in time, 408, 503, a failed call) before a line is 故障. */
+      downAfter: z.number().int().min(1).default(3),
+      /** Consecutive answers (any other final response) before a 故障 line is 回復. */
+      upAfter: z.number().int().min(1).default(2),
+      /** At most one 故障/回復 pair per line in this period; a further 故障 waits for its end. */
+      holdDownSec: z.number().min(0).default(900),
+      /** Statuses the switch at notify.nextHop answers for a line it cannot reach: failures for lines probed there. */
+      nextHopFailureStatuses: z.array(z.number().int().min(300).max(699)).default([404, 480]),
+      /** How often the prober looks for lines due (and writes the results in). */
+      tickMs: z.number().int().min(10).default(500),
+      /** Probes one instance has out at once; lines beyond wait for the next tick. */
+      maxInFlight: z.number().int().min(1).default(2000),
+    })
+    .default({}),
   /** ボイスワープ (call forwarding) in the notify path and its phone menu. See README "ボイスワープ". */
   voiceWarp: z
     .object({

@@ -8,6 +8,7 @@ import { trustedPeerMatcher } from './domain/trusted-peers.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createIvrApp } from './ivr/app.ts';
+import { startLineProber } from './failure/prober.ts';
 import { startNotifyApp } from './notify/app.ts';
 import { startSmtpCatcher } from './mail/catcher.ts';
 import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
@@ -98,8 +99,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const ivrCalls = createCallTracker({ kind: 'ivr', maxCalls: config.ivr.maxCalls, logger, registry });
     const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger, registry });
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
+    const prober = startLineProber({ srf: sip.srf, pool: db.pool, config, logger, registry });
     const notify = startNotifyApp({
       srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer, media, fax: media,
+      lineAnswered: (number, status) => prober.callFailed(number, status),
     });
     const faxSweep = startFaxSweep({ pool: db.pool, config, logger });
     parts.push({ name: 'fax-sweep', stop: () => faxSweep.stop() });
@@ -115,6 +118,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         await Promise.all([ivrCalls.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
       },
     });
+    // Leased per line in the database: any number of instances probe the lines once between them.
+    parts.push({ name: 'line-prober', stop: () => prober.stop() });
 
     // The operations port comes up before the site: /healthz says ready once the site listens too.
     const readiness = createReadiness(['site']);

@@ -24,6 +24,7 @@ const LAYERS = [
   ['flows', /^flows\//],
   ['ivr', /^src\/ivr\//],
   ['notify', /^src\/notify\//],
+  ['failure', /^src\/failure\//],
   ['site', /^src\/site\//],
   ['service', /^src\/(service|sip-connection|sip-dispatch)\.ts$/],
   ['cli', /^src\/cli\//],
@@ -45,9 +46,10 @@ const MAY: Record<Layer, readonly Layer[]> = {
   flows: ['domain', 'media-port'],
   ivr: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'flows'],
   notify: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'mail'],
+  failure: ['domain', 'config', 'support', 'store', 'mail'],
   site: ['domain', 'config', 'support', 'store', 'mail', 'web'],
-  service: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'site'],
-  cli: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'site', 'service'],
+  service: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'failure', 'site'],
+  cli: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'failure', 'site', 'service'],
 };
 
 /** Layers that import no package and no node: module, only the layers MAY gives them. */

@@ -32,3 +32,12 @@ export function passwordScope(unit: AuthUnit, login: ContractNumber, contract: r
   if (unit === 'admin_user' && login.role === 'main') return [...contract];
   return [login];
 }
+
+/**
+ * Whether a login manages the whole contract, and so may change the services of the whole contract
+ * (一括転送機能, 故障・回復通知機能): 回線単位, or the 管理者 under 管理者／ユーザ単位. Under 電話番号単位
+ * every login, the 契約者回線番号's too, sets its own number only.
+ */
+export function managesWholeContract(unit: AuthUnit, login: ContractNumber): boolean {
+  return mayLogIn(unit, login) && unit !== 'number' && login.role === 'main';
+}

@@ -35,9 +35,10 @@ export function tokyoTime(at: Date): string {
   return `${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-function footer(pattern: Pattern, f: MailFooter, service: MailService = 'chakushin_mail'): string[] {
+/** The footer of the service's mails: brand and service (its name), where to change settings, no reply. */
+export function mailFooter(pattern: Pattern, f: MailFooter, serviceName: string = MAIL_SERVICE_NAMES.chakushin_mail): string[] {
   const settings = pattern === 'A' ? `※各種設定は、${f.siteName}から行ってください。` : `※各種設定は、${f.siteName}から実施してください。`;
-  return ['------', `${f.brand}　「${MAIL_SERVICE_NAMES[service]}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
+  return ['------', `${f.brand}　「${serviceName}」`, settings, f.siteUrl, '※本メールは送信専用のため返信できません。'];
 }
 
 export interface FaxMailFacts {
@@ -70,7 +71,7 @@ export function formatFaxMail(facts: FaxMailFacts, pattern: Pattern, f: MailFoot
     `受信したFAXは、${f.siteName}の「受信FAX内容確認」でご覧いただけます。`,
     facts.viewUrl,
     '',
-    ...footer(pattern, f, 'fax_mail'),
+    ...mailFooter(pattern, f, MAIL_SERVICE_NAMES.fax_mail),
   ];
   return { subject: `FAX受信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
@@ -84,7 +85,7 @@ export function formatNotifyMail(facts: NotifyMailFacts, pattern: Pattern, f: Ma
     `呼出時間:${facts.ringSeconds}秒`,
     `着信状態:${facts.status}`,
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `着信通知（${facts.calledNumber}着）`, body: `${lines.join('\n')}\n` };
 }
@@ -97,7 +98,7 @@ export function formatTestMail(number: string, pattern: Pattern, f: MailFooter, 
     `送信日時:${tokyoTime(at)}`,
     'このメールが届いていれば、送信先メールアドレスは正しく設定されています。',
     '',
-    ...footer(pattern, f, service),
+    ...mailFooter(pattern, f, MAIL_SERVICE_NAMES[service]),
   ];
   return { subject: `送信テスト（${number}）`, body: `${lines.join('\n')}\n` };
 }
@@ -109,7 +110,7 @@ export function formatPasswordLockedMail(number: string, pattern: Pattern, f: Ma
     `無効になった日時:${tokyoTime(at)}`,
     'お心当たりのない場合も、仮パスワードを設定し直してからログインしてください。',
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `パスワード無効のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
 }
@@ -122,7 +123,7 @@ export function formatLoginWarningMail(number: string, failures: number, pattern
     'お心当たりのない場合は、第三者がログインを試みているおそれがあります。パスワードが他人に知られていないかご確認のうえ、ログインしてパスワードを変更してください。',
     'このまま誤った入力が続くと、パスワードは無効になります。',
     '',
-    ...footer(pattern, f),
+    ...mailFooter(pattern, f),
   ];
   return { subject: `ログイン失敗のお知らせ（${number}）`, body: `${lines.join('\n')}\n` };
 }

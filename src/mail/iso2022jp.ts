@@ -1,27 +1,12 @@
 // ISO-2022-JP (RFC 1468) encoder for old handsets. Node can decode this charset but not encode it;
-// the JIS X 0208 table is therefore derived once from Node's own decoder, so encoding and the
-// decoders recipients use agree by construction.
+// the JIS X 0208 table is therefore derived once from Node's own decoder (domain/jis-x0208.ts), so
+// encoding and the decoders recipients use agree by construction.
+import { jisX0208Table } from '../domain/jis-x0208.ts';
 
 const ESC_JIS = Buffer.from([0x1b, 0x24, 0x42]); // ESC $ B
 const ESC_ASCII = Buffer.from([0x1b, 0x28, 0x42]); // ESC ( B
 /** 〓 (geta): the customary stand-in for a character JIS X 0208 lacks. */
 const GETA = [0x22, 0x2e] as const;
-
-let table: Map<string, readonly [number, number]> | undefined;
-
-function jisTable(): Map<string, readonly [number, number]> {
-  if (table) return table;
-  const decoder = new TextDecoder('iso-2022-jp');
-  const map = new Map<string, readonly [number, number]>();
-  for (let hi = 0x21; hi <= 0x7e; hi++) {
-    for (let lo = 0x21; lo <= 0x7e; lo++) {
-      const ch = decoder.decode(Buffer.from([0x1b, 0x24, 0x42, hi, lo, 0x1b, 0x28, 0x42]));
-      if (ch.length === 1 && ch !== '\ufffd' && !map.has(ch)) map.set(ch, [hi, lo]);
-    }
-  }
-  table = map;
-  return map;
-}
 
 /** Half-width katakana are not in ISO-2022-JP: use their full-width forms (NFKC does exactly that). */
 function widenKana(text: string): string {
@@ -29,7 +14,7 @@ function widenKana(text: string): string {
 }
 
 export function encodeIso2022jp(text: string): Buffer {
-  const jis = jisTable();
+  const jis = jisX0208Table();
   const out: number[] = [];
   let inJis = false;
   for (const ch of widenKana(text)) {

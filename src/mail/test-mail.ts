@@ -4,6 +4,8 @@ import type { Config } from '../config.ts';
 import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAIL_SERVICE_NAMES, type MailService, type Pattern, type Region } from '../domain/subscriber.ts';
 import { formatTestMail } from './format.ts';
+import { formatLineEventTestMail } from './line-event-format.ts';
+import { readFailureNotice } from '../store/failure-notice-settings.ts';
 import { claimDue, enqueueMails, getOutboxRow, markFailed, markRetry, markSent, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
 
@@ -27,6 +29,20 @@ export async function queueTestMail(
   const footer = config.mail.footers[r.pattern][r.region];
   const text = formatTestMail(number, r.pattern, footer, now, service);
   const [id] = await enqueueMails(pool, [
+    { kind: 'test', incomingCallId: null, to: address, from: footer.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
+  ]);
+  return id!;
+}
+
+/** Queues a 送信テスト mail of the contract's 故障・回復通知 (its 契約者名 and 拠点情報 as saved) to `address`. Returns the outbox id. */
+export async function queueFailureNoticeTestMail(db: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, contractId: string, address: string, now = new Date()): Promise<number> {
+  const problem = mailAddressProblem(address);
+  if (problem) throw new TestMailError(`mail address ${problem}`);
+  const notice = await readFailureNotice(db, contractId);
+  if (!notice) throw new TestMailError(`contract ${contractId} does not subscribe 故障・回復通知機能`);
+  const footer = config.mail.footers[notice.pattern][notice.region];
+  const text = formatLineEventTestMail({ contractorName: notice.contractorName, siteInfo: notice.siteInfo, at: now }, notice.pattern, footer);
+  const [id] = await enqueueMails(db, [
     { kind: 'test', incomingCallId: null, to: address, from: footer.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
   ]);
   return id!;

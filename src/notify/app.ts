@@ -1,5 +1,6 @@
-// The notify B2BUA: terminating calls to numbers with 着信お知らせメール or ボイスワープ pass through
-// here on their way to the line — or, by the number's routing plan (routing.ts), on to a 転送先.
+// The notify B2BUA: terminating calls to numbers with 着信お知らせメール or ボイスワープ, and to every
+// number of a contract with 一括転送, pass through here on their way to the line — or, by the
+// number's routing plan (routing.ts), on to a 転送先.
 // Signalling only, SDP passed through unchanged, except for calls with 転送ガイダンス, whose media
 // the endpoint anchors from the guidance on (call.ts). Each call is a NotifyCall run under the injected
 // call tracker; once it is over its record goes to recordCall in the background (mail work never
@@ -46,6 +47,8 @@ export interface NotifyAppOptions {
   isTrustedPeer: TrustedPeerMatcher;
   /** The SIP stack's T1 in ms (default SIP_T1_MS); only tests that shorten the built-in engine's timers set it, to the engine's. */
   sipT1Ms?: number;
+  /** The line's final answer to a call it was rung for (故障・回復通知 counts 408 and 503 as a failed probe). */
+  lineAnswered?(calledNumber: string, status: number): void;
   /** Media for 転送ガイダンス (the service's media server); without it forwards go out without guidance. */
   media?: MediaServer;
 }
@@ -136,7 +139,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       res.send(503);
       return true;
     }
-    if (!profile || !takesCalls(profile.services)) return false;
+    if (!profile || !takesCalls(profile.services, profile.contractServices)) return false;
     const callId = req.get('Call-ID');
     supersedeIfRetry(profile, caller);
 
@@ -169,6 +172,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     const nextHop = config.notify.nextHop;
     const { plan, why } = routingPlan(
       {
+        bulkForward: profile.bulkForwardTo ?? null,
         voiceWarp: profile.voiceWarp ?? null,
         callerListed: caller.number !== null && profile.callerSelectListed === true,
         diversions: diversionCount(splitHeaderValues(req.get('Diversion'))),
@@ -176,7 +180,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       },
       { maxDiversions: config.voiceWarp.maxDiversions, canForward: nextHop !== undefined },
     );
-    if (why === 'loop_guard' || why === 'no_next_hop') log.warn({ called: number, why }, 'ボイスワープ not applied to this call');
+    if (why === 'loop_guard' || why === 'no_next_hop') log.warn({ called: number, why }, 'forwarding (ボイスワープ, 一括転送) not applied to this call');
     const line = lineRoute(profile.sipTarget, req.uri, nextHop);
     if ('unreachable' in line && plan.first === 'line') {
       log.error({ called: number, callId }, `cannot reach the line: ${line.unreachable}`);
@@ -298,6 +302,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   function record(profile: NotifyProfile, finished: FinishedCall): void {
     const saved = save(profile, finished).finally(() => spool.journal.ended(finished.callId));
     const status = finished.refused ? null : finished.timeline.finalStatus;
+    if (status !== null && !finished.refused && !finished.timeline.forwarded) opts.lineAnswered?.(finished.calledNumber, status);
     if (isCodecRejection(status)) codecRejected.set(`${finished.caller.number ?? ''}|${finished.calledNumber}`, { until: Date.now() + windowSec * 1000, saved });
   }
 

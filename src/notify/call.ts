@@ -219,7 +219,7 @@ export class NotifyCall implements TrackedCall {
       if (anchored) sdp = anchored;
     }
     const target: LegTarget = { ...this.route!.forwardTo(next), sdp };
-    this.ctx.log.info({ callId: this.callId, called: this.calledNumber, reason: next.reason, anchored: !!this.bridge }, 'ボイスワープ: forwarding');
+    this.ctx.log.info({ callId: this.callId, called: this.calledNumber, by: next.by, reason: next.reason, anchored: !!this.bridge }, 'forwarding');
     const leg = this.send(target, (p) => this.forwardProvisional(p));
     const outcome = await this.follow(leg);
     if (!outcome) return;

@@ -30,6 +30,10 @@ export interface NotifyProfile {
   voiceWarp?: VoiceWarpRoute | null;
   /** The caller's number is on the セレクト機能 list. */
   callerSelectListed?: boolean;
+  /** Services of the number's contract (一括転送機能, 故障・回復通知機能); absent in records spooled before they existed. */
+  contractServices?: string[];
+  /** 一括転送's 転送先 for this number while the contract's 一括転送 is started; null otherwise. */
+  bulkForwardTo?: string | null;
 }
 
 const PROFILE_SQL = `
@@ -49,10 +53,14 @@ select p.number, p.services, p.sip_target, c.region, c.pattern,
        w.number is not null as vw_row, w.started as vw_started, w.condition as vw_condition, w.destination as vw_destination,
        w.ring_seconds as vw_ring_seconds, w.guidance as vw_guidance, w.select_started as vw_select_started, w.select_mode as vw_select_mode,
        $2::text is not null and exists (select 1 from voice_warp_select l
-              where l.number = p.number and l.caller_number = $2) as caller_select_listed
+              where l.number = p.number and l.caller_number = $2) as caller_select_listed,
+       c.services as contract_services,
+       case when bf.started then bd.destination end as bulk_forward_to
   from phone_number p join contract c on c.id = p.contract_id
   left join notify_setting s on s.number = p.number
   left join voice_warp_setting w on w.number = p.number
+  left join bulk_forward_setting bf on bf.contract_id = p.contract_id
+  left join bulk_forward_destination bd on bd.number = p.number and bd.contract_id = p.contract_id
  where p.number = $1`;
 
 interface Row {
@@ -77,6 +85,8 @@ interface Row {
   vw_select_started: boolean | null;
   vw_select_mode: VoiceWarpRoute['select']['mode'] | null;
   caller_select_listed: boolean;
+  contract_services: string[];
+  bulk_forward_to: string | null;
 }
 
 /** The number's ボイスワープ; a subscriber with no settings yet has it stopped. */
@@ -120,5 +130,7 @@ export async function loadNotifyProfile(
     recentCodecRejection: r.recent_codec_rejection,
     voiceWarp: voiceWarpOf(r, ringSecondsDefault),
     callerSelectListed: r.caller_select_listed,
+    contractServices: r.contract_services,
+    bulkForwardTo: r.bulk_forward_to,
   };
 }

@@ -8,9 +8,10 @@
 //   nextAfterLine(plan, 'busy' | 'no_answer') → NextLeg | undefined
 //
 // A NextLeg is what the call does instead of relaying the line's outcome. Today: forward to a
-// 転送先 (ボイスワープ). 一括転送 (issue 21) is a `first: 'next'` forward with reason unconditional
-// decided ahead of ボイスワープ (it wins while it is on); the FAX receiver's ring-first mode (issue
-// 22) is a NextLeg of its own kind on busy and on no-answer after its own seconds.
+// 転送先 — ボイスワープ's, or 一括転送's: a `first: 'next'` forward with reason unconditional decided
+// ahead of ボイスワープ, which it overrides while it is on (the number's own 転送条件, セレクト機能
+// and 転送ガイダンス are not applied then). The FAX receiver's ring-first mode (issue 22) is a
+// NextLeg of its own kind on busy and on no-answer after its own seconds.
 import {
   forwardsOnBusy,
   forwardsOnNoAnswer,
@@ -18,14 +19,18 @@ import {
   type ForwardCondition,
   type SelectMode,
 } from '../domain/voice-warp.ts';
+import type { ContractService } from '../domain/failure-notice.ts';
 import type { ServiceName } from '../domain/subscriber.ts';
 import type { DiversionReason } from './diversion.ts';
 
 /** Services whose numbers the notify B2BUA takes calls for (the rest are left to other handlers). */
 export const NOTIFY_PATH_SERVICES = ['chakushin_mail', 'voice_warp', 'fax_mail'] as const satisfies readonly ServiceName[];
+/** Services of a whole contract whose every number the notify B2BUA takes calls for. */
+export const NOTIFY_PATH_CONTRACT_SERVICES = ['bulk_forward'] as const satisfies readonly ContractService[];
 
-export function takesCalls(services: readonly string[]): boolean {
-  return NOTIFY_PATH_SERVICES.some((s) => services.includes(s));
+/** `contractServices`: the services of the number's contract (一括転送 covers every number of it). */
+export function takesCalls(services: readonly string[], contractServices: readonly string[] = []): boolean {
+  return NOTIFY_PATH_SERVICES.some((s) => services.includes(s)) || NOTIFY_PATH_CONTRACT_SERVICES.some((s) => contractServices.includes(s));
 }
 
 /** A number's ボイスワープ as the call path needs it (read with the call's profile). */
@@ -39,6 +44,8 @@ export interface VoiceWarpRoute {
 }
 
 export interface RoutingFacts {
+  /** 一括転送's 転送先 for this number while the contract's 一括転送 is started; null otherwise. */
+  bulkForward?: string | null;
   /** null: the number does not subscribe voice_warp. */
   voiceWarp: VoiceWarpRoute | null;
   /** The caller's number is on the セレクト機能 list (always false for a caller without a number). */
@@ -59,6 +66,8 @@ export interface RoutingLimits {
 /** Send the call on to a 転送先 (a new INVITE at notify.nextHop with Diversion). */
 export interface ForwardLeg {
   kind: 'forward';
+  /** Which service forwards (for the log). */
+  by: 'voice_warp' | 'bulk_forward';
   to: string;
   reason: DiversionReason;
   /** Play 転送ガイダンス as early media first (media anchored for the rest of the call). */
@@ -79,7 +88,7 @@ export type RoutingPlan =
 
 /** Why the plan is what it is, for the log line of each call. */
 export type RoutingWhy =
-  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp' | 'fax_ring_first';
+  | 'no_voice_warp' | 'stopped' | 'no_destination' | 'select_not_matched' | 'loop_guard' | 'no_next_hop' | 'voice_warp' | 'fax_ring_first' | 'bulk_forward';
 
 const LINE_ONLY: RoutingPlan = { first: 'line' };
 
@@ -90,6 +99,12 @@ export function routingPlan(facts: RoutingFacts, limits: RoutingLimits): { plan:
     const fax: FaxLeg = { kind: 'fax' };
     return { plan: { first: 'line', onBusy: fax, onNoAnswer: { afterMs: facts.faxRingFirstMs, next: fax } }, why: 'fax_ring_first' };
   }
+  if (facts.bulkForward) {
+    // 一括転送 while on: every number with a 転送先, whoever calls, the line never rung — its limits are ボイスワープ's.
+    if (facts.diversions >= limits.maxDiversions) return { plan: LINE_ONLY, why: 'loop_guard' };
+    if (!limits.canForward) return { plan: LINE_ONLY, why: 'no_next_hop' };
+    return { plan: { first: 'next', next: { kind: 'forward', by: 'bulk_forward', to: facts.bulkForward, reason: 'unconditional', guidance: false } }, why: 'bulk_forward' };
+  }
   const vw = facts.voiceWarp;
   if (!vw) return { plan: LINE_ONLY, why: 'no_voice_warp' };
   if (!vw.started) return { plan: LINE_ONLY, why: 'stopped' };
@@ -98,7 +113,7 @@ export function routingPlan(facts: RoutingFacts, limits: RoutingLimits): { plan:
   // A call already diverted this often is delivered here, never forwarded again: loops end.
   if (facts.diversions >= limits.maxDiversions) return { plan: LINE_ONLY, why: 'loop_guard' };
   if (!limits.canForward) return { plan: LINE_ONLY, why: 'no_next_hop' };
-  const forward = (reason: DiversionReason): ForwardLeg => ({ kind: 'forward', to: vw.destination!, reason, guidance: vw.guidance });
+  const forward = (reason: DiversionReason): ForwardLeg => ({ kind: 'forward', by: 'voice_warp', to: vw.destination!, reason, guidance: vw.guidance });
   if (vw.condition === 'unconditional') return { plan: { first: 'next', next: forward('unconditional') }, why: 'voice_warp' };
   const plan: RoutingPlan = { first: 'line' };
   if (forwardsOnBusy(vw.condition)) plan.onBusy = forward('user-busy');

@@ -96,22 +96,27 @@ export interface RowWords {
 }
 
 /**
- * Saves the posted 送信先 rows through `write`: a checked 送信 needs an address, each address passes
- * the site's `addressError` once, and a started service keeps at least one.
+ * The posted 送信先 rows to save: a checked 送信 needs an address, each address passes the site's
+ * `addressError` once, and a started service keeps at least one (FormError otherwise).
  */
-export async function saveDestinationRows(
-  client: pg.PoolClient, number: string, b: Body, current: MailSettings, now: Date,
-  words: RowWords & { addressError(address: string): string | undefined; write: SettingsStore<MailSettings>['writeDestinations'] },
-): Promise<void> {
+export function destinationRowsToSave(b: Body, started: boolean, words: RowWords & { addressError(address: string): string | undefined }): MailSettings['destinations'] {
   refuseExtraRows(b, ['address', 'send'], MAX_DESTINATIONS, words.rows, 'address1');
   const rows = postedDestinations(b);
   const errors = rowErrors(rows.map((r) => ({ n: r.n, value: r.address, flag: r.send })), {
     field: (n) => `address${n}`, refusal: words.addressError, flagWithoutValue: words.flagWithoutValue, duplicate: MSG.duplicateAddress,
   });
   const kept = rows.filter((r) => r.address).map((r) => ({ position: r.n, address: r.address, send: r.send }));
-  if (current.started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
+  if (started && kept.length === 0 && !Object.keys(errors).length) errors.address1 = MSG.removeAllWhileStarted;
   if (Object.keys(errors).length) throw new FormError(errors);
-  await words.write(client, number, kept, now);
+  return kept;
+}
+
+/** Saves the posted 送信先 rows through `write` (destinationRowsToSave's rules). */
+export async function saveDestinationRows(
+  client: pg.PoolClient, number: string, b: Body, current: MailSettings, now: Date,
+  words: RowWords & { addressError(address: string): string | undefined; write: SettingsStore<MailSettings>['writeDestinations'] },
+): Promise<void> {
+  await words.write(client, number, destinationRowsToSave(b, current.started, words), now);
 }
 
 /** Saves the posted 発信電話番号 rows: a checked 指定 needs a number, each number national and given once. */
@@ -129,16 +134,22 @@ export async function saveDesignatedRows(client: pg.PoolClient, number: string, 
   await writeDesignated(client, number, kept, now);
 }
 
-/** The audit action of a service's test mail; both sites and every mail service of a number count against one hourly cap. */
-export const testMailAction = (service: MailService) => `${service}.test_mail`;
-const TEST_MAIL_ACTIONS = MAIL_SERVICES.map(testMailAction);
+/**
+ * The audit action of a service's test mail; both sites and every mail service of a number (and
+ * 故障・回復通知 of the contract whose 契約者回線番号 it is) count against one hourly cap.
+ */
+export const testMailAction = (service: MailService | 'failure_notice') => `${service}.test_mail`;
+const TEST_MAIL_ACTIONS = [...MAIL_SERVICES, 'failure_notice' as const].map(testMailAction);
 
 export interface TestMailRequest {
   pool: pg.Pool;
-  /** Whose 送信先 the address is for (the mail names the service). */
-  service: MailService;
+  /** Whose 送信先 the address is for (the mail names the service); or `queue`, for a service that is not a number's. */
+  service?: MailService;
+  /** Queues the mail in the transaction (instead of `service`'s 送信テスト of `number`); returns its outbox id. */
+  queue?(client: pg.PoolClient, address: string): Promise<number>;
   config: Pick<Config, 'mail' | 'site'>;
   now: Date;
+  /** The number the hourly cap counts for (a contract's service: its 契約者回線番号). */
   number: string;
   body: Body;
   /** The site's address rule: the refusal to show, or undefined. */
@@ -163,7 +174,7 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
     // Count and send under a per-number lock, so two windows cannot both pass the cap.
     const sent = await countAuditLocked(client, t.number, TEST_MAIL_ACTIONS, new Date(t.now.getTime() - 3_600_000));
     if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
-    const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now, t.service);
+    const outboxId = t.queue ? await t.queue(client, row.address) : await queueTestMail(client, t.config, t.number, row.address, t.now, t.service);
     await t.audit(client, { position: n, outboxId });
   });
   return { n, address: row.address };
@@ -257,14 +268,25 @@ export function mailServiceForms<S extends MailSettings>(store: SettingsStore<S>
 /** How many rows of a form were filled (the audit says how many, not what). */
 export const filledRows = (b: Body, prefix: string) => Object.keys(b).filter((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)) && b[k]).length;
 
-export interface SettingsFormPost<S extends MailSettings> {
-  pool: pg.Pool;
-  store: SettingsStore<S>;
-  number: string;
+/** Where a form's settings are read and changed: a mail service's of a number (storeSettings), or a contract's. */
+export interface FormSettings<S extends { version: number }> {
+  read(): Promise<S>;
+  /** Runs `work` in a transaction holding the settings, once they are still at `version` (StaleFormError otherwise). */
+  change<T>(version: number, work: (client: pg.PoolClient, current: S) => Promise<T>): Promise<T>;
+}
+
+/** A number's settings of a mail service, as a form's. */
+export const storeSettings = <S extends MailSettings>(store: SettingsStore<S>, pool: pg.Pool, number: string): FormSettings<S> => ({
+  read: () => store.read(pool, number),
+  change: (version, work) => store.change(pool, number, version, work),
+});
+
+export interface SettingsFormPost<S extends { version: number }> {
+  settings: FormSettings<S>;
   body: Body;
-  /** The form's values from the saved settings, and from what was typed. */
+  /** The form's values from the saved settings, and from what was typed (over what is saved now). */
   draw(s: S): Record<string, unknown>;
-  redraw(b: Body): Record<string, unknown>;
+  redraw(b: Body, s: S): Record<string, unknown>;
   /** A button that is not 設定: handled instead of the save; returns its notice. */
   other?(): Promise<string | undefined>;
   /** Writes the change (throws FormError to refuse); may return the notice to show. */
@@ -276,25 +298,25 @@ export interface SettingsFormPost<S extends MailSettings> {
   show(data: { version: number; errors: Errors; notice?: string } & Record<string, unknown>, status: number): Promise<unknown> | unknown;
 }
 
-export async function postSettingsForm<S extends MailSettings>(f: SettingsFormPost<S>): Promise<unknown> {
+export async function postSettingsForm<S extends { version: number }>(f: SettingsFormPost<S>): Promise<unknown> {
   const version = Number(f.body.version);
   const again = async (errors: Errors, status: number, notice?: string) => {
     // The typed values are kept and the version stays the one the form was drawn from, so a
     // stale form stays stale until reloaded; a stale one is drawn from what is saved now.
     const stale = status === 409;
-    const s = await f.store.read(f.pool, f.number);
-    return f.show({ version: stale ? s.version : version, errors, notice, ...(stale ? f.draw(s) : f.redraw(f.body)) }, status);
+    const s = await f.settings.read();
+    return f.show({ version: stale ? s.version : version, errors, notice, ...(stale ? f.draw(s) : f.redraw(f.body, s)) }, status);
   };
   try {
     const otherNotice = f.other && (await f.other());
     if (otherNotice) return await again({}, 200, otherNotice);
     if (!Number.isSafeInteger(version) || version < 0) throw new StaleFormError('no version');
-    const notice = await f.store.change(f.pool, f.number, version, async (client, current) => {
+    const notice = await f.settings.change(version, async (client, current) => {
       const done = await f.save(client, current);
       await f.audit(client);
       return done;
     });
-    const s = await f.store.read(f.pool, f.number);
+    const s = await f.settings.read();
     return await f.show({ version: s.version, errors: {}, notice: notice ?? f.messages.saved, ...f.draw(s) }, 200);
   } catch (err) {
     if (err instanceof FormError) return again(err.errors, 400);

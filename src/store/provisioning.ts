@@ -3,42 +3,28 @@
 // entry changes nothing. Every problem is reported with its JSON path.
 import type pg from 'pg';
 import { z } from 'zod';
-import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 import { AUTH_UNITS, NUMBER_ROLES, PATTERNS, REGIONS, SERVICES } from '../domain/subscriber.ts';
 import {
   DEFAULT_SELECT_LIST_MAX,
-  DESTINATION_MESSAGES,
   FORWARD_CONDITIONS,
   RING_SECONDS,
   SELECT_MODES,
-  destinationRefusal,
   selectListRefusal,
   startRefusal,
 } from '../domain/voice-warp.ts';
+import { contractServiceFields, contractServiceRuleErrors, replaceContractServices } from './contract-services-provisioning.ts';
+import { forwardDestinationProblem, mailDestination, nationalNumber } from './provisioning-fields.ts';
 import { withTransaction } from './transaction.ts';
 import { replaceFaxSettings } from './fax.ts';
 import { replaceVoiceWarpSettings } from './voice-warp-settings.ts';
 
-const nationalNumber = z
-  .string({ invalid_type_error: 'must be a string' })
-  .regex(NATIONAL_NUMBER, 'must be a national number: 0 followed by 9–10 digits, no hyphens');
-
-const destination = z
-  .object({
-    address: z.string().superRefine((a, ctx) => {
-      const problem = mailAddressProblem(a);
-      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `mail address ${problem}` });
-    }),
-    send: z.boolean().default(true),
-  })
-  .strict();
 
 const notify = z
   .object({
     started: z.boolean().default(false),
-    destinations: z.array(destination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
+    destinations: z.array(mailDestination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
     designatedOnly: z.boolean().default(false),
     unansweredOnly: z.boolean().default(false),
     designated: z
@@ -52,7 +38,7 @@ const notify = z
 const fax = z
   .object({
     started: z.boolean().default(false),
-    destinations: z.array(destination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
+    destinations: z.array(mailDestination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
   })
   .strict();
 
@@ -97,6 +83,7 @@ const contract = z
     authUnit: z.enum(AUTH_UNITS),
     numbers: z.array(phoneNumber).min(1, 'a contract needs its main number'),
     authNumbers: z.array(nationalNumber).default([]),
+    ...contractServiceFields,
   })
   .strict();
 
@@ -189,6 +176,7 @@ function contractRuleErrors(input: unknown, limits: ProvisioningLimits): string[
         if (d !== undefined && designated.indexOf(d) !== di) errors.push(`${where}.notify.designated[${di}]: ${d} is listed twice`);
       });
     });
+    errors.push(...contractServiceRuleErrors(`contracts[${ci}]`, c));
     list(field(c, 'authNumbers')).forEach((a, ai) => {
       const number = numberIn(a);
       if (!number) return;
@@ -215,9 +203,8 @@ function voiceWarpRuleErrors(where: string, number: string | undefined, services
   if (!services.includes('voice_warp')) errors.push(`${where}: voiceWarp settings given but the number does not subscribe voice_warp`);
   const destination = field(vw, 'destination');
   if (typeof destination === 'string' && number) {
-    const refusal = destinationRefusal(destination, number);
-    if (refusal) errors.push(`${where}.destination: ${refusal}: ${DESTINATION_MESSAGES[refusal]}`);
-    else if (!NATIONAL_NUMBER.test(destination)) errors.push(`${where}.destination: give the digits only, e.g. 0612345678`);
+    const problem = forwardDestinationProblem(destination, number);
+    if (problem) errors.push(`${where}.destination: ${problem}`);
   }
   const start = startRefusal({ started: field(vw, 'started') === true, destination: typeof destination === 'string' ? destination : null });
   if (start) errors.push(`${where}.started: ${start}`);
@@ -339,6 +326,7 @@ async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<
     await replaceFaxSettings(client, n.number, n.fax);
     await replaceVoiceWarpSettings(client, n.number, n.voiceWarp ?? null);
   }
+  await replaceContractServices(client, c);
   await client.query('delete from auth_number where contract_id = $1', [c.id]);
   for (const a of new Set(c.authNumbers)) {
     await client.query('insert into auth_number (contract_id, number) values ($1, $2)', [c.id, a]);

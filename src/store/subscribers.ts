@@ -27,3 +27,9 @@ export async function findContractOfCaller(pool: pg.Pool, number: string): Promi
   if (!r) return undefined;
   return { id: r.id, region: r.region, pattern: r.pattern, authUnit: r.auth_unit, numbers: r.numbers ?? [], authNumbers: r.auth_numbers };
 }
+
+/** The contract's 契約者回線番号: the audit subject of changes to the whole contract. */
+export async function contractMainNumber(db: pg.Pool | pg.PoolClient, contractId: string): Promise<string | null> {
+  const { rows } = await db.query<{ number: string }>(`select number from phone_number where contract_id = $1 and role = 'main'`, [contractId]);
+  return rows[0]?.number ?? null;
+}

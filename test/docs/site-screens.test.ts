@@ -118,6 +118,28 @@ const SCREENS: Screen[] = [
     reach: (page) => page.getByRole('link', { name: '削除', exact: true }).first().click(),
   },
   { name: 'bulk', title: '一括設定（着信お知らせメール）', about: '一括設定: download and upload of every number\'s settings as CSV.', reach: (page, h) => page.goto(`${h.url}/bulk/chakushin-mail`).then(() => undefined) },
+  {
+    name: 'failure-notice-menu', title: 'サービスメニュー（故障・回復通知機能）',
+    about: 'A service of the whole contract (故障・回復通知機能, 一括転送機能): no 電話番号選択; only a login that manages the whole contract (回線単位, 管理者) sees it.',
+    async reach(page, h) { await page.goto(`${h.url}/services`); await clickLink(page, '故障・回復通知機能'); },
+  },
+  {
+    name: 'failure-notice-mail-text', title: '送信メール内容設定', about: '送信メール内容設定: 契約者名 and 拠点情報, a character no mail can carry refused next to its field.',
+    async reach(page) {
+      await clickLink(page, '送信メール内容設定');
+      await page.getByLabel('契約者名').fill('㈱テスト商事');
+      await page.getByLabel('拠点情報').fill('大阪本社');
+      await page.getByRole('button', { name: '設定', exact: true }).click();
+    },
+  },
+  {
+    name: 'bulk-forward-destinations', title: '転送先電話番号の設定', about: '一括転送機能 転送先電話番号の設定: every number of the contract with its 転送先, 20 a page.',
+    async reach(page, h) { await page.goto(`${h.url}/bulk-forward`); await clickLink(page, '転送先電話番号の設定'); },
+  },
+  {
+    name: 'bulk-forward-csv', title: '転送先電話番号の一括設定', about: '転送先電話番号の一括設定: the CSV "電話番号","転送先電話番号", downloaded and uploaded.',
+    reach: (page) => clickLink(page, '転送先電話番号の一括設定'),
+  },
   { name: 'auth-unit', title: '認証単位変更', about: '認証単位変更 from the トップ.', reach: (page, h) => page.goto(`${h.url}/auth-unit`).then(() => undefined) },
   { name: 'not-found', title: 'ページが見つかりません', about: 'Every 4xx/5xx is a page of the site in the realm\'s frame (here an unknown address).', reach: (page, h) => page.goto(`${h.url}/no-such-page`).then(() => undefined) },
   {
@@ -167,7 +189,7 @@ let h: SiteHarness;
 beforeAll(async () => {
   h = await startSiteHarness({
     contracts: [
-      { id: 'DEMO', region: 'west', pattern: 'A', authUnit: 'line', numbers: Array.from({ length: CONTRACT_SIZE }, (_, i) => ({
+      { id: 'DEMO', region: 'west', pattern: 'A', authUnit: 'line', services: ['bulk_forward', 'failure_notice'], numbers: Array.from({ length: CONTRACT_SIZE }, (_, i) => ({
         number: num(i), role: i === 0 ? 'main' : 'additional', services: i === 0 ? ['chakushin_mail', 'voice_warp', 'fax_mail'] : ['chakushin_mail'],
         ...(i === 0 ? { voiceWarp: { started: false, destination: VOICE_WARP_DESTINATION, select: { started: false, mode: 'forward_listed', list: SELECT_LIST } } } : {}),
       })) },

@@ -68,6 +68,8 @@ export interface SippResult {
 
 export interface SippProcess {
   localPort: number;
+  /** The SIPp process (benchmarks read its CPU time). */
+  pid: number | undefined;
   /** Resolves when SIPp exits on its own (or is killed at the deadline). */
   done: Promise<SippResult>;
   /** Asks SIPp to stop (SIGINT, then SIGKILL) and returns its result. */
@@ -130,6 +132,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   });
   return {
     localPort,
+    pid: child.pid,
     done,
     stop: () => { kill(); return done; },
   };

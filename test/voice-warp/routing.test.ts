@@ -34,10 +34,10 @@ describe('routing plan', () => {
   });
 
   it('each 転送条件', () => {
-    expect(plan(vw()).plan).toEqual({ first: 'next', next: { kind: 'forward', to: '09012345678', reason: 'unconditional', guidance: false } });
-    expect(plan(vw({ condition: 'busy' })).plan).toEqual({ first: 'line', onBusy: { kind: 'forward', to: '09012345678', reason: 'user-busy', guidance: false } });
+    expect(plan(vw()).plan).toEqual({ first: 'next', next: { kind: 'forward', by: 'voice_warp', to: '09012345678', reason: 'unconditional', guidance: false } });
+    expect(plan(vw({ condition: 'busy' })).plan).toEqual({ first: 'line', onBusy: { kind: 'forward', by: 'voice_warp', to: '09012345678', reason: 'user-busy', guidance: false } });
     expect(plan(vw({ condition: 'no_answer', ringSeconds: 7, guidance: true })).plan).toEqual({
-      first: 'line', onNoAnswer: { afterMs: 7000, next: { kind: 'forward', to: '09012345678', reason: 'no-answer', guidance: true } },
+      first: 'line', onNoAnswer: { afterMs: 7000, next: { kind: 'forward', by: 'voice_warp', to: '09012345678', reason: 'no-answer', guidance: true } },
     });
     const both = plan(vw({ condition: 'busy_no_answer' })).plan;
     expect(both).toMatchObject({ first: 'line', onBusy: { reason: 'user-busy' }, onNoAnswer: { afterMs: 20_000, next: { reason: 'no-answer' } } });

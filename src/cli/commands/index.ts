@@ -4,6 +4,7 @@ import { callsCommand } from './calls.ts';
 import { engineCommand } from './engine.ts';
 import { faxCommand } from './fax.ts';
 import { lineInfoCommand } from './line-info.ts';
+import { linesCommand } from './lines.ts';
 import { mailCommand } from './mail.ts';
 import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
@@ -12,5 +13,5 @@ import { tempPasswordCommand } from './temp-password.ts';
 import { voiceWarpCommand } from './voice-warp.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, faxCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, faxCommand, linesCommand,
 ];

@@ -10,7 +10,7 @@ import { loginRateLimit } from '../rate-limit-store.ts';
 import type { SettingsContext } from './context.ts';
 import { checkCurrentPassword, logIn } from './login.ts';
 import { scopeRefused, SERVICES_PATH } from './services/common-pages.ts';
-import type { MenuEntry } from './services/service-pages.ts';
+import { offeredTo, type MenuEntry } from './services/service-pages.ts';
 import { SERVICE_PAGES } from './services/index.ts';
 import { checkLogin, SETTINGS_REALM, setState, type SiteLogin } from './session.ts';
 import { firstDueStep, PASSWORD_PATH } from './steps.ts';
@@ -69,7 +69,7 @@ export function registerAccount(app: FastifyInstance, ctx: SettingsContext, topM
   });
 
   app.get(SERVICES_PATH, { preHandler: ctx.requireLogin }, async (req, reply) => {
-    const services = SERVICE_PAGES.filter((s) => req.login.scope.some((n) => n.services.includes(s.service))).map((s) => ({ label: s.name, href: s.path, description: s.description }));
+    const services = SERVICE_PAGES.filter((s) => offeredTo(s, req.login)).map((s) => ({ label: s.name, href: s.path, description: s.description }));
     return ctx.render(req, reply, 'services', { title: 'サービス選択', entries: services });
   });
 

@@ -8,8 +8,9 @@ import { AUTH_UNIT_PATH, registerAuthUnit } from './auth-unit.ts';
 import { BULK_PATH, registerBulk } from './bulk/pages.ts';
 import type { SettingsContext } from './context.ts';
 import { OTP_PATH, otpStep, registerOtp } from './otp/pages.ts';
-import { registerService, SERVICES_PATH } from './services/common-pages.ts';
+import { registerContractService, registerService, SERVICES_PATH } from './services/common-pages.ts';
 import { SERVICE_PAGES } from './services/index.ts';
+import { isContractService } from './services/service-pages.ts';
 import { SETTINGS_REALM } from './session.ts';
 import { loginHook, passwordChangeStep, PASSWORD_PATH, type LoginStep } from './steps.ts';
 
@@ -41,7 +42,10 @@ export function settingsSite(): Realm {
         requireStep: (step) => loginHook(site, LOGIN_STEPS, step),
       };
       registerAccount(app, ctx, TOP_MENU);
-      for (const service of SERVICE_PAGES) await registerService(app, ctx, service);
+      for (const service of SERVICE_PAGES) {
+        if (isContractService(service)) await registerContractService(app, ctx, service);
+        else await registerService(app, ctx, service);
+      }
       await app.register(async (scoped) => registerAuthUnit(scoped, ctx), { prefix: AUTH_UNIT_PATH });
       await app.register(async (scoped) => registerOtp(scoped, ctx), { prefix: OTP_PATH });
       await app.register(async (scoped) => registerBulk(scoped, ctx), { prefix: BULK_PATH });

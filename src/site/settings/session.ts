@@ -2,7 +2,7 @@
 // account and 認証単位 scope read fresh from PostgreSQL on every request, so a change of unit,
 // number or contract is in effect at the next click.
 import type { FastifyRequest } from 'fastify';
-import { adminUserRole, numbersInScope, passwordScope } from '../../domain/auth-unit.ts';
+import { adminUserRole, managesWholeContract, numbersInScope, passwordScope } from '../../domain/auth-unit.ts';
 import type { AuthUnit, ContractNumber } from '../../domain/subscriber.ts';
 import { loadSiteAccount, type SiteAccount } from '../../store/site-accounts.ts';
 import type { SiteContext } from '../foundation.ts';
@@ -38,6 +38,8 @@ export interface SiteLogin {
   scope: ContractNumber[];
   /** Numbers whose password this login may change. */
   passwordScope: ContractNumber[];
+  /** Services of the whole contract this login may set: the contract's, when it manages the whole contract; none otherwise. */
+  contractScope: string[];
 }
 
 export type LoginCheck = { ok: true; login: SiteLogin } | { ok: false; why: 'none' | 'timeout' | 'gone' };
@@ -65,6 +67,7 @@ export async function checkLogin(req: FastifyRequest, ctx: SiteContext): Promise
       contract: account.contract,
       scope,
       passwordScope: passwordScope(account.authUnit, account, account.contract),
+      contractScope: managesWholeContract(account.authUnit, account) ? account.contractServices : [],
     },
   };
 }

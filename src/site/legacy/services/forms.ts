@@ -3,7 +3,7 @@
 // (`legacy.<service>.<view>`), and the legacy site's words for the forms every mail service has.
 import type { FastifyInstance } from 'fastify';
 import { MSG } from '../../messages.ts';
-import { body, mailServiceForms, postSettingsForm, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
+import { body, mailServiceForms, postSettingsForm, storeSettings, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
 import { LEGACY_ADDRESS_MESSAGES, LEGACY_MSG } from '../messages.ts';
 import type { LegacyServiceContext } from '../service-pages.ts';
 
@@ -19,7 +19,7 @@ export function registerLegacyForms<S extends MailSettings>(app: FastifyInstance
       const number = req.legacyLogin.account.number;
       const b = body(req);
       return postSettingsForm({
-        pool, store, number, body: b, draw: f.draw, redraw: f.redraw,
+        settings: storeSettings(store, pool, number), body: b, draw: f.draw, redraw: f.redraw,
         other: f.other && (() => f.other!(req, number, b)),
         save: (client, current) => f.save(client, number, b, current),
         audit: (client) => ctx.audit(req, { action: `legacy.${store.service}.${f.view}`, subject: number, detail: f.summary(b) }, client),

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pageOf } from '../../paging.ts';
 import { MSG } from '../../messages.ts';
 import type { SettingsContext } from '../context.ts';
-import type { ServiceContext, ServicePages } from './service-pages.ts';
+import type { ContractServiceContext, ContractServicePages, ServiceContext, ServicePages } from './service-pages.ts';
 
 /** With this many numbers or more, 電話番号選択 offers 電話番号検索 (001 p.10). */
 export const SEARCH_FROM = 33;
@@ -78,6 +78,32 @@ export async function registerService(app: FastifyInstance, ctx: SettingsContext
         },
         { prefix: '/:number' },
       );
+    },
+    { prefix: service.path },
+  );
+}
+
+/** A service of the whole contract: its サービスメニュー at its path, its pages under it, for logins that manage the contract only. */
+export async function registerContractService(app: FastifyInstance, ctx: SettingsContext, service: ContractServicePages): Promise<void> {
+  await app.register(
+    async (scoped) => {
+      scoped.addHook('onRequest', ctx.requireLogin);
+      scoped.addHook('onRequest', async (req, reply) => {
+        if (!req.login.contractScope.includes(service.service)) return scopeRefused(ctx, req, reply, req.login.account.number);
+      });
+      const base = service.path;
+      const sctx: ContractServiceContext = {
+        ...ctx,
+        service,
+        contractIdOf: (req) => req.login.account.contractId,
+        pageData: (req) => ({ number: req.login.account.number, numberLabel: '設定する契約（契約者回線番号）', base, back: base }),
+      };
+      scoped.get('/', async (req, reply) => {
+        const status = service.status ? await service.status(ctx, req.login.account.contractId) : undefined;
+        const entries = service.menu.filter((m) => m.shown?.(req.login) ?? true).map((m) => ({ ...m, href: `${base}${m.path}` }));
+        return ctx.render(req, reply, 'menu', { ...sctx.pageData(req), back: SERVICES_PATH, title: `サービスメニュー（${service.name}）`, status, entries });
+      });
+      await service.register(scoped, sctx);
     },
     { prefix: service.path },
   );

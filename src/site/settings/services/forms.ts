@@ -3,7 +3,7 @@
 // (`<service>.<view>`), and the site's words for the forms every mail service has.
 import type { FastifyInstance } from 'fastify';
 import { ADDRESS_MESSAGES, MSG } from '../../messages.ts';
-import { body, mailServiceForms, postSettingsForm, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
+import { body, mailServiceForms, postSettingsForm, storeSettings, testMailAction, type FormSpec, type MailFormWords, type MailSettings, type SettingsStore } from '../../settings-form.ts';
 import type { ServiceContext } from './service-pages.ts';
 
 export function registerForms<S extends MailSettings>(app: FastifyInstance, ctx: ServiceContext, store: SettingsStore<S>, forms: readonly FormSpec<S>[]): void {
@@ -17,7 +17,7 @@ export function registerForms<S extends MailSettings>(app: FastifyInstance, ctx:
       const number = ctx.numberOf(req);
       const b = body(req);
       return postSettingsForm({
-        pool, store, number, body: b, draw: f.draw, redraw: f.redraw,
+        settings: storeSettings(store, pool, number), body: b, draw: f.draw, redraw: f.redraw,
         other: f.other && (() => f.other!(req, number, b)),
         save: (client, current) => f.save(client, number, b, current),
         audit: (client) => ctx.audit(req, { actor: req.login.account.number, action: `${store.service}.${f.view}`, subject: number, detail: f.summary(b) }, client),
