@@ -1,0 +1,222 @@
+// npm run bench:scale [-- --step-seconds 15] [-- --rates 100,200,…] [-- --only default,one,kamailio,baseline]
+//                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400]
+//
+// The notify path as users run it: `chakushin start` (what `npm start` execs) with every part embedded —
+// the SIP engine and the app workers, PostgreSQL, the SMTP catcher — driven by a SIPp caller through the
+// 着信お知らせメール B2BUA to a SIPp line, one mail per call. Each topology is ramped rate by rate until a
+// step is not clean (a failed call, or p99 INVITE→180 at 50 ms or more). Per step: calls, post-dial delay
+// (INVITE→180 as the caller sees it, and what the service adds over SIPp UAC→UAS direct at that rate),
+// call end → SMTP 250 p50/p99, and CPU per call of the node's whole process tree (service, workers,
+// PostgreSQL, catcher) from the step's first call until its last mail is out.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { freePort } from '../support/ports.ts';
+import { runSipp, startSipp } from '../support/sipp.ts';
+import { cpuSince, startBenchNode, type BenchNode } from './node-process.ts';
+import { arg, pct } from './support.ts';
+
+const here = import.meta.dirname;
+const repo = path.resolve(here, '../..');
+const UAC = path.join(here, '../sipp/notify-uac-answer.xml');
+const UAS = path.join(here, '../sipp/notify-uas-answer.xml');
+const CALLED = '0611112222';
+const CALLER = '0612345678';
+
+const stepSeconds = Number(arg('step-seconds', '15'));
+const rates = arg('rates', '100,200,300,400,500,600,700,800').split(',').map(Number);
+const only = new Set(arg('only', 'default,one,kamailio,baseline').split(','));
+const cpuProfDir = process.argv.includes('--cpu-prof') ? path.resolve(arg('cpu-prof', 'var/bench/cpu-prof')) : undefined;
+const baselineRef = arg('baseline-ref', '62607e4');
+const baselineRate = Number(arg('baseline-rate', '400'));
+/** A step counts only if its mails are all out this long after its last call. */
+const drainLimitMs = Number(arg('drain-ms', '20000'));
+const CLEAN_P99_MS = 50;
+
+interface Step {
+  rate: number;
+  calls: number;
+  ok: number;
+  p50: number;
+  p99: number;
+  addedP50: number;
+  addedP99: number;
+  mailP50: number;
+  mailP99: number;
+  mailsPending: number;
+  cpuMsPerCall: number;
+  /** ms per call by process: service, workers, postgres. */
+  cpuParts: Record<string, number>;
+  load: number;
+  clean: boolean;
+}
+
+const directCache = new Map<number, { p50: number; p99: number }>();
+
+async function sippStep(rate: number, calls: number, remote: { host: string; port: number } | 'direct', uasPort: number) {
+  const timeoutMs = (calls / rate) * 1000 + 30_000;
+  const uas = await startSipp({ scenario: UAS, localPort: uasPort, calls, timeoutMs, extraArgs: ['-d', '0', '-max_recv_loops', '10000'] });
+  const r = await runSipp({
+    scenario: UAC, remote: remote === 'direct' ? { port: uasPort } : remote, service: remote === 'direct' ? 'line' : CALLED,
+    calls, rate, limit: 20_000, timeoutMs, traceRtt: true,
+    keys: { from: `<sip:${CALLER}@127.0.0.1>`, hdr1: 'X-Bench: 1', hdr2: 'X-Bench: 1' },
+    extraArgs: ['-d', '100'],
+  });
+  await uas.stop();
+  const ok = r.stats?.successful ?? 0;
+  const rtt180 = r.rtt.get(1) ?? [];
+  if (calls - ok > 0) console.log(`    SIPp errors (first lines): ${r.errors.split('\n').slice(0, 4).join(' | ')}`);
+  return { ok, p50: pct(rtt180, 50), p99: pct(rtt180, 99) };
+}
+
+async function direct(rate: number, uasPort: number) {
+  let d = directCache.get(rate);
+  if (!d) {
+    const r = await sippStep(rate, rate * Math.min(stepSeconds, 10), 'direct', uasPort);
+    d = { p50: r.p50, p99: r.p99 };
+    directCache.set(rate, d);
+  }
+  return d;
+}
+
+const load1 = () => os.loadavg()[0]!;
+
+async function maxCallId(pool: pg.Pool): Promise<number> {
+  return Number((await pool.query('select coalesce(max(id), 0) as id from incoming_call')).rows[0].id);
+}
+
+/** Waits for the step's mails; returns those still pending at the deadline and the end → 250 latencies. */
+async function mailsOf(pool: pg.Pool, sinceId: number): Promise<{ pending: number; lat: number[] }> {
+  const deadline = Date.now() + drainLimitMs;
+  let pending = 0;
+  for (;;) {
+    pending = (await pool.query(
+      `select count(*)::int as n from mail_outbox o join incoming_call i on i.id = o.incoming_call_id where i.id > $1 and o.state = 'pending'`, [sinceId])).rows[0].n;
+    if (pending === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const lat = (await pool.query<{ ms: number }>(
+    `select extract(epoch from (o.sent_at - i.end_at)) * 1000 as ms from mail_outbox o join incoming_call i on i.id = o.incoming_call_id
+      where i.id > $1 and o.state = 'sent'`, [sinceId])).rows.map((r) => Number(r.ms));
+  return { pending, lat };
+}
+
+interface Topology {
+  label: string;
+  root: string;
+  env?: Record<string, string>;
+  /** Where SIPp sends (the node itself, or Kamailio in front of it). */
+  via?: (node: BenchNode) => Promise<{ target: { host: string; port: number }; stop(): Promise<void> }>;
+  rates: number[];
+  /** Read mail latency from the node's database (older checkouts keep it where this code cannot read it). */
+  mail: boolean;
+}
+
+async function provision(node: BenchNode, uasPort: number): Promise<void> {
+  const file = path.join(node.varDir, 'bench-subscribers.json');
+  await writeFile(file, JSON.stringify({
+    contracts: [{
+      id: 'BENCH', region: 'west', pattern: 'A', authUnit: 'line',
+      numbers: [{
+        number: CALLED, role: 'main', services: ['chakushin_mail'], target: `sip:${CALLED}@127.0.0.1:${uasPort}`,
+        notify: { started: true, destinations: [{ address: 'bench@example.jp', send: true }], designatedOnly: false, unansweredOnly: false, designated: [] },
+      }],
+    }],
+  }));
+  const r = await node.cli(['provision', file]);
+  if (r.code !== 0) throw new Error(`provisioning failed: ${r.out}`);
+}
+
+async function ramp(t: Topology, scratch: string): Promise<Step[]> {
+  const varDir = path.join(scratch, t.label.replace(/\W+/g, '-'));
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(cpuProfDir, t.label.replace(/\W+/g, '-'))] : [];
+  const node = await startBenchNode({ root: t.root, varDir, env: { LOG_LEVEL: 'info', ...t.env }, nodeArgs });
+  const uasPort = await freePort('udp');
+  let db: Database | undefined;
+  const front = t.via ? await t.via(node) : undefined;
+  const target = front?.target ?? node.sip;
+  const steps: Step[] = [];
+  try {
+    await provision(node, uasPort);
+    if (t.mail) db = await openDatabase(loadConfig({ env: { VAR_DIR: varDir, EMBEDDED_PG_PORT: node.env.EMBEDDED_PG_PORT!, LOG_LEVEL: 'silent' } }), undefined, { migrate: false });
+    console.log(`\n${t.label}  (pid ${node.child.pid}, ${t.root === repo ? 'this checkout' : t.root})`);
+    await sippStep(20, 60, target, uasPort); // warm-up: JIT, pools, caches
+    for (const rate of t.rates) {
+      const calls = rate * stepSeconds;
+      const d = await direct(rate, uasPort);
+      const since = db ? await maxCallId(db.pool) : 0;
+      const loadBefore = load1();
+      const cpu0 = node.cpuSeconds();
+      const r = await sippStep(rate, calls, target, uasPort);
+      const mails = db ? await mailsOf(db.pool, since) : { pending: 0, lat: [] };
+      const parts = cpuSince(cpu0, node.cpuSeconds());
+      const cpu = Object.values(parts).reduce((a, b) => a + b, 0);
+      const s: Step = {
+        rate, calls, ok: r.ok, p50: r.p50, p99: r.p99, addedP50: r.p50 - d.p50, addedP99: r.p99 - d.p99,
+        mailP50: pct(mails.lat, 50), mailP99: pct(mails.lat, 99), mailsPending: mails.pending,
+        cpuMsPerCall: (cpu * 1000) / calls, cpuParts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, (v * 1000) / calls])), load: Math.max(loadBefore, load1()),
+        clean: r.ok === calls && r.p99 < CLEAN_P99_MS && mails.pending === 0,
+      };
+      steps.push(s);
+      console.log(`  ${String(rate).padStart(4)} cps: ${s.ok}/${calls} ok  INVITE→180 p50/p99 ${s.p50.toFixed(0)}/${s.p99.toFixed(0)} ms ` +
+        `(added ${s.addedP50.toFixed(0)}/${s.addedP99.toFixed(0)})  end→SMTP 250 p50/p99 ${t.mail ? `${s.mailP50.toFixed(0)}/${s.mailP99.toFixed(0)} ms` : 'n/a'}` +
+        `${s.mailsPending ? ` (${s.mailsPending} pending)` : ''}  CPU ${s.cpuMsPerCall.toFixed(2)} ms/call (${Object.entries(s.cpuParts).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})  load ${s.load.toFixed(1)}  ${s.clean ? 'clean' : 'NOT clean'}`);
+      if (!s.clean) break;
+    }
+  } finally {
+    await db?.close();
+    await front?.stop();
+    const code = await node.stop();
+    if (code !== 0) console.log(`  (node exited ${code}; see ${varDir}/service.log)`);
+  }
+  return steps;
+}
+
+/** The tree of an older commit, unpacked under var/bench with its own node_modules (made once). */
+function checkoutOf(ref: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: repo, encoding: 'utf8' }).trim();
+  const dir = path.join(repo, 'var/bench', `checkout-${sha}`);
+  if (!existsSync(path.join(dir, 'node_modules'))) {
+    execFileSync('bash', ['-c', `rm -rf "${dir}" && mkdir -p "${dir}" && git archive ${sha} | tar -x -C "${dir}"`], { cwd: repo });
+    const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--silent'], { cwd: dir, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`npm ci failed in ${dir}`);
+  }
+  return dir;
+}
+
+function highest(steps: Step[]): Step | undefined {
+  return steps.filter((s) => s.clean).at(-1);
+}
+
+async function main(): Promise<void> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'chakushin-bench-scale-'));
+  await mkdir(scratch, { recursive: true });
+  console.log(`bench:scale — ${stepSeconds} s per step, rates ${rates.join(',')}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('topology: `chakushin start` as `npm start` runs it (built-in engine, embedded PostgreSQL, built-in SMTP catcher), SIPp caller → node → SIPp line');
+  const results = new Map<string, Step[]>();
+  try {
+    if (only.has('default')) results.set('default', await ramp({ label: 'this code', root: repo, rates, mail: true }, scratch));
+    if (only.has('baseline')) {
+      const root = checkoutOf(baselineRef);
+      const old = await ramp({ label: `${baselineRef} (2026-11-22 code)`, root, rates: [baselineRate], mail: false }, scratch);
+      const now = await ramp({ label: 'this code, same rate', root: repo, rates: [baselineRate], mail: true }, scratch);
+      const o = old[0];
+      const n = now[0];
+      if (o && n) {
+        console.log(`\npost-dial delay at ${baselineRate} cps, side by side: this code p50/p99 ${n.p50.toFixed(0)}/${n.p99.toFixed(0)} ms, ` +
+          `${baselineRef} ${o.p50.toFixed(0)}/${o.p99.toFixed(0)} ms (ratio p99 ${(n.p99 / o.p99).toFixed(2)}); CPU ${n.cpuMsPerCall.toFixed(2)} vs ${o.cpuMsPerCall.toFixed(2)} ms/call`);
+      }
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const best = highest(results.get('default') ?? []);
+  if (best) console.log(`\nhighest clean rate (this code): ${best.rate} cps`);
+}
+
+await main();
