@@ -2,11 +2,12 @@
 // way to the line. Signalling only — SDP passes through unchanged. Each call is a NotifyCall
 // (call.ts) run under the injected call tracker; once it is over its record goes to recordCall in the
 // background (mail work never delays SIP). A record the database cannot take goes to the local spool
-// (spool.ts); the call journal keeps calls that are up (journal.ts).
+// (spool.ts); the call journal keeps calls that are up, in PostgreSQL (journal.ts).
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { randomUUID } from 'node:crypto';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
 import { requestUriAtNextHop } from '../domain/next-hop.ts';
@@ -17,8 +18,10 @@ import { refusal } from './decide.ts';
 import { calledNumberOf, callerIdentity, splitHeaderValues, type CallerIdentity } from './identity.ts';
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
 import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
+import { openCallJournal } from './journal.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
+import type { JournalOwner } from '../store/call-journal.ts';
 
 export interface NotifyAppOptions {
   srf: Srf;
@@ -35,6 +38,8 @@ export interface NotifyAppOptions {
   isTrustedPeer?: TrustedPeerMatcher;
   /** The SIP stack's T1 in ms (default SIP_T1_MS); only tests that shorten the built-in engine's timers set it, to the engine's. */
   sipT1Ms?: number;
+  /** Whose calls these are in the call journal: the node and this worker's run (by default a run of its own on no node). */
+  owner?: JournalOwner;
 }
 
 export interface NotifyApp {
@@ -69,6 +74,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
+  const journal = openCallJournal({ pool, owner: opts.owner ?? { node: 'none', worker: randomUUID() }, logger: opts.logger });
   const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
   const save = saver.save;
 
@@ -135,7 +141,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       return true;
     }
     const call = new NotifyCall(
-      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, journal: spool.journal, record },
+      { srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, journal, record },
       req, res, profile, number, caller, inviteAt,
     );
     if (cancelledAt) {
@@ -147,9 +153,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     return true;
   }
 
-  /** A finished call to the saver; the journal forgets it once the record is durable. */
+  /** A finished call to the saver, once the journal has no write of it in flight (the record removes its row). */
   function record(profile: NotifyProfile, finished: FinishedCall): void {
-    const saved = save(profile, finished).finally(() => spool.journal.ended(finished.callId));
+    const saved = save(profile, finished, journal.ended(finished.callId));
     const status = finished.refused ? null : finished.timeline.finalStatus;
     if (isCodecRejection(status)) codecRejected.set(`${finished.caller.number ?? ''}|${finished.calledNumber}`, { until: Date.now() + windowSec * 1000, saved });
   }
@@ -161,6 +167,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       await calls.drain(graceMs);
       await saver.flush(STOP_SAVE_DEADLINE_MS);
       await settledWithin(saving, STOP_SAVE_DEADLINE_MS);
+      await journal.close();
       await spool.stop();
     },
   };

@@ -10,6 +10,7 @@ import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
+import { outgoingInviteOf } from '../sip-cancel.ts';
 import type { CallTimeline } from './classify.ts';
 import type { CallerIdentity } from './identity.ts';
 import type { CallJournal } from './journal.ts';
@@ -138,6 +139,9 @@ export class NotifyCall implements TrackedCall {
             if (err) return;
             withoutAppAckForFailures(sent);
             this.uacRequest = sent;
+            // What a node taking this call over needs to CANCEL the line, should this one die.
+            const leg = outgoingInviteOf(sent);
+            if (leg) this.ctx.journal.legSent(this.callId, leg);
             if (this.lineCancelWanted) this.cancelLine();
           }) as unknown as (req: Srf.SrfRequest) => void,
           cbProvisional: (p) => {
