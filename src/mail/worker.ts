@@ -1,8 +1,11 @@
 // Delivers the outbox. Wakes on NOTIFY from enqueueMails (low latency) and polls as a fallback
-// (delayed mails, retries, leases of crashed workers). Runs entirely off the SIP path.
+// (delayed mails, retries, leases of crashed workers). Runs entirely off the SIP path. Claims come in
+// batches (SKIP LOCKED, as many as there is room for); sends go out on pooled SMTP connections; the
+// 250s of a moment are settled together, one statement for all of them.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { claimDue, markFailed, markRetry, markSent, NOTIFY_CHANNEL, type OutboxRow } from './outbox.ts';
+import { MAIL_OUTBOX_CHANNEL, markSentMany, type SentMail } from '../store/mail-outbox.ts';
+import { claimDue, markFailed, markRetry, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
 
 export interface MailWorkerOptions {
@@ -27,6 +30,9 @@ export interface MailWorker {
   stop(): Promise<void>;
 }
 
+/** How long stop() keeps trying to record mails already sent. */
+const STOP_SETTLE_MS = 5_000;
+
 export function backoffDelay(attempt: number, backoff: { baseMs: number; maxMs: number }): number {
   return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
 }
@@ -47,6 +53,32 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
     wakeUp?.();
   };
 
+  /** Sent mails waiting to be settled, each with the resolver of its launch. */
+  let sent: { mail: SentMail; done: () => void }[] = [];
+  let settling: Promise<void> | undefined;
+  let settleRetry: NodeJS.Timeout | undefined;
+
+  /** Settles every sent mail of the moment in one statement; one statement at a time. */
+  function settleSent(): void {
+    if (settling || !sent.length) return;
+    const batch = sent;
+    sent = [];
+    settling = markSentMany(opts.pool, batch.map((b) => b.mail))
+      .then((lost) => {
+        for (const id of lost) log.warn({ id }, 'mail sent after its claim was retaken');
+        for (const b of batch) b.done();
+      }, (err: Error) => {
+        // Kept and tried again: until settled, the claim's lease keeps the row from being sent twice.
+        log.warn({ err: err.message, mails: batch.length }, 'cannot record sent mails; retrying');
+        sent = [...batch, ...sent];
+        settleRetry ??= setTimeout(() => { settleRetry = undefined; settleSent(); }, pollMs);
+      })
+      .finally(() => {
+        settling = undefined;
+        if (!settleRetry) settleSent();
+      });
+  }
+
   async function settle(row: OutboxRow): Promise<void> {
     try {
       await sendOutboxMail(opts.transport, row);
@@ -62,8 +94,10 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
       else log.info({ id: row.id, attempts: row.attempts, error: why }, 'mail delivery failed; will retry');
       return;
     }
-    if (!(await markSent(opts.pool, row))) log.warn({ id: row.id }, 'mail sent after its claim was retaken');
-    else log.debug({ id: row.id }, 'mail sent');
+    await new Promise<void>((done) => {
+      sent.push({ mail: { id: row.id, attempts: row.attempts, sentAt: new Date() }, done });
+      settleSent();
+    });
   }
 
   function launch(row: OutboxRow) {
@@ -88,7 +122,7 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
     });
     try {
       await client.connect();
-      await client.query(`listen ${NOTIFY_CHANNEL}`);
+      await client.query(`listen ${MAIL_OUTBOX_CHANNEL}`);
       if (!running) {
         await client.end();
         return;
@@ -136,7 +170,12 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
       running = false;
       wake();
       await looping;
+      // Sends in flight finish and are settled; a database still gone after a few seconds leaves them
+      // to their leases (such a mail may then go out twice, with the same Message-ID).
+      const stopRetrying = setTimeout(() => { for (const b of sent.splice(0)) b.done(); }, STOP_SETTLE_MS);
       await Promise.all([...inFlight]);
+      clearTimeout(stopRetrying);
+      clearTimeout(settleRetry);
       const l = listener;
       listener = undefined;
       await l?.end().catch(() => undefined);
