@@ -3,6 +3,7 @@
 // Every external part (SIP engine, PostgreSQL, SMTP, media) has an embedded default,
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { z } from 'zod';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
@@ -40,8 +41,11 @@ export const configSchema = z.object({
       listen: hostPort.default({ host: '127.0.0.1', port: 5060 }),
       /** Set to use a real drachtio-server instead of the built-in engine. */
       drachtio: z.object({ host: z.string(), port: z.number().int(), secret: z.string() }).optional(),
-      /** Admin (drachtio wire protocol) socket of the built-in engine. */
-      engineAdmin: hostPort.default({ host: '127.0.0.1', port: 9022 }),
+      /**
+       * Admin (drachtio wire protocol) socket of the built-in engine. Unset: a free port on 127.0.0.1 of
+       * the engine's own, told to the node's workers, so nodes on one host never clash.
+       */
+      engineAdmin: hostPort.optional(),
       /** Unset: a random secret made at each start, shared only by this process and its engine. */
       engineSecret: z.string().min(1).max(256).optional(),
       /** What the built-in engine lets peers hold (docs/sip-engine.md#limits). */
@@ -71,6 +75,18 @@ export const configSchema = z.object({
        */
       admitUntrustedSources: z.boolean().default(false),
     })
+    .default({}),
+  /** This node: its app workers, and its lease among the nodes sharing the database (docs/notify.md). */
+  cluster: z
+    .object({
+      /** App worker processes (each an app of the SIP engine). Default: one per core. */
+      workers: z.number().int().min(1).default(() => os.availableParallelism()),
+      /** A node that has not renewed its lease for this long is dead for the others: one of them takes its calls over. */
+      leaseSec: z.number().positive().default(6),
+      /** How often the node renews its lease, and looks for dead nodes. */
+      heartbeatSec: z.number().positive().default(1),
+    })
+    .refine((c) => c.heartbeatSec * 3 <= c.leaseSec, { message: 'leaseSec must be at least 3 × heartbeatSec', path: ['leaseSec'] })
     .default({}),
   http: z
     .object({
@@ -317,6 +333,7 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
     set('sip', 'drachtio', { host: env.DRACHTIO_HOST, port, secret: env.DRACHTIO_SECRET ?? '' });
   }
   if (env.ENGINE_ADMIN) set('sip', 'engineAdmin', parseHostPort('ENGINE_ADMIN', env.ENGINE_ADMIN, problems));
+  if (env.WORKERS) set('cluster', 'workers', parseInt10('WORKERS', env.WORKERS, problems));
   if (env.ENGINE_SECRET) set('sip', 'engineSecret', env.ENGINE_SECRET);
   if (env.TRUSTED_PEERS !== undefined) set('sip', 'trustedPeers', env.TRUSTED_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SIP_ADMIT_UNTRUSTED_SOURCES) {

@@ -8,7 +8,8 @@ import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
 import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
+import { workerCommand } from './worker.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, workerCommand,
 ];
