@@ -104,7 +104,7 @@ export async function startWorker(config: Config, logger: Logger, rt: WorkerRunt
         await Promise.all([ivrCalls.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
       },
     });
-    logger.info({ run: rt.run }, 'worker ready');
+    logger.info({ run: rt.run, pid: process.pid }, 'worker ready');
     return {
       drain: () => void (accepting = false),
       stop: stopAll,
