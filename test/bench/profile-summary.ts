@@ -25,7 +25,7 @@ interface Profile {
 export function partOf(url: string, functionName: string): string {
   if (!url) {
     if (functionName === '(garbage collector)') return 'GC';
-    if (functionName === '(idle)' || functionName === '(program)') return functionName;
+    if (functionName === '(idle)' || functionName === '(program)' || functionName === '(root)') return functionName;
     return `native ${functionName || '(anonymous)'}`;
   }
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
@@ -51,6 +51,26 @@ function files(args: string[]): string[] {
 export function summarise(file: string, window?: { fromUs: number; toUs: number }): { totalMs: number; busyMs: number; parts: Map<string, number>; fns: Map<string, number> } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /**
+   * The part a sample is charged to: its own frame's, or — for node's internals and native code, which
+   * run on some module's behalf (a socket write, a timer) — the nearest caller that is this project's
+   * code or a package.
+   */
+  const owner = new Map<number, string>();
+  const ownerOf = (id: number): string => {
+    const known = owner.get(id);
+    if (known) return known;
+    const n = byId.get(id)!;
+    let part = partOf(n.callFrame.url, n.callFrame.functionName);
+    if (/^(node |native )/.test(part) && parent.has(id)) {
+      const up = ownerOf(parent.get(id)!);
+      if (!/^(node |native |\(program\)|\(root\))/.test(up)) part = up;
+    }
+    owner.set(id, part);
+    return part;
+  };
   const parts = new Map<string, number>();
   const fns = new Map<string, number>();
   let totalMs = 0;
@@ -61,7 +81,7 @@ export function summarise(file: string, window?: { fromUs: number; toUs: number 
     if (window && (at < window.fromUs || at > window.toUs)) return;
     const ms = (p.timeDeltas[i] ?? 0) / 1000;
     const n = byId.get(id)!;
-    const part = partOf(n.callFrame.url, n.callFrame.functionName);
+    const part = ownerOf(id);
     totalMs += ms;
     if (part === '(idle)') return;
     busyMs += ms;

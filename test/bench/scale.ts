@@ -9,7 +9,7 @@
 // call end → SMTP 250 p50/p99, and CPU per call of the node's whole process tree (service, workers,
 // PostgreSQL, catcher) from the step's first call until its last mail is out.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { openDatabase, type Database } from '../../src/store/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
 import { cpuSince, startBenchNode, type BenchNode } from './node-process.ts';
+import { summarise } from './profile-summary.ts';
 import { arg, pct } from './support.ts';
 
 const here = import.meta.dirname;
@@ -54,6 +55,19 @@ interface Step {
   cpuParts: Record<string, number>;
   load: number;
   clean: boolean;
+  /** The step's span on the monotonic clock (µs), first call to last mail out: for reading CPU profiles. */
+  window: { fromUs: number; toUs: number };
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Where a call's CPU went in one step, from the node's CPU profiles (one per process): ms per call by part. */
+function profileOf(dir: string, s: Step): [string, number][] {
+  const parts = new Map<string, number>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+    for (const [part, ms] of summarise(path.join(dir, f), s.window).parts) parts.set(part, (parts.get(part) ?? 0) + ms / s.calls);
+  }
+  return [...parts].sort((a, b) => b[1] - a[1]);
 }
 
 const directCache = new Map<number, { p50: number; p99: number }>();
@@ -134,7 +148,8 @@ async function provision(node: BenchNode, uasPort: number): Promise<void> {
 
 async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   const varDir = path.join(scratch, t.label.replace(/\W+/g, '-'));
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(cpuProfDir, t.label.replace(/\W+/g, '-'))] : [];
+  const profDir = cpuProfDir ? path.join(cpuProfDir, t.label.replace(/\W+/g, '-')) : undefined;
+  const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const node = await startBenchNode({ root: t.root, varDir, env: { LOG_LEVEL: 'info', ...t.env }, nodeArgs });
   const uasPort = await freePort('udp');
   let db: Database | undefined;
@@ -151,6 +166,7 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
       const d = await direct(rate, uasPort);
       const since = db ? await maxCallId(db.pool) : 0;
       const loadBefore = load1();
+      const fromUs = nowUs();
       const cpu0 = node.cpuSeconds();
       const r = await sippStep(rate, calls, target, uasPort);
       const mails = db ? await mailsOf(db.pool, since) : { pending: 0, lat: [] };
@@ -161,6 +177,7 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
         mailP50: pct(mails.lat, 50), mailP99: pct(mails.lat, 99), mailsPending: mails.pending,
         cpuMsPerCall: (cpu * 1000) / calls, cpuParts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, (v * 1000) / calls])), load: Math.max(loadBefore, load1()),
         clean: r.ok === calls && r.p99 < CLEAN_P99_MS && mails.pending === 0,
+        window: { fromUs, toUs: nowUs() },
       };
       steps.push(s);
       console.log(`  ${String(rate).padStart(4)} cps: ${s.ok}/${calls} ok  INVITE→180 p50/p99 ${s.p50.toFixed(0)}/${s.p99.toFixed(0)} ms ` +
@@ -173,6 +190,14 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
     await front?.stop();
     const code = await node.stop();
     if (code !== 0) console.log(`  (node exited ${code}; see ${varDir}/service.log)`);
+  }
+  if (profDir) {
+    await writeFile(path.join(profDir, 'steps.json'), JSON.stringify(steps.map((s) => ({ rate: s.rate, calls: s.calls, window: s.window }))));
+    for (const s of steps) {
+      const top = profileOf(profDir, s).slice(0, 14);
+      console.log(`  where a call's CPU went at ${s.rate} cps (node processes, self time; profiles in ${profDir}):`);
+      console.log(`    ${top.map(([part, ms]) => `${part} ${ms.toFixed(3)}`).join(', ')} ms/call`);
+    }
   }
   return steps;
 }
