@@ -169,6 +169,12 @@ export const configSchema = z.object({
       url: z.string().optional(),
       embeddedPort: z.number().int().default(5433),
       poolSize: z.number().int().min(1).default(10),
+      /**
+       * How long the writes off the call path — call journal events, call records, mail claims and
+       * sent mails — wait to go together in one statement. A few ms of delay for far fewer statements
+       * (and commits) per call; 0: each write goes at the next turn of the event loop.
+       */
+      batchWindowMs: z.number().int().min(0).max(1000).default(20),
     })
     .default({}),
   smtp: z

@@ -77,7 +77,9 @@ export async function startWorker(config: Config, logger: Logger, rt: WorkerRunt
 
     const smtp = rt.smtpCatcher ? catcherTransport(rt.smtpCatcher, config.mail.workers) : createSmtpTransport(config);
     parts.push({ name: 'smtp-transport', stop: async () => smtp.close() });
-    const mailWorker = startMailWorker({ pool: db.pool, listenUrl: rt.databaseUrl, transport: smtp, logger, concurrency: config.mail.workers });
+    const mailWorker = startMailWorker({
+      pool: db.pool, listenUrl: rt.databaseUrl, transport: smtp, logger, concurrency: config.mail.workers, batchWindowMs: config.database.batchWindowMs,
+    });
     parts.push({ name: 'mail-worker', stop: () => mailWorker.stop() });
 
     const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);

@@ -4,6 +4,7 @@
 // 250s of a moment are settled together, one statement for all of them.
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { batchWindow } from '../batch-window.ts';
 import { MAIL_OUTBOX_CHANNEL, markSentMany, type SentMail } from '../store/mail-outbox.ts';
 import { claimDue, markFailed, markRetry, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
@@ -21,6 +22,8 @@ export interface MailWorkerOptions {
   pollMs?: number;
   /** Retry delay after the n-th failed attempt: baseMs · 2^(n-1), at most maxMs. */
   backoff?: { baseMs: number; maxMs: number };
+  /** How long a claim or a settlement waits for more mails to go in the same statement (database.batchWindowMs). */
+  batchWindowMs?: number;
 }
 
 export interface MailWorker {
@@ -41,6 +44,7 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const leaseSec = opts.leaseSec ?? 120;
   const pollMs = opts.pollMs ?? 1000;
   const backoff = opts.backoff ?? { baseMs: 5_000, maxMs: 600_000 };
+  const windowMs = opts.batchWindowMs ?? 0;
   const log = opts.logger.child({ part: 'mail-worker' });
   const inFlight = new Set<Promise<void>>();
   let running = true;
@@ -55,15 +59,21 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
 
   /** Sent mails waiting to be settled, each with the resolver of its launch. */
   let sent: { mail: SentMail; done: () => void }[] = [];
+  /** Sent mails not yet recorded as sent (stop() waits for them). */
+  const unsettled = new Set<Promise<void>>();
   let settling: Promise<void> | undefined;
   let settleRetry: NodeJS.Timeout | undefined;
 
   /** Settles every sent mail of the moment in one statement; one statement at a time. */
   function settleSent(): void {
     if (settling || !sent.length) return;
-    const batch = sent;
-    sent = [];
-    settling = markSentMany(opts.pool, batch.map((b) => b.mail))
+    let batch: typeof sent = [];
+    settling = batchWindow(windowMs)
+      .then(() => {
+        batch = sent;
+        sent = [];
+        return markSentMany(opts.pool, batch.map((b) => b.mail));
+      })
       .then((lost) => {
         for (const id of lost) log.warn({ id }, 'mail sent after its claim was retaken');
         for (const b of batch) b.done();
@@ -94,10 +104,11 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
       else log.info({ id: row.id, attempts: row.attempts, error: why }, 'mail delivery failed; will retry');
       return;
     }
-    await new Promise<void>((done) => {
-      sent.push({ mail: { id: row.id, attempts: row.attempts, sentAt: new Date() }, done });
-      settleSent();
-    });
+    // The connection is free for the next mail now; the 250 is recorded with those of the moment.
+    const recorded = new Promise<void>((done) => sent.push({ mail: { id: row.id, attempts: row.attempts, sentAt: new Date() }, done }));
+    unsettled.add(recorded);
+    void recorded.then(() => unsettled.delete(recorded));
+    settleSent();
   }
 
   function launch(row: OutboxRow) {
@@ -149,16 +160,19 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
         }
       }
       if (!running) break;
-      // Full, or nothing more due: sleep until woken (NOTIFY, a send finishing) or the poll comes round.
-      if (pendingWake) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
+      // Full, or nothing more due: sleep until woken (NOTIFY, a send finishing) or the poll comes round,
+      // then let the mails of that moment gather, to claim them together.
+      if (!pendingWake) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeUp = undefined;
+      }
+      if (running) await batchWindow(windowMs);
     }
   }
 
@@ -174,6 +188,7 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
       // to their leases (such a mail may then go out twice, with the same Message-ID).
       const stopRetrying = setTimeout(() => { for (const b of sent.splice(0)) b.done(); }, STOP_SETTLE_MS);
       await Promise.all([...inFlight]);
+      await Promise.all([...unsettled]);
       clearTimeout(stopRetrying);
       clearTimeout(settleRetry);
       const l = listener;

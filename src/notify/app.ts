@@ -26,7 +26,7 @@ import type { JournalOwner } from '../store/call-journal.ts';
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
-  config: Pick<Config, 'sip' | 'notify' | 'mail'>;
+  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'database'>;
   logger: Logger;
   /** Where call records wait while the database is unavailable (the service uses `<varDir>/spool`). */
   spoolDir: string;
@@ -74,8 +74,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
-  const journal = openCallJournal({ pool, owner: opts.owner ?? { node: 'none', worker: randomUUID() }, logger: opts.logger });
-  const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
+  const windowMs = config.database.batchWindowMs;
+  const journal = openCallJournal({ pool, owner: opts.owner ?? { node: 'none', worker: randomUUID() }, logger: opts.logger, windowMs });
+  const saver = createCallSaver({ pool, config, logger: opts.logger, spool, windowMs });
   const save = saver.save;
 
   /** 高音質電話: a retry of a codec-rejected call drops the rejected call's held mails. */

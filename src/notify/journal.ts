@@ -4,13 +4,15 @@
 // record needs), each outgoing leg's INVITE as sent (what a takeover CANCELs), ringing, answered. The
 // row goes in the same statement as the call's record (store/call-records.ts).
 //
-// Writes never wait on the SIP path: events are batched, one statement for all the events of a moment,
-// one statement at a time (group commit). A call that ends before its first write is never written.
+// Writes never wait on the SIP path: events are batched, one statement for all the events of a moment
+// (database.batchWindowMs), one statement at a time. A call that ends before its first write is never
+// written; a process killed within that moment of a call's INVITE leaves no trace of the call.
 // While the database is unavailable the events wait in memory and are tried again; a call that ends
 // meanwhile is recorded through the spool (spool.ts), and only a crash during the outage loses its
 // journal entry.
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { batchWindow } from '../batch-window.ts';
 import type { OutgoingInvite } from '../sip-cancel.ts';
 import { writeJournal, type JournalInsert, type JournalOwner, type JournalUpdate } from '../store/call-journal.ts';
 import type { CallerIdentity } from './identity.ts';
@@ -69,7 +71,7 @@ function merge(into: Pending | undefined, p: Pending): Pending {
   };
 }
 
-export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logger: Logger }): CallJournal {
+export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logger: Logger; windowMs: number }): CallJournal {
   const { pool, owner } = opts;
   const log = opts.logger.child({ part: 'notify-journal' });
   const calls = new Map<string, Entry>();
@@ -87,10 +89,10 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
     schedule();
   }
 
-  /** The next write goes once the events of this turn of the event loop are in: they all share it. */
+  /** The next write goes once the events of the moment are in: they all share it. */
   function schedule(): void {
     if (flushing || retry || closed) return;
-    flushing = new Promise((r) => setImmediate(r)).then(flush).finally(() => {
+    flushing = batchWindow(opts.windowMs).then(flush).finally(() => {
       flushing = undefined;
       if (dirty.size) schedule();
     });

@@ -1,14 +1,15 @@
 // Saving finished calls: straight to the database, many calls in one statement (the records of a
-// moment together, one statement at a time), and to the local spool when the database cannot take them
+// moment together, database.batchWindowMs, one statement at a time), and to the local spool when the database cannot take them
 // (down, too slow to answer, or the service is stopping). Either way a record is durable once save()
 // resolves. A call saved both ways is recorded once: replay is idempotent.
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { NotifyProfile } from './profile.ts';
-import { recordCall, recordCalls, type FinishedCall } from './record.ts';
+import { recordCall, recordCalls, type FinishedCall, type RecordResult } from './record.ts';
 import { isPermanent, type NotifySpool } from './spool.ts';
 import { settledWithin } from '../call-tracker.ts';
+import { batchWindow } from '../batch-window.ts';
 
 export interface CallSaverOptions {
   pool: pg.Pool;
@@ -17,6 +18,8 @@ export interface CallSaverOptions {
   spool: NotifySpool;
   /** A save the database has not confirmed by then is spooled as well (a hung connection must not hold the record in memory only). */
   spoolAfterMs?: number;
+  /** How long a record waits for others to go in the same statement. */
+  windowMs: number;
 }
 
 export interface CallSaver {
@@ -45,36 +48,38 @@ export function createCallSaver(opts: CallSaverOptions): CallSaver {
   const log = opts.logger.child({ part: 'notify' });
   const spoolAfterMs = opts.spoolAfterMs ?? 10_000;
   const pending = new Set<PendingSave>();
-  let queue: PendingSave[] = [];
+  const queue: PendingSave[] = [];
   let writing = false;
-
-  function logRecorded(p: PendingSave, mails: number, decision: string): void {
-    log.info({ callId: p.call.callId, called: p.call.calledNumber, mails, decision }, 'call recorded');
-  }
 
   /** One statement at a time; the calls ended meanwhile go together in the next. */
   function writeNext(): void {
     if (writing || !queue.length) return;
     writing = true;
+    void writeBatch().finally(() => {
+      writing = false;
+      writeNext();
+    });
+  }
+
+  async function writeBatch(): Promise<void> {
+    await batchWindow(opts.windowMs);
     const batch = queue.splice(0, MAX_BATCH);
-    recordCalls(pool, config, batch)
-      .then(
-        (results) => results.forEach((r, i) => {
-          logRecorded(batch[i]!, r.mailIds.length, r.decision.send ? 'send' : r.decision.why);
-          batch[i]!.saved();
-        }),
-        // A record the database refuses for good must not hold back the others: each alone then.
-        (err: Error) => Promise.all(batch.map((p) => (isPermanent(err) && batch.length > 1
-          ? recordCall(pool, config, p.profile, p.call).then((r) => {
-            logRecorded(p, r.mailIds.length, r.decision.send ? 'send' : r.decision.why);
-            p.saved();
-          }, (again: Error) => p.spool(again.message))
-          : p.spool(err.message)))),
-      )
-      .finally(() => {
-        writing = false;
-        writeNext();
-      });
+    try {
+      const results = await recordCalls(pool, config, batch);
+      results.forEach((r, i) => saved(batch[i]!, r));
+    } catch (err) {
+      // A record the database refuses for good must not hold back the others: each alone then.
+      if (!isPermanent(err) || batch.length === 1) {
+        await Promise.all(batch.map((p) => p.spool((err as Error).message)));
+        return;
+      }
+      await Promise.all(batch.map((p) => recordCall(pool, config, p.profile, p.call).then((r) => saved(p, r), (again: Error) => p.spool(again.message))));
+    }
+  }
+
+  function saved(p: PendingSave, r: RecordResult): void {
+    log.info({ callId: p.call.callId, called: p.call.calledNumber, mails: r.mailIds.length, decision: r.decision.send ? 'send' : r.decision.why }, 'call recorded');
+    p.saved();
   }
 
   function save(profile: NotifyProfile, call: FinishedCall, after?: Promise<void>): Promise<void> {

@@ -42,7 +42,7 @@ const rowsOf = (worker: string) => journalRows(db.pool, { worker });
 describe('call journal', () => {
   it('a live call: its events reach its row; its record removes the row; a call over before its first write is never written', async () => {
     const owner = { node: 'node-a', worker: 'w-live' };
-    const j = openCallJournal({ pool: db.pool, owner, logger: quietLogger });
+    const j = openCallJournal({ pool: db.pool, owner, logger: quietLogger, windowMs: 0 });
     j.started({ callId: 'live@x', calledNumber: CALLED, caller, profile, inviteAt: t0 });
     j.legSent('live@x', leg('live@x'));
     j.ringing('live@x', at(1), false);
@@ -67,7 +67,7 @@ describe('call journal', () => {
 
   it('takeover: ringing → 応答なし up to the last moment known, answered → 通話; once; ringing legs handed back', async () => {
     const owner = { node: 'node-b', worker: 'w-dead' };
-    const j = openCallJournal({ pool: db.pool, owner, logger: quietLogger });
+    const j = openCallJournal({ pool: db.pool, owner, logger: quietLogger, windowMs: 0 });
     j.started({ callId: 'ringing@x', calledNumber: CALLED, caller, profile, inviteAt: t0 });
     j.legSent('ringing@x', leg('ringing@x'));
     j.ringing('ringing@x', at(0.3), false);
@@ -100,7 +100,7 @@ describe('call journal', () => {
   });
 
   it('the last moment known is the later of the holder\'s last sign of life and the call\'s last event', async () => {
-    const j = openCallJournal({ pool: db.pool, owner: { node: 'node-c', worker: 'w-late' }, logger: quietLogger });
+    const j = openCallJournal({ pool: db.pool, owner: { node: 'node-c', worker: 'w-late' }, logger: quietLogger, windowMs: 0 });
     j.started({ callId: 'late@x', calledNumber: CALLED, caller, profile, inviteAt: t0 });
     j.ringing('late@x', at(7), true);
     await j.close();
