@@ -257,7 +257,8 @@ export const configSchema = z.object({
       charset: z.enum(['utf-8', 'iso-2022-jp']).default('utf-8'),
       /** How long a mail keeps being retried after temporary failures. */
       retryForSec: z.number().int().positive().default(24 * 3600),
-      workers: z.number().int().min(1).default(2),
+      /** Mails in flight at once per app worker process, each on a pooled SMTP connection of its own. */
+      workers: z.number().int().min(1).default(8),
       footers: z
         .object({
           A: z.object({ east: mailFooter, west: mailFooter }),

@@ -50,6 +50,8 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   let running = true;
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
+  /** New mails were announced (NOTIFY): worth waiting a moment for the rest of their batch. */
+  let announced = false;
   let listener: pg.Client | undefined;
 
   const wake = () => {
@@ -124,7 +126,10 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   async function listen() {
     if (!opts.listenUrl || !running) return;
     const client = new pg.Client({ connectionString: opts.listenUrl });
-    client.on('notification', wake);
+    client.on('notification', () => {
+      announced = true;
+      wake();
+    });
     client.on('error', (err) => {
       log.warn({ err: err.message }, 'outbox LISTEN connection lost; polling until it is back');
       if (listener === client) listener = undefined;
@@ -160,8 +165,8 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
         }
       }
       if (!running) break;
-      // Full, or nothing more due: sleep until woken (NOTIFY, a send finishing) or the poll comes round,
-      // then let the mails of that moment gather, to claim them together.
+      // Full, or nothing more due: sleep until woken (NOTIFY, a send finishing) or the poll comes round;
+      // when new mails were announced, let the rest of that moment's mails come, to claim them together.
       if (!pendingWake) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollMs);
@@ -172,7 +177,10 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
         });
         wakeUp = undefined;
       }
-      if (running) await batchWindow(windowMs);
+      if (running && announced) {
+        announced = false;
+        await batchWindow(windowMs);
+      }
     }
   }
 

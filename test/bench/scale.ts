@@ -238,7 +238,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    if (process.argv.includes('--keep')) console.log(`(kept ${scratch})`);
+    else await rm(scratch, { recursive: true, force: true });
   }
   const best = highest(results.get('default') ?? []);
   if (best) console.log(`\nhighest clean rate (this code): ${best.rate} cps`);
