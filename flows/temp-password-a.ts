@@ -1,12 +1,10 @@
 // 仮パスワード設定 pattern A (ひかり電話設定サイト): choose the 認証単位, name the number,
 // enter the 8-digit temp password twice, store it. See docs/ivr-flows.md.
 import { assign, setup } from 'xstate';
+import { MAIL_SERVICES, type AuthUnit, type Contract, type NumberRole } from '../src/domain/subscriber.ts';
 import {
-  type AuthUnit,
-  type Contract,
   type FlowOptions,
   type FlowOutcome,
-  MAIL_SERVICES,
   eightDigits,
   entered,
   isEightDigits,
@@ -22,7 +20,7 @@ import { questionState, tailActions, tailGuards, tailOutcome, tailStates, type T
 
 export interface TempPasswordAInput {
   /** The verified caller: one of the contract's numbers. */
-  caller: { number: string; role: 'main' | 'additional' };
+  caller: { number: string; role: NumberRole };
   contract: Contract;
   options: FlowOptions;
 }

@@ -2,11 +2,10 @@
 // name the contract number, enter the 8-digit temp password (containing the required digit)
 // twice, store it. A third invalid entry sends the caller back to the service menu. See docs/ivr-flows.md.
 import { assign, setup } from 'xstate';
+import type { Contract, MailService, NumberRole } from '../src/domain/subscriber.ts';
 import {
-  type Contract,
   type FlowOptions,
   type FlowOutcome,
-  type MailService,
   contractSubscribes,
   eightDigitsHash,
   entered,
@@ -29,7 +28,7 @@ export interface TempPasswordBOptions extends FlowOptions {
 
 export interface TempPasswordBInput {
   /** The verified caller: a number of the contract, or one of its 認証用番号 (auth). */
-  caller: { number: string; role: 'main' | 'additional' | 'auth' };
+  caller: { number: string; role: NumberRole | 'auth' };
   contract: Contract;
   options: TempPasswordBOptions;
 }

@@ -4,32 +4,7 @@
 import { fromPromise } from 'xstate';
 import { HangupError, type CollectOptions, type CollectResult, type PromptItem } from '../src/media/port.ts';
 import { isNationalNumber } from '../src/domain/phone-number.ts';
-
-export type Pattern = 'A' | 'B';
-export type Region = 'east' | 'west';
-/** ひかり電話設定サイトの認証単位: 回線単位 / 電話番号単位 / 管理者／ユーザ単位. */
-export type AuthUnit = 'line' | 'number' | 'admin_user';
-/** Services whose settings site the temp password opens (着信お知らせメール, FAXお知らせメール). */
-export type MailService = 'chakushin_mail' | 'fax_mail';
-export const MAIL_SERVICES: readonly MailService[] = ['chakushin_mail', 'fax_mail'];
-
-export interface ContractNumber {
-  number: string;
-  /** 契約者回線番号 (main) or 追加番号 (additional). */
-  role: 'main' | 'additional';
-  /** Subscribed option services; anything besides MailService is ignored by the IVR. */
-  services: readonly string[];
-}
-
-export interface Contract {
-  id: string;
-  region: Region;
-  pattern: Pattern;
-  authUnit: AuthUnit | null;
-  numbers: readonly ContractNumber[];
-  /** 認証用番号 (pattern B): numbers registered to dial the IVR on the contract's behalf. */
-  authNumbers: readonly string[];
-}
+import { subscribesAny, type AuthUnit, type Contract, type ContractNumber, type MailService } from '../src/domain/subscriber.ts';
 
 export interface FlowOptions {
   firstDigitTimeoutMs: number;
@@ -94,7 +69,7 @@ export function mainNumberOf(contract: Contract): string | undefined {
 /** The contract's number `digits`, if it subscribes one of `services`. */
 export function numberWithService(contract: Contract, digits: string, services: readonly MailService[]): ContractNumber | undefined {
   if (!isNationalNumber(digits)) return undefined;
-  return contract.numbers.find((n) => n.number === digits && n.services.some((s) => (services as readonly string[]).includes(s)));
+  return contract.numbers.find((n) => n.number === digits && subscribesAny(n, services));
 }
 
 export function contractSubscribes(contract: Contract, service: MailService): boolean {

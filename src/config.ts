@@ -5,13 +5,16 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
+import { ABSENT_REASONS } from './domain/incoming-call.ts';
+import { ABSENT_REASON_MATCHES, DEFAULT_ABSENT_REASON_RULES } from './domain/caller-id.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
-import { DEFAULT_LIMITS as ENGINE_LIMITS } from './sip-engine/limits.ts';
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
-const engineLimit = (value: number, min = 1) => z.number().int().min(min).default(value);
+/** One of the built-in engine's limits; unset ones take the engine's own table (src/sip-engine/limits.ts). */
+const engineLimit = (min = 1) => z.number().int().min(min).optional();
 /** Deadlines of an HTTP listener (src/web/connection-limits.ts). */
 const httpDeadlines = (d: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }) => ({
   /** The request head must arrive within this (slow-loris guard); at most requestTimeoutMs. */
@@ -48,20 +51,20 @@ export const configSchema = z.object({
       engineAdmin: hostPort.optional(),
       /** Unset: a random secret made at each start, shared only by this process and its engine. */
       engineSecret: z.string().min(1).max(256).optional(),
-      /** What the built-in engine lets peers hold (docs/sip-engine.md#limits). */
+      /** What the built-in engine lets peers hold (docs/sip-engine.md#limits): only what is set here overrides the engine's defaults. */
       engineLimits: z
         .object({
-          tcpMaxConnections: engineLimit(ENGINE_LIMITS.tcpMaxConnections),
-          tcpMaxConnectionsPerAddress: engineLimit(ENGINE_LIMITS.tcpMaxConnectionsPerAddress),
-          fdReserve: engineLimit(ENGINE_LIMITS.fdReserve, 0),
-          tcpMessageTimeoutMs: engineLimit(ENGINE_LIMITS.tcpMessageTimeoutMs),
-          tcpIdleTimeoutMs: engineLimit(ENGINE_LIMITS.tcpIdleTimeoutMs),
-          maxTransactions: engineLimit(ENGINE_LIMITS.maxTransactions),
-          retryAfterSec: engineLimit(ENGINE_LIMITS.retryAfterSec),
-          adminAuthTimeoutMs: engineLimit(ENGINE_LIMITS.adminAuthTimeoutMs),
-          adminMaxUnauthenticated: engineLimit(ENGINE_LIMITS.adminMaxUnauthenticated),
-          adminFailureDelayMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMs),
-          adminFailureDelayMaxMs: engineLimit(ENGINE_LIMITS.adminFailureDelayMaxMs),
+          tcpMaxConnections: engineLimit(),
+          tcpMaxConnectionsPerAddress: engineLimit(),
+          fdReserve: engineLimit(0),
+          tcpMessageTimeoutMs: engineLimit(),
+          tcpIdleTimeoutMs: engineLimit(),
+          maxTransactions: engineLimit(),
+          retryAfterSec: engineLimit(),
+          adminAuthTimeoutMs: engineLimit(),
+          adminMaxUnauthenticated: engineLimit(),
+          adminFailureDelayMs: engineLimit(),
+          adminFailureDelayMaxMs: engineLimit(),
         })
         .default({}),
       /**
@@ -233,23 +236,19 @@ export const configSchema = z.object({
       /** On shutdown, calls still up after this long are hung up and recorded as ended then. */
       shutdownGraceSec: z.number().min(0).default(10),
       /**
-       * 非通知理由: how what the trunk sends maps to the reason shown in the mail. First matching rule wins;
-       * a match hides the number. No match and no usable number: 表示圏外. See docs/notify.md.
+       * 非通知理由: how what the trunk sends maps to the reason shown in the mail; the IVR applies the same
+       * rules (a 非通知 caller hears withheld_caller). First matching rule wins; a match hides the number.
+       * No match and no usable number: 表示圏外. See src/domain/caller-id.ts and docs/notify.md.
        */
       absentReasonRules: z
         .array(
           z.object({
-            /** privacy: a Privacy header token; cpc: the cpc= parameter on PAI/From; displayName: From/PAI display name. */
-            match: z.enum(['privacy', 'cpc', 'displayName']),
+            match: z.enum(ABSENT_REASON_MATCHES),
             values: z.array(z.string().min(1)).min(1),
-            reason: z.enum(['非通知', '公衆', '表示圏外']),
+            reason: z.enum(ABSENT_REASONS),
           }),
         )
-        .default([
-          { match: 'cpc', values: ['payphone'], reason: '公衆' },
-          { match: 'privacy', values: ['id', 'user', 'header'], reason: '非通知' },
-          { match: 'displayName', values: ['Coin line/payphone'], reason: '公衆' },
-        ]),
+        .default(DEFAULT_ABSENT_REASON_RULES.map((r) => ({ ...r, values: [...r.values] }))),
     })
     .default({}),
   mail: z
@@ -283,12 +282,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 

@@ -16,6 +16,7 @@ import { sipTarget } from './sip-connection.ts';
 import { journalWorkers } from './store/call-journal.ts';
 import { openDatabase } from './store/database.ts';
 import { startPart } from './start-failure.ts';
+import { createReadiness } from './web/readiness.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
 import { startSettingsSite } from './site/index.ts';
@@ -148,6 +149,9 @@ export async function startService(config: Config, logger: Logger, opts: Service
         return AggregatorRegistry.aggregate(all).metrics();
       },
     };
+    // The operations port comes up before the site: /healthz says ready once the site listens too.
+    const readiness = createReadiness(['site']);
+    health.push(readiness.check);
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({
       ...config.http.listen, registry, exposition, health, moreHealth: workerHealth, logger, limits: config.http,
     }));
@@ -156,6 +160,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
     parts.push({ name: 'site', stop: () => site.close() });
+    readiness.up('site');
     logger.info({ http: web.port, site: site.port, sip: sipAddress, smtpCatcher, workers: config.cluster.workers, node: nodeLease.id }, 'service ready');
 
     return { httpPort: web.port, sitePort: site.port, sipAddress, smtpCatcher, nodeId: nodeLease.id, lost: nodeLease.lost, stop: stopAll };

@@ -1,6 +1,8 @@
 // `chakushin COMMAND …`: the operator's entry point.
-import { ConfigError } from '../config.ts';
+import { constants } from 'node:os';
+import { ConfigError } from '../config-error.ts';
 import { StartFailure } from '../start-failure.ts';
+import { Interrupted } from '../stop-signals.ts';
 import { UsageError } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -46,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof StartFailure) {
       console.error(`chakushin: ${err.message}`);
       return 1;
+    }
+    if (err instanceof Interrupted) {
+      console.error(`chakushin ${cmd.name}: ${err.message}`);
+      return 128 + constants.signals[err.signal];
     }
     if (err instanceof ConfigError) {
       console.error(`chakushin: ${err.message}`);

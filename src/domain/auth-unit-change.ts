@@ -1,8 +1,7 @@
 // 認証単位変更 (001 p.11–13): the six transitions, who may make each, whose passwords it asks
 // for, and what becomes of every number's password. Pure rules; the store applies the plan.
-import { mayLogIn, type AuthUnit, type ContractNumber } from './auth-unit.ts';
-
-export const AUTH_UNITS: readonly AuthUnit[] = ['line', 'number', 'admin_user'];
+import { mayLogIn } from './auth-unit.ts';
+import type { AuthUnit, ContractNumber } from './subscriber.ts';
 
 export interface AuthUnitChangePlan {
   from: AuthUnit;

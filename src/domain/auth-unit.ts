@@ -1,30 +1,16 @@
 // 認証単位: who may log in to the settings site, and which numbers a login may set
-// (000 p.125, 001 p.5–6).
+// (000 p.125, 001 p.5–6). The words (AuthUnit, ContractNumber…) are in subscriber.ts.
 // - 回線単位 (line): only the 契約者回線番号 logs in; it sets every number of the contract.
 // - 電話番号単位 (number): any number with a site service logs in; it sets only itself.
 // - 管理者／ユーザ単位 (admin_user): the main number logs in as 管理者 and sets every number;
 //   an additional number with a site service logs in as ユーザ and sets only itself.
-export type AuthUnit = 'line' | 'number' | 'admin_user';
-export type NumberRole = 'main' | 'additional';
-
-/** Services configured on the settings site (the others are network features set elsewhere). */
-export const SITE_SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp'] as const;
-
-export interface ContractNumber {
-  number: string;
-  role: NumberRole;
-  services: readonly string[];
-}
-
-export const AUTH_UNIT_NAMES: Record<AuthUnit, string> = { line: '回線単位', number: '電話番号単位', admin_user: '管理者／ユーザ単位' };
-
-const hasSiteService = (n: ContractNumber) => n.services.some((s) => (SITE_SERVICES as readonly string[]).includes(s));
+import { SITE_SERVICES, subscribesAny, type AuthUnit, type ContractNumber } from './subscriber.ts';
 
 /** Whether `login` may log in under `unit`. */
 export function mayLogIn(unit: AuthUnit, login: ContractNumber): boolean {
   if (login.role === 'main' && unit !== 'number') return true;
   if (unit === 'line') return false;
-  return hasSiteService(login);
+  return subscribesAny(login, SITE_SERVICES);
 }
 
 /** The numbers a login may set, in the contract's order. Empty when it may not log in at all. */

@@ -5,4 +5,5 @@
 export type CallStatus = '通話' | '応答なし' | '転送';
 
 /** 非通知理由: why the mail shows no caller number (withheld, payphone, unavailable). */
-export type AbsentReason = '非通知' | '公衆' | '表示圏外';
+export const ABSENT_REASONS = ['非通知', '公衆', '表示圏外'] as const;
+export type AbsentReason = (typeof ABSENT_REASONS)[number];

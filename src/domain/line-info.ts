@@ -1,7 +1,12 @@
 // 回線情報通知機能 (West manual 004): the rules of the お客さまID, the line's IPv6 prefix, and the
 // サービス申込受付ページ's 申込者情報. One place for the site, provisioning and the lookup API.
-import { isIPv6 } from 'node:net';
 import { mailAddressRefusal, type MailAddressRefusal } from './mail-address.ts';
+
+/**
+ * What an application asks for the chosen providers (変更後): 「通知する」 (notify: they may learn the line's
+ * お客さまID) or 「通知停止」 (stop). Not 着信お知らせメール's NotifySettings.
+ */
+export type LineInfoSetting = 'notify' | 'stop';
 
 /** お客さまID (= フレッツナンバー): 「CAF」+ 10 digits. */
 export const CUSTOMER_ID = /^CAF\d{10}$/;
@@ -21,20 +26,33 @@ export interface Ipv6Prefix {
 
 const ALL = (1n << 128n) - 1n;
 
+const HEXTET = /^[0-9a-f]{1,4}$/i;
+// Dotted quad without leading zeros, as inet_pton takes it.
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4_TAIL = new RegExp(`^(.*:)${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
+/**
+ * An IPv6 address in RFC 4291 text form (hextets, one `::`, an IPv4 tail) as a 128-bit number;
+ * undefined for anything else (zones `%eth0`, IPv4, brackets, spaces). Written here rather than
+ * taken from node:net, which the domain does not import.
+ */
 function parseIpv6(text: string): bigint | undefined {
-  if (!isIPv6(text) || text.includes('%')) return undefined;
   let s = text;
   // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two hextets.
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  const v4 = IPV4_TAIL.exec(s);
   if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    s = `${s.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
+    s = `${v4[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8) return undefined;
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const hextets = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = hextets(halves[0]!);
+  const tail = halves.length === 2 ? hextets(halves[1]!) : [];
+  if (![...head, ...tail].every((g) => HEXTET.test(g))) return undefined;
+  // Without `::` exactly 8 hextets; with it, at most 7 around the zeros it stands for.
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
+  const groups = halves.length === 1 ? head : [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
   return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 

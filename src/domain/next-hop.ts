@@ -25,3 +25,15 @@ export function requestUriAtNextHop(requestUri: string, nextHop: string): string
   if (/(^|;)user=phone(;|$)/i.test(originalParams) && !params.some((p) => /^user=/i.test(p))) params.push('user=phone');
   return `${scheme!.toLowerCase()}:${user}@${hostport}${params.map((p) => `;${p}`).join('')}`;
 }
+
+/**
+ * Where a call to a subscriber's line goes: its own SIP target, else the called number at the next
+ * hop; or, when neither can be, what is missing, in words an operator can act on.
+ */
+export function lineRoute(target: string | null | undefined, requestUri: string, nextHop: string | undefined): { uri: string } | { unreachable: string } {
+  if (target) return { uri: target };
+  if (!nextHop) return { unreachable: 'the number has no SIP target (provisioning: target) and notify.nextHop is not set' };
+  const uri = requestUriAtNextHop(requestUri, nextHop);
+  if (uri) return { uri };
+  return { unreachable: `the number has no SIP target, and the Request-URI ${requestUri} has no user part to address the called number at notify.nextHop (expected sip:NUMBER@host)` };
+}

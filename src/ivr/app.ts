@@ -5,9 +5,10 @@ import type Srf from 'drachtio-srf';
 import type { CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { nationalNumberOf } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import type { MediaServer } from '../media/port.ts';
-import { accessNumberOf, normaliseNumber } from './caller-check.ts';
+import { accessNumberOf } from './caller-check.ts';
 import { IvrCall } from './call.ts';
 
 export interface IvrDeps {
@@ -30,7 +31,7 @@ export function createIvrApp(deps: IvrDeps): IvrApp {
   const { config } = deps;
   return {
     handleInvite(req, res) {
-      const dialled = normaliseNumber(req.uri);
+      const dialled = nationalNumberOf(req.uri);
       const access = dialled ? accessNumberOf(dialled, config.ivr.accessNumbers) : null;
       if (!access || !dialled) return false;
       if (!deps.calls.hasRoom()) {

@@ -9,17 +9,16 @@ import { createActor, toPromise } from 'xstate';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
+import { callerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { tempPasswordA } from '../../flows/temp-password-a.ts';
 import { tempPasswordB } from '../../flows/temp-password-b.ts';
 import type { FlowOutcome } from '../../flows/temp-password-common.ts';
 import { flowOptionsFromConfig } from './flow-options.ts';
-import { HangupError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
-import { parseInfoDtmf } from '../media/info-dtmf.ts';
-import { PortsExhaustedError } from '../media/port-pool.ts';
+import { HangupError, PortsExhaustedError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
 import { findContractOfCaller } from '../store/subscribers.ts';
 import { insertIvrCall, type IvrCallRecord } from '../store/ivr-calls.ts';
-import { callerNumberOf, decide, offersAudio, type AccessNumber, type Decision } from './caller-check.ts';
+import { callerOf, decide, offersAudio, type AccessNumber, type Decision } from './caller-check.ts';
 import { flowActors } from './flow-actors.ts';
 
 export interface IvrCallDeps {
@@ -86,15 +85,11 @@ export class IvrCall implements TrackedCall {
       this.release('caller_hung_up', new Date());
     });
     const asserted = this.deps.isTrustedPeer(req.source_address);
-    const caller = callerNumberOf(
-      {
-        sourceAddress: req.source_address,
-        from: req.get('From'),
-        pAssertedIdentity: req.has('P-Asserted-Identity') ? req.get('P-Asserted-Identity') : null,
-        privacy: req.has('Privacy') ? req.get('Privacy') : null,
-      },
-      config.sip.trustedPeers,
-    );
+    const caller = callerOf(callerId(
+      { from: req.get('From'), pAssertedIdentity: req.get('P-Asserted-Identity'), privacy: req.get('Privacy') },
+      asserted,
+      config.notify.absentReasonRules,
+    ));
     if (caller.kind === 'number') this.record.caller = caller.number;
     const contract = caller.kind === 'number' ? ((await findContractOfCaller(pool, caller.number)) ?? null) : null;
     if (this.state === 'ended') return;
@@ -148,9 +143,7 @@ export class IvrCall implements TrackedCall {
       this.release(noAck ? 'no_ack' : 'caller_hung_up', new Date(), noAck ? 'ack_timeout' : undefined);
     });
     this.dialog.on('info', (info: Srf.SrfRequest, infoRes: Srf.SrfResponse) => {
-      const digit = parseInfoDtmf(info.get('Content-Type'), info.body ?? '');
-      infoRes.send(digit === undefined ? 415 : 200);
-      if (digit !== undefined) session.injectDigit(digit);
+      infoRes.send(session.injectInfo(info.get('Content-Type'), info.body ?? '') ? 200 : 415);
     });
 
     // No prompt before the ACK: an INVITE from a forged address must not make us send media there.

@@ -1,24 +1,13 @@
 // 契約電話番号の認証: may this call reach a temp-password flow, and as whom?
 // Pure, in two halves around the one database lookup the glue does:
-//   callerNumberOf(invite, trustedPeers) → number | withheld | unknown
+//   callerOf(callerId(headers, isTrustedPeer(source), rules)) → number | withheld | unknown
 //   (glue: contract = lookup(number))
 //   decide({ hasAudio, caller, access }, contract) → reject | announce | run flow A/B
 import { parse as parseSdp } from 'sdp-transform';
 import type { Config } from '../config.ts';
-import { MAIL_SERVICES, type Contract, type Region } from '../../flows/temp-password-common.ts';
+import { nationalNumberOf, type CallerId } from '../domain/caller-id.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
-import { trustedPeerMatcher } from '../domain/trusted-peers.ts';
-
-/** The identity-bearing parts of the INVITE, as header values. */
-export interface InviteIdentity {
-  /** Address the request came from (the peer's IP). */
-  sourceAddress: string;
-  /** The From URI or just its user part. */
-  from: string | null;
-  /** P-Asserted-Identity value(s); a trunk may send a sip: and a tel: one. */
-  pAssertedIdentity?: string | readonly string[] | null;
-  privacy?: string | null;
-}
+import { MAIL_SERVICES, subscribesAny, type Contract, type NumberRole, type Region } from '../domain/subscriber.ts';
 
 export type CallerNumber = { kind: 'number'; number: string } | { kind: 'withheld' } | { kind: 'unknown' };
 
@@ -43,68 +32,22 @@ export type Decision =
   /** Answer, play the prompt, hang up. */
   | { action: 'announce'; prompt: 'withheld_caller'; reason: 'withheld' }
   | { action: 'announce'; prompt: 'not_in_service'; reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted' }
-  | { action: 'run'; pattern: 'A'; caller: { number: string; role: 'main' | 'additional' }; contract: Contract }
-  | { action: 'run'; pattern: 'B'; caller: { number: string; role: 'main' | 'additional' | 'auth' }; contract: Contract };
-
-const WITHHOLDING_PRIVACY = ['id', 'user', 'header'];
+  | { action: 'run'; pattern: 'A'; caller: { number: string; role: NumberRole }; contract: Contract }
+  | { action: 'run'; pattern: 'B'; caller: { number: string; role: NumberRole | 'auth' }; contract: Contract };
 
 /**
- * A national number (0 + 9–10 digits) from a tel:/sip: URI, its user part or plain digits:
- * +81 becomes 0, visual separators (- . ( ) space) go. Anything else: null.
+ * The caller as the IVR sees it, from the caller ID notify shows too (domain/caller-id.ts): a national
+ * number; withheld (非通知: the caller can call again showing it); or unknown (公衆, 表示圏外, another
+ * country: no contract's line).
  */
-export function normaliseNumber(raw: string): string | null {
-  let user = raw.trim().replace(/^<|>$/g, '');
-  user = user.replace(/^(?:sips?|tel):/i, '').split(/[@;?]/)[0] ?? '';
-  user = safeDecode(user).replace(/[-.() ]/g, '');
-  if (user.startsWith('+81')) user = `0${user.slice(3)}`;
-  return isNationalNumber(user) ? user : null;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s; // a malformed escape is taken as sent and then fails validation, never fatal
-  }
-}
-
-/** URIs of a name-addr list: `"A" <sip:…>, <tel:…>`; an addr-spec without brackets is taken whole. */
-function urisOf(value: string): string[] {
-  const bracketed = [...value.matchAll(/<([^>]*)>/g)].map((m) => m[1] ?? '');
-  return bracketed.length > 0 ? bracketed : value.split(',').map((v) => v.trim());
-}
-
-function isAnonymous(uri: string): boolean {
-  const user = uri.trim().replace(/^<|>$/g, '').replace(/^(?:sips?|tel):/i, '').split(/[@;?]/)[0] ?? '';
-  return user.toLowerCase() === 'anonymous' || /@anonymous\.invalid\b/i.test(uri);
-}
-
-/**
- * The caller's number. P-Asserted-Identity is believed only from a trusted trunk peer:
- * anyone else could write any number there, so From is used. A Privacy request for the
- * identity (id/user/header) or an anonymous URI means 非通知.
- */
-export function callerNumberOf(invite: InviteIdentity, trustedPeers: readonly string[]): CallerNumber {
-  const privacy = (invite.privacy ?? '').split(/[;,\s]+/).map((t) => t.toLowerCase());
-  if (privacy.some((t) => WITHHOLDING_PRIVACY.includes(t))) return { kind: 'withheld' };
-
-  if (invite.pAssertedIdentity && trustedPeerMatcher(trustedPeers)(invite.sourceAddress)) {
-    const values = typeof invite.pAssertedIdentity === 'string' ? [invite.pAssertedIdentity] : invite.pAssertedIdentity;
-    const uris = values.flatMap(urisOf);
-    if (uris.some(isAnonymous)) return { kind: 'withheld' };
-    const number = uris.map(normaliseNumber).find((n) => n !== null);
-    if (number) return { kind: 'number', number };
-  }
-
-  const from = urisOf(invite.from ?? '')[0] ?? '';
-  if (isAnonymous(from)) return { kind: 'withheld' };
-  const number = normaliseNumber(from);
-  return number ? { kind: 'number', number } : { kind: 'unknown' };
+export function callerOf(id: CallerId): CallerNumber {
+  if (id.number !== null && isNationalNumber(id.number)) return { kind: 'number', number: id.number };
+  return id.absentReason === '非通知' ? { kind: 'withheld' } : { kind: 'unknown' };
 }
 
 /** Which 仮パスワード設定番号 was dialled (Request-URI user), or null when it is none of them. */
 export function accessNumberOf(dialled: string, numbers: Config['ivr']['accessNumbers']): AccessNumber | null {
-  const n = normaliseNumber(dialled);
+  const n = nationalNumberOf(dialled);
   if (n === null) return null;
   if (n === numbers.A.east) return { pattern: 'A', region: 'east' };
   if (n === numbers.A.west) return { pattern: 'A', region: 'west' };
@@ -153,7 +96,7 @@ export function decide(facts: CallFacts, contract: Contract | null): Decision {
 
   if (contract.pattern !== 'B') return notInService('wrong_access_number');
   if (own) {
-    if (!own.services.some((s) => (MAIL_SERVICES as readonly string[]).includes(s))) return notInService('no_mail_service');
+    if (!subscribesAny(own, MAIL_SERVICES)) return notInService('no_mail_service');
     return { action: 'run', pattern: 'B', caller: { number, role: own.role }, contract };
   }
   if (contract.authNumbers.includes(number)) return { action: 'run', pattern: 'B', caller: { number, role: 'auth' }, contract };

@@ -3,9 +3,9 @@
 // brand, site and sender come from config per region and pattern.
 import type { Config } from '../config.ts';
 import type { AbsentReason, CallStatus } from '../domain/incoming-call.ts';
+import type { Pattern } from '../domain/subscriber.ts';
 
 export type MailFooter = Config['mail']['footers']['A']['east'];
-export type Pattern = 'A' | 'B';
 
 export interface NotifyMailFacts {
   calledNumber: string;

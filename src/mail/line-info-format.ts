@@ -2,7 +2,7 @@
 // The manual: 工事内容を正確に通知するため、一部お客様固有の情報が記載されます — the 受付番号, the
 // お客さまID with its middle digits hidden, and what changed.
 import type { LineInfoConfig } from '../config-line-info.ts';
-import { receiptTime } from '../domain/line-info.ts';
+import { receiptTime, type LineInfoSetting } from '../domain/line-info.ts';
 import type { MailText } from './format.ts';
 
 export interface CompletionFacts {
@@ -11,7 +11,7 @@ export interface CompletionFacts {
   applicantName: string;
   acceptedAt: Date;
   doneAt: Date;
-  setting: 'notify' | 'stop';
+  setting: LineInfoSetting;
   providers: { serviceName: string; id: string; name: string }[];
 }
 

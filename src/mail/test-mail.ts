@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { mailAddressProblem } from '../domain/mail-address.ts';
+import type { Pattern, Region } from '../domain/subscriber.ts';
 import { formatTestMail } from './format.ts';
 import { claimDue, enqueueMails, getOutboxRow, markFailed, markRetry, markSent, type OutboxRow } from './outbox.ts';
 import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
@@ -14,7 +15,7 @@ export class TestMailError extends Error {
 export async function queueTestMail(pool: pg.Pool | pg.PoolClient, config: Pick<Config, 'mail'>, number: string, address: string, now = new Date()): Promise<number> {
   const problem = mailAddressProblem(address);
   if (problem) throw new TestMailError(`mail address ${problem}`);
-  const { rows } = await pool.query<{ region: 'east' | 'west'; pattern: 'A' | 'B'; services: string[] }>(
+  const { rows } = await pool.query<{ region: Region; pattern: Pattern; services: string[] }>(
     'select c.region, c.pattern, p.services from phone_number p join contract c on c.id = p.contract_id where p.number = $1',
     [number],
   );

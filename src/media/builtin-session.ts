@@ -4,9 +4,10 @@
 import { randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { DigitCollector, type DigitListener } from './collector.ts';
-import { normaliseKey, type DtmfSource } from './dtmf.ts';
+import type { DtmfSource } from './dtmf.ts';
 import { decodeG711, SILENCE_BYTE, type G711Law } from './g711.ts';
 import { GoertzelDetector } from './goertzel.ts';
+import { parseInfoDtmf } from './info-dtmf.ts';
 import type { MediaStats } from './metrics.ts';
 import type { Pacer, PacedStream } from './pacer.ts';
 import { HangupError, type CollectOptions, type CollectResult, type MediaSession, type PromptItem } from './port.ts';
@@ -90,9 +91,10 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
     return this.collector.collect(opts);
   }
 
-  injectDigit(digit: string): void {
-    const key = normaliseKey(digit);
+  injectInfo(contentType: string | undefined, body: string | Buffer | undefined): boolean {
+    const key = parseInfoDtmf(contentType, body);
     if (key) this.digit(key, 'info');
+    return key !== undefined;
   }
 
   flushDigits(): void {

@@ -6,6 +6,7 @@ import Mrf from 'drachtio-fsmrf';
 import type Srf from 'drachtio-srf';
 import { DigitCollector } from './collector.ts';
 import { normaliseKey, type DtmfSource } from './dtmf.ts';
+import { parseInfoDtmf } from './info-dtmf.ts';
 import { silentLogger, type MediaLogger } from './logger.ts';
 import { HangupError, type CollectOptions, type CollectResult, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
 import type { PromptLibrary } from './prompts.ts';
@@ -87,9 +88,10 @@ class FreeswitchMediaSession implements MediaSession {
     return this.collector.collect(opts);
   }
 
-  injectDigit(digit: string): void {
-    const key = normaliseKey(digit);
+  injectInfo(contentType: string | undefined, body: string | Buffer | undefined): boolean {
+    const key = parseInfoDtmf(contentType, body);
     if (key) this.collector.push(key, 'info');
+    return key !== undefined;
   }
 
   flushDigits(): void {

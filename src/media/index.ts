@@ -3,7 +3,5 @@ export * from './port.ts';
 export { createBuiltinMediaServer, type BuiltinMediaServer, type BuiltinMediaServerOptions } from './builtin.ts';
 export { createFreeswitchMediaServer, type FreeswitchMediaServerOptions } from './freeswitch.ts';
 export { loadPromptLibrary, type PromptLibrary, type PromptClip } from './prompts.ts';
-export { parseInfoDtmf } from './info-dtmf.ts';
-export { PortsExhaustedError } from './port-pool.ts';
 export { WavFormatError } from './wav.ts';
 export type { MediaLogger } from './logger.ts';

@@ -1,7 +1,7 @@
 // DTMF carried in SIP INFO bodies. Two formats are in the field:
 //   application/dtmf-relay   "Signal=5\r\nDuration=160"   (Cisco style; some send Signal=10/11 for * and #)
 //   application/dtmf         "5"
-// Pure: the SIP glue calls it and feeds the key to MediaSession.injectDigit().
+// Pure: a MediaSession's injectInfo() reads the body with it, so the SIP glue never learns these formats.
 import { eventToKey, normaliseKey } from './dtmf.ts';
 
 function toKey(raw: string): string | undefined {

@@ -2,13 +2,7 @@
 // neighbour free for a caller that sends RTCP to port+1. A range of 0..0 binds an
 // ephemeral port (tests). A port another process holds is skipped, not fatal.
 import dgram from 'node:dgram';
-
-export class PortsExhaustedError extends Error {
-  constructor(min: number, max: number) {
-    super(`no free RTP port in ${min}-${max}`);
-    this.name = 'PortsExhaustedError';
-  }
-}
+import { PortsExhaustedError } from './port.ts';
 
 function bind(socket: dgram.Socket, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -43,8 +43,11 @@ export interface MediaSession {
   play(items: PromptItem[], opts?: { bargeIn?: boolean }): Promise<void>;
   /** Collect digits, starting with any already buffered (pressed during a prompt). */
   collect(opts: CollectOptions): Promise<CollectResult>;
-  /** Feed a digit that arrived by signalling (SIP INFO) rather than RTP. */
-  injectDigit(digit: string): void;
+  /**
+   * Feed the body of a SIP INFO the caller sent in the call's dialog: a key in it (application/dtmf-relay
+   * `Signal=5`, or application/dtmf `5`) counts as pressed. False when it carries no key (the glue answers 415).
+   */
+  injectInfo(contentType: string | undefined, body: string | Buffer | undefined): boolean;
   /** Drop any buffered digits (e.g. before a fresh question after an error). */
   flushDigits(): void;
   /**
@@ -66,6 +69,14 @@ export class HangupError extends Error {
   constructor() {
     super('call ended');
     this.name = 'HangupError';
+  }
+}
+
+/** No media resource (an RTP port) is free: overload, not the caller's fault; the glue answers 503. */
+export class PortsExhaustedError extends Error {
+  constructor(min: number, max: number) {
+    super(`no free RTP port in ${min}-${max}`);
+    this.name = 'PortsExhaustedError';
   }
 }
 

@@ -10,12 +10,12 @@ import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { createCallTracker, settledWithin, type CallTracker } from '../call-tracker.ts';
 import type { Config } from '../config.ts';
-import { requestUriAtNextHop } from '../domain/next-hop.ts';
-import { trustedPeerMatcher, type TrustedPeerMatcher } from '../domain/trusted-peers.ts';
+import { lineRoute } from '../domain/next-hop.ts';
+import { callerId, nationalNumberOf, type CallerId } from '../domain/caller-id.ts';
+import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
 import { NotifyCall, SIP_T1_MS } from './call.ts';
 import { isCodecRejection } from './classify.ts';
 import { refusal } from './decide.ts';
-import { calledNumberOf, callerIdentity, splitHeaderValues, type CallerIdentity } from './identity.ts';
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
 import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
 import { openCallJournal } from './journal.ts';
@@ -34,8 +34,8 @@ export interface NotifyAppOptions {
   registry?: Registry;
   /** Calls in progress (capacity, drain); by default a tracker of this app's own with notify.maxCalls. */
   calls?: CallTracker;
-  /** Trunk peers; by default the matcher of config.sip.trustedPeers. */
-  isTrustedPeer?: TrustedPeerMatcher;
+  /** Trunk peers: the service's one matcher (admission, IVR and notify decide alike). */
+  isTrustedPeer: TrustedPeerMatcher;
   /** The SIP stack's T1 in ms (default SIP_T1_MS); only tests that shorten the built-in engine's timers set it, to the engine's. */
   sipT1Ms?: number;
   /** Whose calls these are in the call journal: the node and this worker's run (by default a run of its own on no node). */
@@ -65,7 +65,7 @@ function withoutTag(nameAddr: string): string {
 export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const { srf, pool, config } = opts;
   const log = opts.logger.child({ part: 'notify' });
-  const isTrustedPeer = opts.isTrustedPeer ?? trustedPeerMatcher(config.sip.trustedPeers);
+  const { isTrustedPeer } = opts;
   const calls = opts.calls ?? createCallTracker({ kind: 'notify', maxCalls: config.notify.maxCalls, logger: opts.logger });
   const windowSec = config.notify.codecRetryWindowSec;
   const cancelGuardMs = 64 * (opts.sipT1Ms ?? SIP_T1_MS);
@@ -80,7 +80,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   const save = saver.save;
 
   /** 高音質電話: a retry of a codec-rejected call drops the rejected call's held mails. */
-  function supersedeIfRetry(profile: NotifyProfile, caller: CallerIdentity): void {
+  function supersedeIfRetry(profile: NotifyProfile, caller: CallerId): void {
     const key = `${caller.number ?? ''}|${profile.number}`;
     const local = codecRejected.get(key);
     if (local && local.until < Date.now()) codecRejected.delete(key);
@@ -95,13 +95,13 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
 
   async function handleNotifyInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<boolean> {
     const inviteAt = new Date();
-    const number = calledNumberOf(req.uri);
+    const number = nationalNumberOf(req.uri);
     if (!number) return false;
     // Listen before the lookup: a caller may give up while the subscriber is being read.
     let cancelledAt: Date | undefined;
     req.on('cancel', () => (cancelledAt ??= new Date()));
-    const caller = callerIdentity(
-      { from: req.get('From'), pAssertedIdentity: splitHeaderValues(req.get('P-Asserted-Identity')), privacy: req.get('Privacy') },
+    const caller = callerId(
+      { from: req.get('From'), pAssertedIdentity: req.get('P-Asserted-Identity'), privacy: req.get('Privacy') },
       isTrustedPeer(req.source_address),
       config.notify.absentReasonRules,
     );
@@ -130,12 +130,13 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     headers.To = withoutTag(req.get('To') ?? `<${req.uri}>`);
     if (req.has('P-Asserted-Identity') && caller.absentReason !== '非通知') headers['P-Asserted-Identity'] = req.get('P-Asserted-Identity');
     if (req.has('Privacy')) headers.Privacy = req.get('Privacy');
-    const uri = profile.sipTarget ?? (config.notify.nextHop ? requestUriAtNextHop(req.uri, config.notify.nextHop) : undefined);
-    if (!uri) {
-      log.error({ called: number }, 'no SIP target and no notify.nextHop: cannot reach the line');
+    const route = lineRoute(profile.sipTarget, req.uri, config.notify.nextHop);
+    if ('unreachable' in route) {
+      log.error({ called: number, callId }, `cannot reach the line: ${route.unreachable}`);
       res.send(480);
       return true;
     }
+    const uri = route.uri;
 
     if (!calls.hasRoom()) {
       res.send(503, { headers: { 'Retry-After': '5' } });

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
 import { outgoingInviteOf } from '../sip-cancel.ts';
 import type { CallTimeline } from './classify.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { CallJournal } from './journal.ts';
 import type { NotifyProfile } from './profile.ts';
 import type { FinishedCall } from './record.ts';
@@ -97,7 +97,7 @@ export class NotifyCall implements TrackedCall {
     private readonly res: Srf.SrfResponse,
     private readonly profile: NotifyProfile,
     private readonly calledNumber: string,
-    private readonly caller: CallerIdentity,
+    private readonly caller: CallerId,
     inviteAt: Date,
   ) {
     this.callId = req.get('Call-ID');

@@ -1,6 +1,6 @@
 // Whether a call is refused at the INVITE, and who gets a mail once it is over. Pure.
 import type { Classification } from './classify.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 import { MAX_DESTINATIONS } from '../domain/limits.ts';
 
@@ -11,7 +11,7 @@ export type Refusal = { by: 'number_request'; status: 433; reason: 'Anonymity Di
  * 表示圏外 calls cannot send a number and are put through, as the real service does.
  * 迷惑電話おことわり refuses listed numbers. The line never rings; neither sends a mail.
  */
-export function refusal(profile: Pick<NotifyProfile, 'services' | 'callerBlocked'>, caller: CallerIdentity): Refusal | undefined {
+export function refusal(profile: Pick<NotifyProfile, 'services' | 'callerBlocked'>, caller: CallerId): Refusal | undefined {
   if (profile.services.includes('number_request') && caller.absentReason === '非通知') {
     return { by: 'number_request', status: 433, reason: 'Anonymity Disallowed' };
   }
@@ -25,7 +25,7 @@ export type MailDecision = { send: true; to: string[] } | { send: false; why: st
 
 export function mailDecision(
   profile: Pick<NotifyProfile, 'services' | 'started' | 'designatedOnly' | 'unansweredOnly' | 'destinations' | 'callerDesignated'>,
-  caller: CallerIdentity,
+  caller: CallerId,
   call: Classification,
 ): MailDecision {
   if (!profile.services.includes('chakushin_mail')) return { send: false, why: 'not subscribed' };

@@ -13,15 +13,15 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { batchWindow } from '../batch-window.ts';
-import type { OutgoingInvite } from '../sip-cancel.ts';
+import type { CallerId } from '../domain/caller-id.ts';
+import type { OutgoingInvite } from './leg-cancel.ts';
 import { writeJournal, type JournalInsert, type JournalOwner, type JournalUpdate } from '../store/call-journal.ts';
-import type { CallerIdentity } from './identity.ts';
 import type { NotifyProfile } from './profile.ts';
 
 export interface JournalStart {
   callId: string;
   calledNumber: string;
-  caller: CallerIdentity;
+  caller: CallerId;
   profile: NotifyProfile;
   inviteAt: Date;
 }

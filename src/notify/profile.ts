@@ -1,5 +1,6 @@
 // Everything the notify path needs about a called number, read with one query per call.
 import type pg from 'pg';
+import type { Pattern, Region } from '../domain/subscriber.ts';
 
 export interface NotifyDestination {
   address: string;
@@ -10,8 +11,8 @@ export interface NotifyProfile {
   number: string;
   services: string[];
   sipTarget: string | null;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   /** false too when the number has no notify settings yet. */
   started: boolean;
   designatedOnly: boolean;
@@ -47,8 +48,8 @@ interface Row {
   number: string;
   services: string[];
   sip_target: string | null;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   started: boolean;
   designated_only: boolean;
   unanswered_only: boolean;

@@ -7,13 +7,13 @@ import { formatNotifyMail } from '../mail/format.ts';
 import { insertCallRecords, type CallMailRow, type CallRecordRow } from '../store/call-records.ts';
 import { classifyCall, isCodecRejection, type CallTimeline } from './classify.ts';
 import { mailDecision, type MailDecision, type Refusal } from './decide.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 
 interface CallBase {
   callId: string;
   calledNumber: string;
-  caller: CallerIdentity;
+  caller: CallerId;
 }
 export type FinishedCall =
   | (CallBase & { refused: Refusal; inviteAt: Date; endAt: Date })

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ABSENT_REASONS } from '../domain/incoming-call.ts';
+import { PATTERNS, REGIONS } from '../domain/subscriber.ts';
 import type { NotifyProfile } from './profile.ts';
 import type { FinishedCall } from './record.ts';
 
@@ -19,7 +21,7 @@ const FILE_NAME = /^notify-(\d+)-([0-9a-z]+)-(\d+)\.jsonl$/;
 
 /** JSON turns Dates into ISO strings; only those are accepted back, and they come back as Dates. */
 const isoDate = z.string().datetime({ offset: true }).transform((s) => new Date(s));
-const caller = z.object({ number: z.string().nullable(), absentReason: z.enum(['非通知', '公衆', '表示圏外']).nullable() });
+const caller = z.object({ number: z.string().nullable(), absentReason: z.enum(ABSENT_REASONS).nullable() });
 const callBase = { callId: z.string(), calledNumber: z.string(), caller };
 const entrySchema: z.ZodType<SpoolEntry & { v: 1 }, z.ZodTypeDef, unknown> = z.object({
   v: z.literal(1),
@@ -27,8 +29,8 @@ const entrySchema: z.ZodType<SpoolEntry & { v: 1 }, z.ZodTypeDef, unknown> = z.o
     number: z.string(),
     services: z.array(z.string()),
     sipTarget: z.string().nullable(),
-    region: z.enum(['east', 'west']),
-    pattern: z.enum(['A', 'B']),
+    region: z.enum(REGIONS),
+    pattern: z.enum(PATTERNS),
     started: z.boolean(),
     designatedOnly: z.boolean(),
     unansweredOnly: z.boolean(),

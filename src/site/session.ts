@@ -3,7 +3,8 @@
 // 認証単位 scope read fresh from PostgreSQL on every request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { adminUserRole, numbersInScope, passwordScope, type AuthUnit, type ContractNumber } from '../domain/auth-unit.ts';
+import { adminUserRole, numbersInScope, passwordScope } from '../domain/auth-unit.ts';
+import type { AuthUnit, ContractNumber } from '../domain/subscriber.ts';
 import type { Clock } from '../domain/clock.ts';
 import { loadSiteAccount, type SiteAccount } from '../store/site-accounts.ts';
 

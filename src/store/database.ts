@@ -2,7 +2,6 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
 
@@ -16,7 +15,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, logger?: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
+/** What opening the database needs of the service's config (the store does not read the config itself). */
+export interface DatabaseSettings {
+  /** Where embedded PostgreSQL keeps its data (`<varDir>/pgdata`). */
+  varDir: string;
+  /** `url` unset: the embedded server on `embeddedPort`. */
+  database: { url?: string | undefined; embeddedPort: number; poolSize: number };
+}
+
+export async function openDatabase(config: DatabaseSettings, logger?: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
   let url = config.database.url;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {

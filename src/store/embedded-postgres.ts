@@ -5,7 +5,7 @@
 // One data directory, one server. Its postmaster.pid says whether it runs; an owner file says
 // which process started it. A server whose owner is alive (a CLI command next to `npm start`)
 // is shared and left running; one whose owner died (kill -9) is adopted and stopped at the end.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -60,14 +60,23 @@ function runningServer(dataDir: string): { pid: number; port: number } | undefin
 }
 
 async function spawnChecked(rt: PostgresRuntime, bin: string, args: string[]): Promise<void> {
-  const r = spawnSync(path.join(rt.nativeDir, 'bin', bin), args, {
-    encoding: 'utf8',
+  // Its own process group, like the server: a Ctrl-C during a first start must not kill initdb
+  // under the service, which stops in order once its start is done.
+  const child = spawn(path.join(rt.nativeDir, 'bin', bin), args, {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
     uid: rt.runAs?.uid,
     gid: rt.runAs?.gid,
   });
-  if (r.status !== 0) {
-    const cause = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-2).join(' ');
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const status = await new Promise<number | string>((resolve) => {
+    child.once('error', (err) => resolve(err.message));
+    child.once('close', (code, signal) => resolve(code ?? `killed by ${signal}`));
+  });
+  if (status !== 0) {
+    const cause = (stderr || (typeof status === 'string' ? status : `exit ${status}`)).trim().split('\n').slice(-2).join(' ');
     throw new EmbeddedPostgresError(`embedded PostgreSQL could not create its data directory ${rt.dataDir}: ${cause}`);
   }
 }

@@ -1,5 +1,6 @@
 // The record every call to a temp-password access number leaves behind.
 import type pg from 'pg';
+import type { Pattern } from '../domain/subscriber.ts';
 
 /** cut_off: the service hung up on the caller while shutting down. no_ack: our 200 was never acknowledged. */
 export type IvrOutcome = 'completed' | 'failed_3_strikes' | 'caller_hung_up' | 'rejected' | 'store_failed' | 'cut_off' | 'no_ack';
@@ -8,7 +9,7 @@ export interface IvrCallRecord {
   callId: string;
   accessNumber: string;
   caller: string | null;
-  pattern: 'A' | 'B' | null;
+  pattern: Pattern | null;
   /** Auth unit chosen (pattern A) or service chosen (pattern B). */
   unit: string | null;
   target: string | null;

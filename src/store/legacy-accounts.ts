@@ -4,13 +4,12 @@
 // single UPDATEs, so concurrent wrong entries each count. The same rows are what the 設備変更工事
 // hand-over proves and then retires.
 import type pg from 'pg';
-import type { ContractNumber } from '../domain/auth-unit.ts';
+import { MAIL_SERVICES, type ContractNumber, type MailService, type Pattern, type Region } from '../domain/subscriber.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/** The per-service realms of the legacy site. */
-export const LEGACY_REALMS = ['chakushin_mail', 'fax_mail'] as const;
-export type LegacyRealm = (typeof LEGACY_REALMS)[number];
+/** The per-service realms of the legacy site: each mail service has its own password there. */
+export type LegacyRealm = MailService;
 
 export interface LegacyCredential {
   number: string;
@@ -21,8 +20,8 @@ export interface LegacyCredential {
 
 export interface LegacyAccount extends ContractNumber {
   contractId: string;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   /** Whether the number has a password on the new site (realm 'site'): the hand-over is then done. */
   hasSitePassword: boolean;
 }
@@ -41,7 +40,7 @@ export async function loadLegacyAccount(db: Queryable, number: string): Promise<
 
 /** The legacy credentials of these numbers, for every realm each number subscribes (in the given order). */
 export async function loadLegacyCredentials(db: Queryable, numbers: readonly ContractNumber[]): Promise<LegacyCredential[]> {
-  const wanted = numbers.flatMap((n) => LEGACY_REALMS.filter((r) => n.services.includes(r)).map((realm) => ({ number: n.number, realm })));
+  const wanted = numbers.flatMap((n) => MAIL_SERVICES.filter((r) => n.services.includes(r)).map((realm) => ({ number: n.number, realm })));
   if (!wanted.length) return [];
   const { rows } = await db.query(
     `select k.number, k.realm,

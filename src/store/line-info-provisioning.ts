@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CUSTOMER_ID, parsePrefix, prefixesOverlap, type Ipv6Prefix } from '../domain/line-info.ts';
 import { writeAudit } from './audit.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
+import { withTransaction } from './transaction.ts';
 
 /** アクセスキー as the operator's file gives it in plain text: 4–32 half-width letters and digits. */
 const ACCESS_KEY = /^[0-9A-Za-z]{4,32}$/;
@@ -108,9 +109,7 @@ export async function applyLineInfo(pool: pg.Pool, input: unknown, opts: { actor
   if (!file) throw new LineInfoProvisioningError(errors);
   const { providers, lines } = file.lineInfo;
   const now = opts.now ?? new Date();
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     // One loader at a time: the checks below read what the writes depend on.
     await client.query("select pg_advisory_xact_lock(hashtext('line_info_provisioning'))");
     const ids = lines.map((l) => l.customerId);
@@ -165,12 +164,6 @@ export async function applyLineInfo(pool: pg.Pool, input: unknown, opts: { actor
       }
     }
     await writeAudit(client, { actor: opts.actor ?? 'provisioning', action: 'line_info.provision', subject: null, detail: { providers: providers.length, lines: lines.length }, at: now });
-    await client.query('commit');
     return { providers: providers.length, lines: lines.length };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,10 +1,9 @@
 // 回線情報通知機能 in PostgreSQL: lines, providers, each line's 「通知する」 set, accepted
 // applications waiting for their work (工事), and failed logins.
 import type pg from 'pg';
+import type { LineInfoSetting } from '../domain/line-info.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
-
-export type NotifySetting = 'notify' | 'stop';
 
 export interface LineRow {
   customerId: string;
@@ -78,7 +77,7 @@ export interface Application {
   id: number;
   receiptNo: string;
   customerId: string;
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   applicant: Applicant;
   acceptedAt: Date;
@@ -91,7 +90,7 @@ const APPLICATION_COLUMNS = `id::int, receipt_no, customer_id, setting, provider
   completion_mail, accepted_at, due_at, state, done_at`;
 
 interface ApplicationDbRow {
-  id: number; receipt_no: string; customer_id: string; setting: NotifySetting; provider_ids: string[];
+  id: number; receipt_no: string; customer_id: string; setting: LineInfoSetting; provider_ids: string[];
   applicant_name: string; applicant_phone: string; applicant_mail: string | null; completion_mail: boolean;
   accepted_at: Date; due_at: Date; state: 'pending' | 'done'; done_at: Date | null;
 }
@@ -105,7 +104,7 @@ const toApplication = (r: ApplicationDbRow): Application => ({
 export interface NewApplication {
   customerId: string;
   idempotencyKey: string;
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   applicant: Applicant;
   acceptedAt: Date;

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
-
-export const SERVICES = ['chakushin_mail', 'fax_mail', 'voice_warp', 'number_request', 'nuisance_block'] as const;
+import { AUTH_UNITS, NUMBER_ROLES, PATTERNS, REGIONS, SERVICES } from '../domain/subscriber.ts';
+import { withTransaction } from './transaction.ts';
 
 const nationalNumber = z
   .string({ invalid_type_error: 'must be a string' })
@@ -39,7 +39,7 @@ const notify = z
 const phoneNumber = z
   .object({
     number: nationalNumber,
-    role: z.enum(['main', 'additional']),
+    role: z.enum(NUMBER_ROLES),
     services: z.array(z.enum(SERVICES, { errorMap: () => ({ message: `unknown service; known: ${SERVICES.join(', ')}` }) })).default([]),
     target: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
     notify: notify.optional(),
@@ -50,9 +50,9 @@ const phoneNumber = z
 const contract = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
-    region: z.enum(['east', 'west']),
-    pattern: z.enum(['A', 'B']),
-    authUnit: z.enum(['line', 'number', 'admin_user']),
+    region: z.enum(REGIONS),
+    pattern: z.enum(PATTERNS),
+    authUnit: z.enum(AUTH_UNITS),
     numbers: z.array(phoneNumber).min(1, 'a contract needs its main number'),
     authNumbers: z.array(nationalNumber).default([]),
   })
@@ -170,9 +170,7 @@ export interface ProvisioningSummary {
  */
 export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision'): Promise<ProvisioningSummary> {
   const { file, errors } = validateProvisioning(input);
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     // One provisioning at a time: the checks against other contracts below must still hold at commit.
     await client.query(`select pg_advisory_xact_lock(hashtext('chakushin:provision'))`);
     // Checked for a bad file too, so one run lists everything to fix.
@@ -188,14 +186,8 @@ export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = '
       'provision',
       JSON.stringify({ contracts: file.contracts.map((c) => c.id) }),
     ]);
-    await client.query('commit');
     return { contracts: file.contracts.length, numbers };
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

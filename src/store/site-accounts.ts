@@ -2,14 +2,14 @@
 // and the failure counters. Counters and locks change in single UPDATEs, so concurrent wrong
 // logins each count.
 import type pg from 'pg';
-import type { AuthUnit, ContractNumber } from '../domain/auth-unit.ts';
+import type { AuthUnit, ContractNumber, Pattern, Region } from '../domain/subscriber.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
 export interface SiteAccount extends ContractNumber {
   contractId: string;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
+  region: Region;
+  pattern: Pattern;
   /** The contract's 認証単位 now. */
   authUnit: AuthUnit;
   /** Every number of the contract, main first. */

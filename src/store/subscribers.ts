@@ -1,28 +1,12 @@
 // Read side of the subscriber model: a contract as the IVR sees it.
 import type pg from 'pg';
-import type { AuthUnit } from './temp-passwords.ts';
-
-export interface ContractNumber {
-  number: string;
-  role: 'main' | 'additional';
-  services: string[];
-}
-
-export interface ContractView {
-  id: string;
-  region: 'east' | 'west';
-  pattern: 'A' | 'B';
-  authUnit: AuthUnit;
-  numbers: ContractNumber[];
-  /** 認証用番号 (pattern B). */
-  authNumbers: string[];
-}
+import type { Contract } from '../domain/subscriber.ts';
 
 /**
  * The contract a caller belongs to: the contract holding the number, or (for pattern B)
  * the contract that lists it as an authentication number. One round trip.
  */
-export async function findContractOfCaller(pool: pg.Pool, number: string): Promise<ContractView | undefined> {
+export async function findContractOfCaller(pool: pg.Pool, number: string): Promise<Contract | undefined> {
   const { rows } = await pool.query(
     // Provisioning keeps a number to one contract (as its number or its 認証用番号); should data
     // break that anyway, the answer is still one and always the same: own number first, then id.

@@ -2,12 +2,12 @@
 // Setting one replaces any earlier temp password; the subscriber's own password stays valid
 // until the temp password is used to log in.
 import type pg from 'pg';
+import type { AuthUnit, MailService } from '../domain/subscriber.ts';
 import { hashPassword } from './password-hash.ts';
 import { withTransaction } from './transaction.ts';
 
-/** 'site' = pattern A settings site; a service name = pattern B per-service password. */
-export type Realm = 'site' | 'chakushin_mail' | 'fax_mail';
-export type AuthUnit = 'line' | 'number' | 'admin_user';
+/** 'site' = pattern A settings site; a mail service = pattern B per-service password. */
+export type Realm = 'site' | MailService;
 
 export interface SetTempPassword {
   loginNumber: string;

@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker } from '../../src/mail/worker.ts';
+import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { startNotifyApp } from '../../src/notify/app.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { freePort } from '../support/ports.ts';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   const config = parseConfig({ mail: { workers } });
   const srf = new Srf();
   srf.on('error', () => {});
-  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool') });
+  const app = startNotifyApp({ srf, pool, config, logger, spoolDir: path.join(tmp, 'spool'), isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers) });
   dispatchInvites(srf, [app.handleNotifyInvite], { logger });
   // One connect: drachtio-srf keeps retrying until the engine process is listening.
   await new Promise<void>((resolve) => {

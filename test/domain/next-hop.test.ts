@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNextHopUri, requestUriAtNextHop } from '../../src/domain/next-hop.ts';
+import { isNextHopUri, lineRoute, requestUriAtNextHop } from '../../src/domain/next-hop.ts';
 import { parseConfig } from '../../src/config.ts';
 
 describe('notify.nextHop', () => {
@@ -8,6 +8,18 @@ describe('notify.nextHop', () => {
     expect(requestUriAtNextHop('sip:0612345678@as.example.jp;user=phone', '<sip:switch.example.jp;transport=tcp>')).toBe('sip:0612345678@switch.example.jp;transport=tcp;user=phone');
     expect(requestUriAtNextHop('sip:+81612345678@as.example.jp;user=phone', 'sip:ss@192.0.2.10;user=ip')).toBe('sip:+81612345678@192.0.2.10;user=ip');
     expect(requestUriAtNextHop('sip:as.example.jp', 'sip:192.0.2.10')).toBeUndefined();
+  });
+
+  it('routes to the line\'s own target, else to the next hop, else says what is missing', () => {
+    expect(lineRoute('sip:0612345678@192.0.2.7', 'sip:0612345678@as.example.jp', 'sip:192.0.2.10')).toEqual({ uri: 'sip:0612345678@192.0.2.7' });
+    expect(lineRoute(null, 'sip:0612345678@as.example.jp', 'sip:192.0.2.10')).toEqual({ uri: 'sip:0612345678@192.0.2.10' });
+    expect(lineRoute(null, 'sip:0612345678@as.example.jp', undefined)).toEqual({ unreachable: expect.stringMatching(/no SIP target .*notify\.nextHop is not set/) });
+    // The number came from a Request-URI the next hop cannot be addressed with: the log says so,
+    // rather than claiming notify.nextHop is unset.
+    for (const requestUri of ['tel:0612345678', 'sip:0612345678']) {
+      const r = lineRoute(null, requestUri, 'sip:192.0.2.10');
+      expect(r).toEqual({ unreachable: expect.stringContaining(`Request-URI ${requestUri} has no user part`) });
+    }
   });
 
   it('is refused at start unless it is a SIP URI, naming the field', () => {

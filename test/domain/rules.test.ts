@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adminUserRole, mayLogIn, numbersInScope, passwordScope, type ContractNumber } from '../../src/domain/auth-unit.ts';
+import { adminUserRole, mayLogIn, numbersInScope, passwordScope } from '../../src/domain/auth-unit.ts';
+import type { ContractNumber } from '../../src/domain/subscriber.ts';
 import { mailAddressProblem, mailAddressRefusal } from '../../src/domain/mail-address.ts';
 import { passwordRefusal } from '../../src/domain/password.ts';
 import { isNationalNumber } from '../../src/domain/phone-number.ts';

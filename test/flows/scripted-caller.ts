@@ -5,7 +5,8 @@
 // buffered for the next question unless the flow asks to flush them.
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { HangupError, type CollectOptions, type CollectResult } from '../../src/media/port.ts';
-import type { AskInput, Contract, FlowOutcome, SayInput, StoreInput } from '../../flows/temp-password-common.ts';
+import type { Contract, Pattern } from '../../src/domain/subscriber.ts';
+import type { AskInput, FlowOutcome, SayInput, StoreInput } from '../../flows/temp-password-common.ts';
 import { tempPasswordA, type TempPasswordAInput } from '../../flows/temp-password-a.ts';
 import { tempPasswordB, type TempPasswordBInput } from '../../flows/temp-password-b.ts';
 
@@ -98,12 +99,12 @@ export const options = { firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000, m
  * West-region contract: 契約者回線番号 0612340001 with 着信お知らせメール, additional numbers
  * 0612340002 (着信 + FAX), 0612340003 (no mail service), 05012340004 (11-digit, FAX).
  */
-export function contract(pattern: 'A' | 'B', over: Partial<Contract> = {}): Contract {
+export function contract(pattern: Pattern, over: Partial<Contract> = {}): Contract {
   return {
     id: `c-${pattern}`,
     region: 'west',
     pattern,
-    authUnit: null,
+    authUnit: 'line',
     numbers: [
       { number: '0612340001', role: 'main', services: ['chakushin_mail'] },
       { number: '0612340002', role: 'additional', services: ['chakushin_mail', 'fax_mail'] },

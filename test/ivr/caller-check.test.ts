@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import {
-  accessNumberOf,
-  callerNumberOf,
-  decide,
-  normaliseNumber,
-  offersAudio,
-  type AccessNumber,
-  type CallerNumber,
-} from '../../src/ivr/caller-check.ts';
-import type { Contract } from '../../flows/temp-password-common.ts';
+import { accessNumberOf, decide, offersAudio, type AccessNumber, type CallerNumber } from '../../src/ivr/caller-check.ts';
+import type { Contract } from '../../src/domain/subscriber.ts';
 
-const TRUNK = '192.0.2.10';
-const trusted = [TRUNK];
 const { accessNumbers } = parseConfig({}).ivr;
 
 const WEST_A: AccessNumber = { pattern: 'A', region: 'west' };
@@ -36,81 +26,6 @@ function contract(over: Partial<Contract>): Contract {
 }
 
 const num = (number: string): CallerNumber => ({ kind: 'number', number });
-
-describe('normaliseNumber', () => {
-  it.each([
-    ['0612340001', '0612340001'],
-    ['06-1234-0001', '0612340001'],
-    ['tel:+81-6-1234-0001', '0612340001'],
-    ['tel:+81612340001;phone-context=example.net', '0612340001'],
-    ['sip:+81612340001@trunk.example;user=phone', '0612340001'],
-    ['<sips:0612340001@example>', '0612340001'],
-    ['%2B81612340001', '0612340001'],
-    ['+815012340004', '05012340004'],
-    ['(06) 1234.0001', '0612340001'],
-  ])('%s → %s', (raw, expected) => {
-    expect(normaliseNumber(raw)).toBe(expected);
-  });
-
-  it.each(['', 'anonymous', 'sip:alice@example.com', '+12125550100', '612340001', '061234000123', '%E0%A4%A'])('%s → null', (raw) => {
-    expect(normaliseNumber(raw)).toBeNull();
-  });
-});
-
-describe('callerNumberOf', () => {
-  it('takes PAI from a trusted peer over From', () => {
-    const invite = { sourceAddress: TRUNK, from: 'sip:0699999999@trunk', pAssertedIdentity: '"Taro" <tel:+81612340001>' };
-    expect(callerNumberOf(invite, trusted)).toEqual(num('0612340001'));
-  });
-
-  it('ignores PAI from an untrusted source (spoofing) and uses From', () => {
-    const invite = { sourceAddress: '198.51.100.7', from: '09011112222', pAssertedIdentity: '<tel:+81612340001>' };
-    expect(callerNumberOf(invite, trusted)).toEqual(num('09011112222'));
-  });
-
-  it('an untrusted source with a forged PAI and an unusable From is unknown, never the PAI number', () => {
-    const invite = { sourceAddress: '198.51.100.7', from: 'sip:attacker@evil.example', pAssertedIdentity: '<tel:+81612340001>' };
-    expect(callerNumberOf(invite, trusted)).toEqual({ kind: 'unknown' });
-  });
-
-  it('picks the usable one of several PAI values', () => {
-    const invite = { sourceAddress: TRUNK, from: null, pAssertedIdentity: ['<sip:trunk-user@x>', '<tel:+81-6-1234-0002>'] };
-    expect(callerNumberOf(invite, trusted)).toEqual(num('0612340002'));
-    const oneHeader = { sourceAddress: TRUNK, from: null, pAssertedIdentity: '"A, B" <sip:ab@x>, <tel:+81612340002>' };
-    expect(callerNumberOf(oneHeader, trusted)).toEqual(num('0612340002'));
-  });
-
-  it('falls back to From when a trusted peer sends no PAI', () => {
-    expect(callerNumberOf({ sourceAddress: TRUNK, from: '<sip:0612340001@trunk>' }, trusted)).toEqual(num('0612340001'));
-  });
-
-  it('matches an IPv4-mapped source address against the trusted list', () => {
-    const invite = { sourceAddress: `::ffff:${TRUNK}`, from: '0699999999', pAssertedIdentity: '<tel:+81612340001>' };
-    expect(callerNumberOf(invite, trusted)).toEqual(num('0612340001'));
-  });
-
-  it.each(['id', 'user', 'header', 'id;critical', 'none, Id'])('Privacy: %s is withheld', (privacy) => {
-    const invite = { sourceAddress: TRUNK, from: 'sip:anonymous@anonymous.invalid', pAssertedIdentity: '<tel:+81612340001>', privacy };
-    expect(callerNumberOf(invite, trusted)).toEqual({ kind: 'withheld' });
-  });
-
-  it('Privacy: none keeps the number', () => {
-    const invite = { sourceAddress: TRUNK, from: null, pAssertedIdentity: '<tel:+81612340001>', privacy: 'none' };
-    expect(callerNumberOf(invite, trusted)).toEqual(num('0612340001'));
-  });
-
-  it('an anonymous From or PAI is withheld', () => {
-    expect(callerNumberOf({ sourceAddress: '198.51.100.7', from: 'Anonymous' }, trusted)).toEqual({ kind: 'withheld' });
-    expect(callerNumberOf({ sourceAddress: '198.51.100.7', from: '"x" <sip:anonymous@anonymous.invalid>' }, trusted)).toEqual({ kind: 'withheld' });
-    expect(callerNumberOf({ sourceAddress: TRUNK, from: '0612340001', pAssertedIdentity: '<sip:anonymous@anonymous.invalid>' }, trusted)).toEqual({
-      kind: 'withheld',
-    });
-  });
-
-  it('no From at all is unknown', () => {
-    expect(callerNumberOf({ sourceAddress: TRUNK, from: null }, trusted)).toEqual({ kind: 'unknown' });
-  });
-});
 
 describe('accessNumberOf', () => {
   it('maps the configured numbers to pattern and region', () => {

@@ -2,11 +2,12 @@
 // for IVR end-to-end tests, with subscribers provisioned, driven by SIPp callers.
 import { randomUUID } from 'node:crypto';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/service.ts';
@@ -98,6 +99,31 @@ export async function sippMediaPort(): Promise<number> {
 
 export const ACCESS = { A_WEST: '0664806430', A_EAST: '0363044747', B: '0722427142' };
 
+const PCAP_KEYS: Record<string, string> = { pound: '#', star: '*' };
+const SIGNAL_KEYS: Record<string, string> = { '10': '*', '11': '#' };
+
+/**
+ * The keys a SIPp scenario of test/sipp types, in order: RFC 2833 events played from sip-tester's
+ * dtmf_2833_<key>.pcap files and SIP INFO application/dtmf-relay bodies (Signal=<key>).
+ */
+export function keysTypedBy(scenario: string): string {
+  const xml = readFileSync(path.join(SIPP_DIR, scenario), 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+  if (/play_dtmf=|Content-Type: application\/dtmf\s*$/m.test(xml)) throw new Error(`${scenario}: keys typed in a form keysTypedBy does not read`);
+  let keys = '';
+  for (const m of xml.matchAll(/dtmf_2833_(\w+)\.pcap|^\s*Signal=(\S+)\s*$/gm)) keys += m[1] !== undefined ? (PCAP_KEYS[m[1]] ?? m[1]) : (SIGNAL_KEYS[m[2]!] ?? m[2]!);
+  return keys;
+}
+
+export interface CallOptions {
+  caller: string;
+  dialled: string;
+  /** Entries the caller types, e.g. ['2', '0611113333#', '12345678#', '12345678#']; the scenario must type exactly these. */
+  typed?: readonly string[];
+  keys?: Record<string, string>;
+  transport?: 'udp' | 'tcp';
+  localIp?: string;
+}
+
 export interface IvrHarness {
   db: TestDatabase;
   service: Service;
@@ -109,11 +135,11 @@ export interface IvrHarness {
   problems(): string[];
   /** Of these calls, the ones with no 'ivr call ended' log line. */
   unloggedCalls(callIds: readonly string[]): string[];
-  /** One SIPp call; resolves when the scenario has run to its end. */
-  call(
-    scenario: string,
-    opts: { caller: string; dialled: string; keys?: Record<string, string>; transport?: 'udp' | 'tcp'; localIp?: string },
-  ): Promise<{ callId: string; sipp: SippResult }>;
+  /**
+   * One SIPp call; resolves when the scenario has run to its end. `typed`: the keys the scenario
+   * types, entry by entry as the caller presses them (checked against the scenario before the call).
+   */
+  call(scenario: string, opts: CallOptions): Promise<{ callId: string; sipp: SippResult }>;
   /** The service's /metrics text. */
   metrics(): Promise<string>;
   /** The ivr_call record of a call, once written. */
@@ -158,6 +184,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     linesContaining: (typed) => logs.filter((line) => typed.some((t) => line.includes(t))),
     problems: () => logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 40),
     async call(scenario, opts) {
+      if (opts.typed) expect(keysTypedBy(scenario), `the keys ${scenario} types`).toBe(opts.typed.join(''));
       const mediaPort = await sippMediaPort();
       const callId = `ivr-${randomUUID()}`;
       const result = await runSipp({
@@ -205,17 +232,28 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
 export interface IvrTestFile {
   /** The file's harness (started before its first test). */
   readonly harness: IvrHarness;
-  /** One SIPp call, counted for the closing check; resolves with its ivr_call record. */
-  call(scenario: string, opts: Parameters<IvrHarness['call']>[1]): Promise<Record<string, any>>;
+  /** One SIPp call of the file, stating the keys it types; resolves with its ivr_call record. */
+  call(scenario: string, opts: CallOptions & { typed: readonly string[] }): Promise<Record<string, any>>;
   tempPasswordState(number: string): Promise<string>;
-  /** The file's closing check: `calls` calls made, each logged, nothing at warn or above, none of `typed` in any line. */
-  expectQuietLogs(calls: number, typed: readonly string[]): void;
+  /**
+   * The file's closing checks, each a test of its own, registered where it is called (after the file's
+   * calls, outside their concurrent group, so they run once every call has ended). `nothingTyped`:
+   * the file's callers type no number or password (so there is none to look for in the logs).
+   */
+  closingChecks(opts?: { nothingTyped?: true }): void;
+}
+
+/** A number or password a caller typed (7 digits or more), unless it is also a caller or dialled number, which the logs may name. */
+function secretsTyped(calls: readonly CallOptions[]): string[] {
+  const named = new Set(calls.flatMap((c) => [c.caller, c.dialled, ...Object.values(c.keys ?? {})]));
+  const entries = calls.flatMap((c) => c.typed ?? []).map((e) => e.replace(/[#*]/g, ''));
+  return [...new Set(entries.filter((e) => e.length >= 7 && !named.has(e)))];
 }
 
 /** One harness for a test file's calls: started before its tests, stopped after them. */
 export function ivrTestFile(overrides: ConfigInput = {}): IvrTestFile {
   let started: IvrHarness | undefined;
-  const callIds: string[] = [];
+  const calls: { callId?: string; opts: CallOptions }[] = [];
   beforeAll(async () => {
     started = await startIvrHarness(overrides);
   });
@@ -231,17 +269,34 @@ export function ivrTestFile(overrides: ConfigInput = {}): IvrTestFile {
       return harness();
     },
     async call(scenario, opts) {
-      const { callId } = await harness().call(scenario, opts);
-      callIds.push(callId);
-      return harness().ivrCall(callId);
+      const made: { callId?: string; opts: CallOptions } = { opts };
+      calls.push(made);
+      ({ callId: made.callId } = await harness().call(scenario, opts));
+      return harness().ivrCall(made.callId!);
     },
     tempPasswordState: (number) => harness().tempPasswordState(number),
-    expectQuietLogs(calls, typed) {
-      const h = harness();
-      expect(callIds).toHaveLength(calls);
-      expect(h.problems()).toEqual([]);
-      expect(h.unloggedCalls(callIds)).toEqual([]);
-      expect(h.linesContaining(typed)).toEqual([]);
+    closingChecks(opts = {}) {
+      it('has made its calls, each run to its end by SIPp', () => {
+        expect(calls.length).toBeGreaterThan(0);
+        expect(calls.filter((c) => !c.callId).map((c) => c.opts)).toEqual([]);
+      });
+      it('logs the end of every call', () => {
+        expect(harness().unloggedCalls(calls.map((c) => c.callId!))).toEqual([]);
+      });
+      it('logs nothing at warn level or above', () => {
+        expect(harness().problems()).toEqual([]);
+      });
+      if (opts.nothingTyped) {
+        it('its callers type no number or password', () => {
+          expect(secretsTyped(calls.map((c) => c.opts))).toEqual([]);
+        });
+        return;
+      }
+      it('never logs a number or password a caller typed', () => {
+        const secrets = secretsTyped(calls.map((c) => c.opts));
+        expect(secrets.length).toBeGreaterThan(0);
+        expect(harness().linesContaining(secrets)).toEqual([]);
+      });
     },
   };
 }

@@ -34,7 +34,9 @@ afterAll(async () => {
   await Promise.all([trusting?.stop(), open?.stop(), closed?.stop()]);
 });
 
-const SPOOF = { caller: '0611112222', dialled: ACCESS.A_WEST, keys: { from: '09012345678' } };
+// Each call of ivr-trust-pai.xml types 回線単位 and a temp password, whether or not the IVR listens.
+const TYPED = ['1', '12345678#', '12345678#'];
+const SPOOF = { caller: '0611112222', dialled: ACCESS.A_WEST, typed: TYPED, keys: { from: '09012345678' } };
 
 describe.concurrent('temp-password IVR, caller ID trust', () => {
   it('an untrusted peer claiming a contract number in PAI cannot set a password', async ({ expect }) => {
@@ -46,7 +48,7 @@ describe.concurrent('temp-password IVR, caller ID trust', () => {
   });
 
   it('opened for testing: a contract number in an untrusted From sets no password, and the log says why', async ({ expect }) => {
-    const { callId } = await open.call('ivr-trust-pai.xml', { caller: '0611113333', dialled: ACCESS.A_WEST, keys: { from: '0611113333' } });
+    const { callId } = await open.call('ivr-trust-pai.xml', { caller: '0611113333', dialled: ACCESS.A_WEST, typed: TYPED, keys: { from: '0611113333' } });
     expect(await open.ivrCall(callId)).toMatchObject({
       outcome: 'rejected', pattern: 'A', caller: '0611113333', reason: 'caller_not_asserted', unit: null, target: null,
     });

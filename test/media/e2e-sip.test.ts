@@ -9,7 +9,7 @@ import path from 'node:path';
 import Srf from 'drachtio-srf';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBuiltinMediaServer, loadPromptLibrary, parseInfoDtmf, UnsupportedMediaError, type BuiltinMediaServer, type CollectResult } from '../../src/media/index.ts';
+import { createBuiltinMediaServer, loadPromptLibrary, UnsupportedMediaError, type BuiltinMediaServer, type CollectResult } from '../../src/media/index.ts';
 import { startEngine, type Engine } from '../../src/sip-engine/index.ts';
 import { parseRtp } from '../../src/media/rtp.ts';
 import { scenarioWithRisingDtmf } from '../support/dtmf-pcaps.ts';
@@ -59,8 +59,7 @@ beforeAll(async () => {
       const dialog = await srf.createUAS(req, res, { localSdp: session.localSdp });
       dialog.on('destroy', () => void session.close());
       dialog.on('info', (info: Srf.SrfRequest, infoRes: Srf.SrfResponse) => {
-        const key = parseInfoDtmf(info.get('Content-Type'), info.body);
-        if (key) session.injectDigit(key);
+        session.injectInfo(info.get('Content-Type'), info.body);
         infoRes.send(200);
       });
       await session.play([{ prompt: 'a_enter_number' }], { bargeIn: true });

@@ -114,7 +114,7 @@ describe('built-in RTP endpoint', () => {
     expect(Date.now() - started).toBeLessThan(prompts.get('a_unit_menu').pcm.length / 8);
     expect(await session.collect({ ...collectOpts, max: 1 })).toEqual({ digits: '2', reason: 'max' });
     // Type-ahead: with a key already buffered, a barge-in prompt is skipped.
-    session.injectDigit('3');
+    session.injectInfo('application/dtmf', '3');
     await session.play([{ prompt: 'a_unit_menu' }], { bargeIn: true });
     expect(await session.collect({ ...collectOpts, max: 1 })).toEqual({ digits: '3', reason: 'max' });
     await session.close();
@@ -146,12 +146,13 @@ describe('built-in RTP endpoint', () => {
     const session = await server.open(c.offer(), { callId: 'info' });
     const heard: string[] = [];
     session.onDigit((d) => heard.push(d));
-    session.injectDigit('5');
-    session.injectDigit('x');
-    session.injectDigit('#');
+    expect(session.injectInfo('application/dtmf-relay', 'Signal=5\r\nDuration=160')).toBe(true);
+    expect(session.injectInfo('application/dtmf', 'x')).toBe(false);
+    expect(session.injectInfo('text/plain', '7')).toBe(false);
+    expect(session.injectInfo('application/dtmf', '#')).toBe(true);
     expect(await session.collect(collectOpts)).toEqual({ digits: '5', terminator: '#', reason: 'terminator' });
     expect(heard).toEqual(['5', '#']);
-    session.injectDigit('9');
+    session.injectInfo('application/dtmf', '9');
     session.flushDigits();
     expect(await session.collect({ ...collectOpts, firstDigitTimeoutMs: 100 })).toEqual({ digits: '', reason: 'timeout' });
     await session.close();

@@ -134,7 +134,8 @@ describe('RFC 4733 receiver', () => {
   it('plays each entry of a scenario as one capture: presses in order, spaced as its pauses, then one pause as long', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-dtmf-test-'));
     try {
-      const scenario = await scenarioWithRisingDtmf('test/sipp/ivr-a-typeahead-line-rfc2833.xml', dir);
+      // Into a folder not made yet, as by hand (`npx tsx test/support/dtmf-pcaps.ts SCENARIO DIR`).
+      const scenario = await scenarioWithRisingDtmf('test/sipp/ivr-a-typeahead-line-rfc2833.xml', path.join(dir, 'not', 'made', 'yet'));
       const xml = await readFile(scenario, 'utf8');
       // 単位 1, then the password and its confirmation (8 presses 200 ms apart each).
       const plays = [...xml.matchAll(/play_pcap_audio="([^"]+)" \/><\/action><\/nop>(?:<pause milliseconds="(\d+)" \/>)?/g)];

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../src/notify/classify.ts';
 import { mailDecision, refusal } from '../../src/notify/decide.ts';
-import type { CallerIdentity } from '../../src/notify/identity.ts';
+import type { CallerId } from '../../src/domain/caller-id.ts';
 
-const shown: CallerIdentity = { number: '0612345678', absentReason: null };
-const withheld: CallerIdentity = { number: null, absentReason: '非通知' };
-const payphone: CallerIdentity = { number: null, absentReason: '公衆' };
+const shown: CallerId = { number: '0612345678', absentReason: null };
+const withheld: CallerId = { number: null, absentReason: '非通知' };
+const payphone: CallerId = { number: null, absentReason: '公衆' };
 const missed: Classification = { status: '応答なし', ringSeconds: 5, forwardFailed: false };
 const answered: Classification = { status: '通話', ringSeconds: 5, forwardFailed: false };
 const forwarded: Classification = { status: '転送', ringSeconds: 5, forwardFailed: false };

@@ -1,11 +1,12 @@
 // Subscribers used by the notify tests, loaded through the real provisioning path.
 import type pg from 'pg';
+import type { Pattern, Region } from '../../src/domain/subscriber.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 
 export const CALLED = '0611112222';
 export const CALLER = '0612345678';
 
-export function subscriber(over: { number?: string; target?: string; services?: string[]; notify?: Record<string, unknown>; blocked?: string[]; pattern?: 'A' | 'B'; region?: 'east' | 'west'; id?: string } = {}) {
+export function subscriber(over: { number?: string; target?: string; services?: string[]; notify?: Record<string, unknown>; blocked?: string[]; pattern?: Pattern; region?: Region; id?: string } = {}) {
   const number = over.number ?? CALLED;
   return {
     id: over.id ?? `C${number}`, region: over.region ?? 'west', pattern: over.pattern ?? 'A', authUnit: 'line',

@@ -5,12 +5,12 @@
 // for a CANCEL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { callerIdentity } from '../../src/notify/identity.ts';
+import { callerId } from '../../src/domain/caller-id.ts';
 import { openCallJournal } from '../../src/notify/journal.ts';
 import { loadNotifyProfile, type NotifyProfile } from '../../src/notify/profile.ts';
 import { recordCall } from '../../src/notify/record.ts';
 import { takeOverCalls } from '../../src/notify/takeover.ts';
-import type { OutgoingInvite } from '../../src/sip-cancel.ts';
+import type { OutgoingInvite } from '../../src/notify/leg-cancel.ts';
 import { journalRows } from '../../src/store/call-journal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { waitFor } from '../support/wait.ts';
@@ -20,7 +20,7 @@ import { CALLED, CALLER, provision, subscriber } from './fixtures.ts';
 const config = parseConfig({});
 let db: TestDatabase;
 let profile: NotifyProfile;
-const caller = callerIdentity({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules);
+const caller = callerId({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules);
 const t0 = new Date('2026-11-22T00:15:03.000Z');
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
 const leg = (callId: string): OutgoingInvite => ({

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker } from '../../src/mail/worker.ts';
-import { callerIdentity } from '../../src/notify/identity.ts';
+import { callerId } from '../../src/domain/caller-id.ts';
 import { loadNotifyProfile } from '../../src/notify/profile.ts';
 import { recordCall, supersedeCodecRejectedCalls, type FinishedCall } from '../../src/notify/record.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -45,7 +45,7 @@ async function startDelivery(): Promise<void> {
 const t0 = new Date('2026-11-22T00:15:03.000Z');
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
 let seq = 0;
-function missedCall(caller = callerIdentity({ from: `<sip:${CALLER}@trunk>` }, true, rules), over: Partial<Extract<FinishedCall, { timeline: unknown }>['timeline']> = {}): FinishedCall {
+function missedCall(caller = callerId({ from: `<sip:${CALLER}@trunk>` }, true, rules), over: Partial<Extract<FinishedCall, { timeline: unknown }>['timeline']> = {}): FinishedCall {
   return {
     callId: `call-${++seq}@test`, calledNumber: CALLED, caller,
     timeline: { inviteAt: t0, ringAt: at(0.2), endAt: at(10.3), finalStatus: 487, forwarded: false, ...over },
@@ -102,7 +102,7 @@ describe('call record to mail', () => {
   it('pattern B, withheld: legacy wording and the reason instead of the number', async () => {
     await provision(db.pool, subscriber({ pattern: 'B', region: 'east' }));
     await startDelivery();
-    const call = missedCall(callerIdentity({ from: '"Anonymous" <sip:anonymous@anonymous.invalid>', privacy: 'id' }, true, rules), { finalStatus: 486, endAt: at(3.2) });
+    const call = missedCall(callerId({ from: '"Anonymous" <sip:anonymous@anonymous.invalid>', privacy: 'id' }, true, rules), { finalStatus: 486, endAt: at(3.2) });
     await recordCall(db.pool, config, await profileFor(call), call);
     const [m] = await waitForMails(catcher, 1);
     expect(m!.from).toBe('number_info@hikari.msd.isp.ntt-east.co.jp');

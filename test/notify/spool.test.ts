@@ -15,7 +15,8 @@ import { startSmtpCatcher } from '../../src/mail/catcher.ts';
 import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker } from '../../src/mail/worker.ts';
 import { startNotifyApp } from '../../src/notify/app.ts';
-import { callerIdentity } from '../../src/notify/identity.ts';
+import { callerId } from '../../src/domain/caller-id.ts';
+import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { loadNotifyProfile } from '../../src/notify/profile.ts';
 import { recordCall, type FinishedCall } from '../../src/notify/record.ts';
 import { createCallSaver } from '../../src/notify/save.ts';
@@ -65,7 +66,7 @@ let seq = 0;
 function missedCall(): FinishedCall {
   return {
     callId: `spool-${++seq}@test`, calledNumber: CALLED,
-    caller: callerIdentity({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules),
+    caller: callerId({ from: `<sip:${CALLER}@trunk>` }, true, config.notify.absentReasonRules),
     timeline: { inviteAt: t0, ringAt: at(0.2), endAt: at(10.3), finalStatus: 487, forwarded: false },
   };
 }
@@ -235,7 +236,7 @@ describe('stopping with calls still up', () => {
     });
     cleanups.push(() => engine.close());
     const srf = new Srf();
-    const app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: newDir() });
+    const app = startNotifyApp({ srf, pool: db.pool, config, logger: quietLogger, spoolDir: newDir(), isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers) });
     dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
     cleanups.push(async () => srf.disconnect());
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // The 着信お知らせメール path of one process for SIPp tests: the built-in engine on free loopback ports,
 // and the notify B2BUA connected to it the way drachtio-srf connects to drachtio-server.
 import Srf from 'drachtio-srf';
+import { trustedPeerMatcher } from '../../src/domain/trusted-peers.ts';
 import { startNotifyApp, type NotifyApp, type NotifyAppOptions } from '../../src/notify/app.ts';
 import { dispatchInvites } from '../../src/sip-dispatch.ts';
 import { startEngine, type Engine, type EngineOptions } from '../../src/sip-engine/index.ts';
@@ -14,14 +15,14 @@ export async function startTestEngine(secret: string, over: Partial<EngineOption
   });
 }
 
-/** A notify app taking the engine's INVITEs; resolves once drachtio-srf is connected. */
+/** A notify app taking the engine's INVITEs; resolves once drachtio-srf is connected. Trunk peers: config.sip.trustedPeers, as the service builds them. */
 export async function connectNotifyApp(
   engine: Engine,
   secret: string,
-  opts: Omit<NotifyAppOptions, 'srf' | 'logger'> & { logger?: NotifyAppOptions['logger'] },
+  opts: Omit<NotifyAppOptions, 'srf' | 'logger' | 'isTrustedPeer'> & Partial<Pick<NotifyAppOptions, 'logger' | 'isTrustedPeer'>>,
 ): Promise<{ srf: Srf; app: NotifyApp }> {
   const srf = new Srf();
-  const app = startNotifyApp({ ...opts, srf, logger: opts.logger ?? quietLogger });
+  const app = startNotifyApp({ ...opts, srf, logger: opts.logger ?? quietLogger, isTrustedPeer: opts.isTrustedPeer ?? trustedPeerMatcher(opts.config.sip.trustedPeers) });
   dispatchInvites(srf, [app.handleNotifyInvite], { logger: quietLogger });
   await new Promise<void>((resolve, reject) => {
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret });

@@ -2,7 +2,7 @@
 // form's maxlength keeps a person from typing 13 characters, so the server's own limit is checked here).
 import { describe, expect, it } from 'vitest';
 import { numbersLosingLogin, planAuthUnitChange } from '../../src/domain/auth-unit-change.ts';
-import type { ContractNumber } from '../../src/domain/auth-unit.ts';
+import type { ContractNumber } from '../../src/domain/subscriber.ts';
 import { checkIdRefusal, checkPasswordRefusal } from '../../src/domain/otp.ts';
 
 describe('確認用ID / 確認用パスワード', () => {

@@ -6,9 +6,10 @@
 // DTMF capture is pointed at a copy made for that press, with sequence numbers and the
 // event timestamp rising through the call. The copies go into a temp dir, never the repo.
 //
-// By hand: `npx tsx test/support/dtmf-pcaps.ts test/sipp/ivr-a-line.xml [DIR]` writes the
-// scenario and its captures into DIR (default: a new temp dir) and prints the scenario's path.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// By hand: `npm run sipp -- …` (test/sipp/run.ts) runs SIPp on such a copy. Or
+// `npx tsx test/support/dtmf-pcaps.ts test/sipp/ivr-a-line.xml [DIR]` writes the scenario and its
+// captures into DIR (made if missing; default: a new temp dir) and prints the scenario's path.
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -84,6 +85,7 @@ export async function scenarioWithRisingDtmf(scenarioFile: string, dir: string):
   const xml = await readFile(scenarioFile, 'utf8');
   const entries = [...xml.matchAll(ENTRY)];
   if (entries.length === 0) return scenarioFile;
+  await mkdir(dir, { recursive: true });
   const shipped = new Map<string, Buffer>();
   let index = 0;
   const parts: string[] = [];

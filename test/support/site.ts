@@ -9,7 +9,8 @@ import { startSettingsSite } from '../../src/site/index.ts';
 import { hashPassword } from '../../src/store/password-hash.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { loadSiteAccount, setSitePassword, type SiteAccount } from '../../src/store/site-accounts.ts';
-import { setTempPassword, type AuthUnit } from '../../src/store/temp-passwords.ts';
+import type { AuthUnit } from '../../src/domain/subscriber.ts';
+import { setTempPassword } from '../../src/store/temp-passwords.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestClock extends Clock {

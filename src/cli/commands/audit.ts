@@ -1,9 +1,8 @@
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
 import { tokyoTime } from '../../mail/format.ts';
-import { listAudit, type AuditRow } from '../../store/audit.ts';
+import type { AuditRow } from '../../store/audit.ts';
 
 export const auditCommand: Command = {
   name: 'audit',
@@ -24,6 +23,7 @@ Passwords, temp passwords and entered digits are never written to the log.`,
     const limitText = (flags.get('limit') as string | undefined) ?? '50';
     if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new UsageError(`--limit: expected a positive whole number, got "${limitText}"`);
     const action = flags.get('action') as string | undefined;
+    const [{ withDatabase }, { listAudit }] = await Promise.all([import('../context.ts'), import('../../store/audit.ts')]);
     const rows = await withDatabase((db) => listAudit(db.pool, { number, action, limit: Number(limitText) }));
     for (const r of rows) console.log(flags.has('json') ? JSON.stringify(r) : line(r));
     if (!rows.length && !flags.has('json')) console.log('no audit entries');

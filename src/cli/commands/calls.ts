@@ -1,7 +1,6 @@
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { recentCalls, type CallLogEntry } from '../../store/call-log.ts';
+import type { CallLogEntry } from '../../store/call-log.ts';
 
 function line(c: CallLogEntry): string {
   const fields = Object.entries(c)
@@ -27,6 +26,7 @@ Lists recent calls, newest first.
     if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new UsageError(`--limit: expected a positive whole number, got "${limitText}"`);
     const kind = flags.get('kind') as string | undefined;
     if (kind !== undefined && kind !== 'ivr' && kind !== 'notify') throw new UsageError(`--kind: expected ivr or notify, got "${kind}"`);
+    const [{ withDatabase }, { recentCalls }] = await Promise.all([import('../context.ts'), import('../../store/call-log.ts')]);
     const calls = await withDatabase((db) => recentCalls(db.pool, { limit: Number(limitText), kind }));
     for (const c of calls) console.log(flags.has('json') ? JSON.stringify(c) : line(c));
     if (!calls.length && !flags.has('json')) console.log('no calls recorded');

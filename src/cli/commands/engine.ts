@@ -1,9 +1,6 @@
 // `chakushin engine`: the built-in SIP engine on its own, in the foreground, for any drachtio-srf app.
-import pino from 'pino';
 import { UsageError, type Command } from '../command.ts';
-import { loadConfig } from '../../config.ts';
-import { trustedPeerMatcher } from '../../domain/trusted-peers.ts';
-import { DRACHTIO_DEFAULT_SECRET, startEngine } from '../../sip-engine/index.ts';
+import { DRACHTIO_DEFAULT_SECRET } from '../../sip-engine/app-link.ts';
 
 const HELP = `Usage: chakushin engine [--sip HOST:PORT] [--admin HOST:PORT] --secret SECRET [--allow-default-secret]
 
@@ -57,15 +54,15 @@ export const engineCommand: Command = {
       throw new UsageError(`--secret ${DRACHTIO_DEFAULT_SECRET} is drachtio's published default: choose your own, or pass --allow-default-secret for a test setup`);
     }
     if (Buffer.byteLength(secret) > 256) throw new UsageError('--secret must be at most 256 bytes');
+    const [{ default: pino }, { loadConfig }, { trustedPeerMatcher }, { startEngine }, { listenForStop }] = await Promise.all([
+      import('pino'), import('../../config.ts'), import('../../domain/trusted-peers.ts'), import('../../sip-engine/index.ts'), import('../../stop-signals.ts'),
+    ]);
     const logger = pino({ level });
     const config = loadConfig();
+    const stop = listenForStop(logger);
     const engine = await startEngine({ sip, admin, secret, limits: config.sip.engineLimits, isTrustedPeer: trustedPeerMatcher(config.sip.trustedPeers), logger });
     logger.info({ sip: engine.sipAddress, admin: engine.adminAddress }, 'SIP engine listening');
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await stop.requested;
     logger.info('stopping SIP engine');
     await engine.close();
     return 0;

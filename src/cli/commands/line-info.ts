@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { applyLineInfo, LineInfoProvisioningError, validateLineInfo } from '../../store/line-info-provisioning.ts';
 
 export const lineInfoCommand: Command = {
   name: 'line-info',
@@ -17,9 +15,10 @@ provision  loads {"lineInfo": {"providers": [...], "lines": [...]}}: the service
            通知する. A listed line is described whole; loading the same file twice changes
            nothing; any bad entry rejects the whole file, every error listed by path.
            --check validates only. The format is described in the README.
-token      prints a new random lookup token for PROVIDER and the lineInfo.providerTokens
-           entry (its SHA-256) to put in the config. Give the token to the provider; the
-           service keeps only the digest.`,
+token      prints a new random lookup token for PROVIDER and its lineInfo.providerTokens
+           entry (the token's SHA-256): add the entry to that list in the JSON file named by
+           CHAKUSHIN_CONFIG and restart the service, which reads the file at start. Give the
+           token to the provider; the service keeps only the digest.`,
   async run(args) {
     const { positional, flags } = parseArgs(args, { booleans: ['check'] });
     const [sub, arg] = positional;
@@ -28,9 +27,12 @@ token      prints a new random lookup token for PROVIDER and the lineInfo.provid
       const token = randomBytes(32).toString('base64url');
       console.log(`token: ${token}`);
       console.log(`config: ${JSON.stringify({ provider: arg, sha256: createHash('sha256').update(token).digest('hex') })}`);
+      const file = process.env.CHAKUSHIN_CONFIG ? `the JSON file named by CHAKUSHIN_CONFIG (${process.env.CHAKUSHIN_CONFIG})` : 'the JSON file named by CHAKUSHIN_CONFIG (not set here)';
+      console.log(`add that entry to lineInfo.providerTokens in ${file}, then restart the service: it reads the file at start`);
       return 0;
     }
     if (sub !== 'provision' || !arg || positional.length !== 2) throw new UsageError('usage: chakushin line-info provision FILE.json [--check]');
+    const { applyLineInfo, LineInfoProvisioningError, validateLineInfo } = await import('../../store/line-info-provisioning.ts');
     let input: unknown;
     try {
       input = JSON.parse(await readFile(arg, 'utf8'));
@@ -45,6 +47,7 @@ token      prints a new random lookup token for PROVIDER and the lineInfo.provid
       return errors.length ? 1 : 0;
     }
     try {
+      const { withDatabase } = await import('../context.ts');
       const s = await withDatabase((db) => applyLineInfo(db.pool, input, { actor: `cli:${arg}` }));
       console.log(`provisioned ${s.providers} provider(s), ${s.lines} line(s) from ${arg}`);
       return 0;

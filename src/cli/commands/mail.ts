@@ -1,16 +1,11 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { simpleParser } from 'mailparser';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { createLogger } from '../../logger.ts';
-import { listCaughtMails, startSmtpCatcher, type SmtpCatcher } from '../../mail/catcher.ts';
-import { listOutbox, type OutboxRow } from '../../mail/outbox.ts';
-import { deliverNow, queueTestMail, TestMailError } from '../../mail/test-mail.ts';
-import { createSmtpTransport } from '../../mail/transport.ts';
-import { tokyoTime } from '../../mail/format.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
+import { tokyoTime } from '../../mail/format.ts';
+import type { SmtpCatcher } from '../../mail/catcher.ts';
+import type { OutboxRow } from '../../mail/outbox.ts';
 import type { Config } from '../../config.ts';
 
 const STATES = ['pending', 'sent', 'failed'] as const;
@@ -26,6 +21,7 @@ export function caughtDir(config: Config): string {
 }
 
 async function showCaught(config: Config, limit: number): Promise<void> {
+  const [{ simpleParser }, { listCaughtMails }] = await Promise.all([import('mailparser'), import('../../mail/catcher.ts')]);
   const files = (await listCaughtMails(caughtDir(config))).slice(-limit);
   console.log(`\nCaught by the built-in SMTP catcher (${caughtDir(config)}), oldest first:`);
   if (!files.length) console.log('  none');
@@ -43,6 +39,7 @@ async function list(args: string[]): Promise<number> {
   const limitText = (flags.get('limit') as string | undefined) ?? '20';
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new UsageError(`--limit: expected a positive whole number, got "${limitText}"`);
   const limit = Number(limitText);
+  const [{ withDatabase }, { listOutbox }] = await Promise.all([import('../context.ts'), import('../../mail/outbox.ts')]);
   return withDatabase(async (db, config) => {
     const rows = await listOutbox(db.pool, { state: state as OutboxRow['state'] | undefined, limit });
     if (flags.has('json')) {
@@ -63,6 +60,9 @@ async function sendTest(args: string[]): Promise<number> {
   const address = flags.get('address');
   if (typeof number !== 'string' || !isNationalNumber(number)) throw new UsageError('--number: a national number (0 and 9–10 digits) is required');
   if (typeof address !== 'string') throw new UsageError('--address is required');
+  const [{ withDatabase }, { createLogger }, { startSmtpCatcher }, { deliverNow, queueTestMail, TestMailError }, { createSmtpTransport }] = await Promise.all([
+    import('../context.ts'), import('../../logger.ts'), import('../../mail/catcher.ts'), import('../../mail/test-mail.ts'), import('../../mail/transport.ts'),
+  ]);
   return withDatabase(async (db, config) => {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr as never);
     let catcher: SmtpCatcher | undefined;

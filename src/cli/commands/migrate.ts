@@ -1,6 +1,4 @@
 import type { Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
-import { migrate } from '../../store/migrate.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -10,6 +8,7 @@ export const migrateCommand: Command = {
 Applies every sql/NNN_*.sql not yet applied, each in its own transaction.
 The service also does this at start. Uses DATABASE_URL, or the embedded PostgreSQL under var/.`,
   async run() {
+    const [{ withDatabase }, { migrate }] = await Promise.all([import('../context.ts'), import('../../store/migrate.ts')]);
     await withDatabase(async (db) => {
       const applied = await migrate(db.pool);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
-import { applyProvisioning, ProvisioningError, validateProvisioning } from '../../store/provisioning.ts';
 
 export const provisionCommand: Command = {
   name: 'provision',
@@ -22,6 +20,7 @@ has) apply when loading.
     const { positional, flags } = parseArgs(args, { booleans: ['check'] });
     const file = positional[0];
     if (!file || positional.length > 1) throw new UsageError('give exactly one FILE.json');
+    const { applyProvisioning, ProvisioningError, validateProvisioning } = await import('../../store/provisioning.ts');
     let input: unknown;
     try {
       input = JSON.parse(await readFile(file, 'utf8'));
@@ -36,6 +35,7 @@ has) apply when loading.
       return errors.length ? 1 : 0;
     }
     try {
+      const { withDatabase } = await import('../context.ts');
       const summary = await withDatabase((db) => applyProvisioning(db.pool, input, `cli:${file}`));
       console.log(`provisioned ${summary.contracts} contract(s), ${summary.numbers} number(s) from ${file}`);
       return 0;

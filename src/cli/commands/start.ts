@@ -1,7 +1,4 @@
 import type { Command } from '../command.ts';
-import { loadConfig } from '../../config.ts';
-import { createLogger } from '../../logger.ts';
-import { startService } from '../../service.ts';
 
 export const startCommand: Command = {
   name: 'start',
@@ -15,26 +12,20 @@ the built-in SIP engine and RTP endpoints. See the README for the environment va
 SIGTERM or Ctrl-C stops it cleanly: no new calls (OPTIONS answered 503), calls drained,
 in-flight mails finished, database closed last.`,
   async run() {
+    const [{ loadConfig }, { createLogger }, { listenForStop }] = await Promise.all([import('../../config.ts'), import('../../logger.ts'), import('../../stop-signals.ts')]);
     const config = loadConfig();
     const logger = createLogger(config.log.level);
-    // Listening for the signal before the parts start: a SIGTERM while they start (a process
-    // manager giving up early) must still stop them in order, database last, not kill the process.
-    let signalled: ((signal: string) => void) | undefined;
-    const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
-    const onSignal = (signal: string) => signalled!(signal);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const service = await startService(config, logger);
-      logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
-      const why = await Promise.race([stopRequested, service.lost.then(() => 'lease lost')]);
-      logger.info({ signal: why }, 'stopping');
-      await service.stop();
-      if (why === 'lease lost') return 1;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    // Listening before the parts start (and before the service's modules load): a signal while they
+    // start (a process manager giving up early) must still stop them in order, database last.
+    const stop = listenForStop(logger);
+    const { startService } = await import('../../service.ts');
+    const service = await startService(config, logger);
+    logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
+    // A node whose lease another node took over (cut off from the database too long) stops too.
+    const why = await Promise.race([stop.requested, service.lost.then(() => 'lease lost' as const)]);
+    logger.info({ signal: why }, 'stopping');
+    await service.stop();
+    if (why === 'lease lost') return 1;
     logger.info('chakushin stopped');
     return 0;
   },

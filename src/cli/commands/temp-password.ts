@@ -1,8 +1,6 @@
 import { UsageError, type Command } from '../command.ts';
-import { withDatabase } from '../context.ts';
 import { parseArgs } from '../args.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';
-import { tempPasswordStatus } from '../../store/temp-passwords.ts';
 
 export const tempPasswordCommand: Command = {
   name: 'temp-password',
@@ -18,6 +16,7 @@ Exit code 0 when a valid temp password exists, 1 when none does.`,
     const [sub, number] = positional;
     if (sub !== 'status' || positional.length !== 2) throw new UsageError('usage: chakushin temp-password status NUMBER');
     if (!isNationalNumber(number)) throw new UsageError(`NUMBER: "${number}" is not a national number (0 and 9–10 digits, no hyphens)`);
+    const [{ withDatabase }, { tempPasswordStatus }] = await Promise.all([import('../context.ts'), import('../../store/temp-passwords.ts')]);
     const status = await withDatabase((db) => tempPasswordStatus(db.pool, number));
     if (flags.has('json')) console.log(JSON.stringify({ number, tempPasswords: status }));
     else if (!status.length) console.log(`${number}: no temp password`);

@@ -3,8 +3,8 @@
 // numbers that lose their login or whose password changed end, and so does the changer's own
 // (the new unit decides who logs in as what: everyone logs in again).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AUTH_UNIT_NAMES, type AuthUnit } from '../../domain/auth-unit.ts';
-import { AUTH_UNITS, numbersLosingLogin, planAuthUnitChange, type AuthUnitChangePlan } from '../../domain/auth-unit-change.ts';
+import { AUTH_UNIT_NAMES, AUTH_UNITS, type AuthUnit } from '../../domain/subscriber.ts';
+import { numbersLosingLogin, planAuthUnitChange, type AuthUnitChangePlan } from '../../domain/auth-unit-change.ts';
 import { applyAuthUnitChange } from '../../store/auth-unit-change.ts';
 import { loadSiteAccount } from '../../store/site-accounts.ts';
 import { withTransaction } from '../../store/transaction.ts';

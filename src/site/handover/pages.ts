@@ -6,7 +6,8 @@
 // No entered password is kept between requests: equality (同／異) is checked against the stored
 // hashes, and a kept password's hash is copied as it is.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { AUTH_UNIT_NAMES, mayLogIn, type AuthUnit } from '../../domain/auth-unit.ts';
+import { mayLogIn } from '../../domain/auth-unit.ts';
+import { AUTH_UNIT_NAMES, type AuthUnit } from '../../domain/subscriber.ts';
 import { decideHandover, HANDOVER_CASE_NAMES, type ProvenOldPassword } from '../../domain/handover.ts';
 import { passwordRefusal } from '../../domain/password.ts';
 import { isNationalNumber } from '../../domain/phone-number.ts';

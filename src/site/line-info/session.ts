@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Clock } from '../../domain/clock.ts';
-import type { NotifySetting } from '../../store/line-info.ts';
+import type { LineInfoSetting } from '../../domain/line-info.ts';
 import { dueForTouch, sessionExpired, type SessionLimits } from '../session.ts';
 
 /** The steps after choosing providers, in order; a page of a later step needs its predecessors done. */
@@ -19,7 +19,7 @@ export interface ApplicantForm {
 }
 
 export interface LineInfoFlow {
-  setting: NotifySetting;
+  setting: LineInfoSetting;
   providerIds: string[];
   stage: Stage;
   /** Idempotency key of this application: the 変更内容確認 page carries it, 変更 is accepted once per key. */

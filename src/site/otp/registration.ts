@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../../config.ts';
+import type { Pattern, Region } from '../../domain/subscriber.ts';
 import { enqueueMails } from '../../mail/outbox.ts';
 import { createToken, registerPending, sha256 } from '../../store/otp.ts';
 import { registrationMail } from './mail.ts';
@@ -12,8 +13,8 @@ export interface Registration {
   address: string;
   /** Hashes of new 確認用ID / 確認用パスワード; absent keeps the stored ones. */
   check?: { idHash: string; passwordHash: string };
-  pattern: 'A' | 'B';
-  region: 'east' | 'west';
+  pattern: Pattern;
+  region: Region;
   /** Origin of the URL when `otp.publicUrl` is not set: the request's own. */
   requestOrigin: string;
 }
