@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { takeOverCalls } from './notify/takeover.ts';
-import { sendCancel } from './sip-cancel.ts';
+import { sendCancel } from './notify/leg-cancel.ts';
 import { journalRows, journalWorkers } from './store/call-journal.ts';
 import { claimNode, expiredNodes, registerNode, removeNode, renewLease } from './store/nodes.ts';
 

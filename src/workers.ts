@@ -2,7 +2,8 @@
 // SIP engine (worker.ts). The node starts them, tells them to drain and stop, asks them for health and
 // metrics over their IPC channel, and restarts one that dies — after its calls have been taken over
 // (the node passes onDeath). A worker whose node disappears (its IPC channel closes) exits at once:
-// its calls are then another node's to take over once this node's lease runs out.
+// its calls are then another node's to take over once this node's lease runs out. A worker signalled
+// on its own (SIGTERM to its pid) stops cleanly, as the node would have stopped it, and is replaced.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -90,7 +91,9 @@ export async function startWorkers(opts: WorkerPoolOptions): Promise<WorkerPool>
   /** Starts worker `index`; resolves once it is ready, rejects when it fails to start. */
   function spawnWorker(index: number): Promise<Slot> {
     const run = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-    const child = fork(BIN, ['worker'], { stdio: opts.output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // A process group of its own (stop-signals.ts): a terminal's Ctrl-C reaches the node only, and the
+    // node stops its workers itself, calls first, before the engine they run on.
+    const child = fork(BIN, ['worker'], { stdio: opts.output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     if (opts.output) {
       // Whole lines only, so a worker's line never lands inside another process's.
       for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => opts.output!.write(`${l}\n`));

@@ -10,7 +10,7 @@ import type { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
-import { outgoingInviteOf } from '../sip-cancel.ts';
+import { outgoingInviteOf } from './leg-cancel.ts';
 import type { CallTimeline } from './classify.ts';
 import type { CallerId } from '../domain/caller-id.ts';
 import type { CallJournal } from './journal.ts';

@@ -10,9 +10,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { OutgoingInvite } from '../sip-cancel.ts';
+import type { OutgoingInvite } from './leg-cancel.ts';
 import type { JournalRow } from '../store/call-journal.ts';
-import type { CallerIdentity } from './identity.ts';
+import type { CallerId } from '../domain/caller-id.ts';
 import type { NotifyProfile } from './profile.ts';
 import { recordCalls, type FinishedCall } from './record.ts';
 
@@ -30,7 +30,7 @@ export function crashRecord(row: JournalRow, lastKnown: Date): { profile: Notify
   return {
     profile: row.profile as NotifyProfile,
     call: {
-      callId: row.callId, calledNumber: row.calledNumber, caller: row.caller as CallerIdentity,
+      callId: row.callId, calledNumber: row.calledNumber, caller: row.caller as CallerId,
       timeline: {
         inviteAt: row.inviteAt, ringAt: row.ringAt ?? undefined, answerAt: row.answerAt ?? undefined, endAt,
         finalStatus: row.answerAt ? 200 : null, forwarded: row.forwarded, endReason: 'service_crashed',

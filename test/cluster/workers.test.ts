@@ -43,7 +43,7 @@ const workersByRun = () => new Map([...node!.output().matchAll(/"run":"([^"]+)",
 
 describe('app workers', () => {
   it('/healthz and /metrics cover every worker', async () => {
-    expect(await health()).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'ok', sip: 'ok', 'worker 1': 'ok', 'worker 2': 'ok' } } });
+    expect(await health()).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'ok', listeners: 'ok', sip: 'ok', 'worker 1': 'ok', 'worker 2': 'ok' } } });
     const metrics = await node!.metrics();
     expect(metrics).toMatch(/^chakushin_workers 2$/m);
     expect(metrics).toMatch(/^sip_engine_app_connections 2$/m);

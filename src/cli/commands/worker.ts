@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { createLogger } from '../../logger.ts';
+import { listenForStop } from '../../stop-signals.ts';
 import { startWorker, type Worker } from '../../worker.ts';
 import type { FromWorker, ToWorker } from '../../workers.ts';
 
@@ -21,9 +22,6 @@ engine holding calls (IVR, 着信お知らせメール) and sending mail. Not fo
     let worker: Worker | undefined;
     let stopWanted!: () => void;
     const stopRequested = new Promise<void>((r) => (stopWanted = r));
-    // A terminal's Ctrl-C reaches every process of the group: the worker stops as the node would have
-    // told it to, and its node waits for it. Every further signal is taken too, and changes nothing.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopWanted());
     const init = await new Promise<Extract<ToWorker, { t: 'init' }>>((resolve) => {
       process.on('message', (m: ToWorker) => {
         if (m.t === 'init') resolve(m);
@@ -37,6 +35,9 @@ engine holding calls (IVR, 着信お知らせメール) and sending mail. Not fo
     });
     const { config, runtime } = init;
     const logger = createLogger(config.log.level).child({ worker: runtime.index + 1 });
+    // In a process group of its own, a worker gets a signal only when it is sent to it: it then stops
+    // as the node would have told it to (and the node replaces it). Every further one changes nothing.
+    void listenForStop(logger).requested.then(() => stopWanted());
     try {
       worker = await startWorker(config, logger, runtime);
     } catch (err) {
