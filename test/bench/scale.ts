@@ -1,13 +1,17 @@
 // npm run bench:scale [-- --step-seconds 15] [-- --rates 100,200,…] [-- --only default,one,kamailio,baseline]
-//                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400]
+//                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400] [-- --keep]
 //
 // The notify path as users run it: `chakushin start` (what `npm start` execs) with every part embedded —
 // the SIP engine and the app workers, PostgreSQL, the SMTP catcher — driven by a SIPp caller through the
 // 着信お知らせメール B2BUA to a SIPp line, one mail per call. Each topology is ramped rate by rate until a
-// step is not clean (a failed call, or p99 INVITE→180 at 50 ms or more). Per step: calls, post-dial delay
-// (INVITE→180 as the caller sees it, and what the service adds over SIPp UAC→UAS direct at that rate),
-// call end → SMTP 250 p50/p99, and CPU per call of the node's whole process tree (service, workers,
-// PostgreSQL, catcher) from the step's first call until its last mail is out.
+// step is not clean (a failed call, a mail not out 20 s after the step, or p99 INVITE→180 at 50 ms or
+// more). Per step: post-dial delay (INVITE→180 as the caller sees it, and what the node adds over SIPp
+// UAC→UAS direct at that rate), call end → SMTP 250 p50/p99, and CPU per call of the node's whole
+// process tree (node, workers, PostgreSQL) from the step's first call until its last mail is out.
+//
+// Topologies, in one run: default (one worker per core), one worker (WORKERS=1), the default node behind
+// Kamailio (docker/kamailio/kamailio.cfg), and --baseline-ref (the 2026-11-22 code) beside this code at
+// --baseline-rate. --cpu-prof writes each process's V8 profile and says where a call's CPU went.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,9 +20,10 @@ import path from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
+import { startKamailio } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, startSipp } from '../support/sipp.ts';
-import { cpuSince, startBenchNode, type BenchNode } from './node-process.ts';
+import { cpuSince, startBenchNode, treeCpuSeconds, type BenchNode } from './node-process.ts';
 import { summarise } from './profile-summary.ts';
 import { arg, pct } from './support.ts';
 
@@ -124,8 +129,8 @@ interface Topology {
   label: string;
   root: string;
   env?: Record<string, string>;
-  /** Where SIPp sends (the node itself, or Kamailio in front of it). */
-  via?: (node: BenchNode) => Promise<{ target: { host: string; port: number }; stop(): Promise<void> }>;
+  /** Where SIPp sends (the node itself, or Kamailio in front of it); `cpu`: the front's CPU seconds so far. */
+  via?: (node: BenchNode) => Promise<{ target: { host: string; port: number }; cpu(): number; stop(): Promise<void> }>;
   rates: number[];
   /** Read mail latency from the node's database (older checkouts keep it where this code cannot read it). */
   mail: boolean;
@@ -168,10 +173,12 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
       const loadBefore = load1();
       const fromUs = nowUs();
       const cpu0 = node.cpuSeconds();
+      const front0 = front?.cpu() ?? 0;
       const r = await sippStep(rate, calls, target, uasPort);
       const mails = db ? await mailsOf(db.pool, since) : { pending: 0, lat: [] };
       const parts = cpuSince(cpu0, node.cpuSeconds());
       const cpu = Object.values(parts).reduce((a, b) => a + b, 0);
+      if (front) parts.kamailio = front.cpu() - front0;
       const s: Step = {
         rate, calls, ok: r.ok, p50: r.p50, p99: r.p99, addedP50: r.p50 - d.p50, addedP99: r.p99 - d.p99,
         mailP50: pct(mails.lat, 50), mailP99: pct(mails.lat, 99), mailsPending: mails.pending,
@@ -202,6 +209,12 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   return steps;
 }
 
+/** Kamailio's dispatcher in front of the node, as docker/kamailio runs it. */
+async function viaKamailio(node: BenchNode) {
+  const k = await startKamailio({ nodes: [node.sip], pingSec: 2 });
+  return { target: { host: '127.0.0.1', port: k.port }, cpu: () => Object.values(treeCpuSeconds(k.pid)).reduce((a, b) => a + b, 0), stop: () => k.stop() };
+}
+
 /** The tree of an older commit, unpacked under var/bench with its own node_modules (made once). */
 function checkoutOf(ref: string): string {
   const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: repo, encoding: 'utf8' }).trim();
@@ -218,31 +231,53 @@ function highest(steps: Step[]): Step | undefined {
   return steps.filter((s) => s.clean).at(-1);
 }
 
+const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : 'n/a');
+
+/** The figures of one topology, and how they compare with another at the rates both reached. */
+function compare(name: string, steps: Step[], base?: { name: string; steps: Step[] }): void {
+  const best = highest(steps);
+  const baseBest = base && highest(base.steps);
+  console.log(`  ${name}: highest clean rate ${best ? `${best.rate} cps` : 'none'}` +
+    `${base ? ` (${base.name}: ${baseBest ? `${baseBest.rate} cps` : 'none'}; ratio ${ratio(best?.rate, baseBest?.rate)})` : ''}`);
+  for (const s of steps) {
+    const b = base?.steps.find((x) => x.rate === s.rate);
+    console.log(`    ${String(s.rate).padStart(4)} cps: INVITE→180 p50/p99 ${ms(s.p50)}/${ms(s.p99)} ms` +
+      `${b ? ` vs ${ms(b.p50)}/${ms(b.p99)} (p99 ratio ${ratio(s.p99, b.p99)})` : ''}` +
+      `; end→SMTP 250 p50/p99 ${ms(s.mailP50)}/${ms(s.mailP99)} ms; CPU ${s.cpuMsPerCall.toFixed(2)} ms/call${s.clean ? '' : ' (not clean)'}`);
+  }
+}
+
 async function main(): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'chakushin-bench-scale-'));
-  await mkdir(scratch, { recursive: true });
-  console.log(`bench:scale — ${stepSeconds} s per step, rates ${rates.join(',')}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('topology: `chakushin start` as `npm start` runs it (built-in engine, embedded PostgreSQL, built-in SMTP catcher), SIPp caller → node → SIPp line');
-  const results = new Map<string, Step[]>();
+  const cpus = os.availableParallelism();
+  console.log(`bench:scale ${new Date().toISOString()} — ${stepSeconds} s per step, rates ${rates.join(',')}, ${cpus} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('topology measured: `chakushin start` as `npm start` runs it — one node: the built-in SIP engine in the node process, ' +
+    `app workers (default one per core: ${cpus}), embedded PostgreSQL, the built-in SMTP catcher — SIPp caller → node (or Kamailio → node) → SIPp line`);
+  const r: Record<string, Step[]> = {};
   try {
-    if (only.has('default')) results.set('default', await ramp({ label: 'this code', root: repo, rates, mail: true }, scratch));
+    if (only.has('default')) r.default = await ramp({ label: `this code, ${cpus} workers (default)`, root: repo, rates, mail: true }, scratch);
+    if (only.has('one')) r.one = await ramp({ label: 'this code, 1 worker', root: repo, env: { WORKERS: '1' }, rates, mail: true }, scratch);
+    if (only.has('kamailio')) r.kamailio = await ramp({ label: `this code, ${cpus} workers, behind Kamailio`, root: repo, rates, mail: true, via: viaKamailio }, scratch);
     if (only.has('baseline')) {
       const root = checkoutOf(baselineRef);
-      const old = await ramp({ label: `${baselineRef} (2026-11-22 code)`, root, rates: [baselineRate], mail: false }, scratch);
-      const now = await ramp({ label: 'this code, same rate', root: repo, rates: [baselineRate], mail: true }, scratch);
-      const o = old[0];
-      const n = now[0];
-      if (o && n) {
-        console.log(`\npost-dial delay at ${baselineRate} cps, side by side: this code p50/p99 ${n.p50.toFixed(0)}/${n.p99.toFixed(0)} ms, ` +
-          `${baselineRef} ${o.p50.toFixed(0)}/${o.p99.toFixed(0)} ms (ratio p99 ${(n.p99 / o.p99).toFixed(2)}); CPU ${n.cpuMsPerCall.toFixed(2)} vs ${o.cpuMsPerCall.toFixed(2)} ms/call`);
-      }
+      r.old = await ramp({ label: `${baselineRef} (the 2026-11-22 code)`, root, rates: [baselineRate], mail: false }, scratch);
+      r.now = await ramp({ label: `this code, ${cpus} workers, at ${baselineRate} cps`, root: repo, rates: [baselineRate], mail: true }, scratch);
     }
   } finally {
     if (process.argv.includes('--keep')) console.log(`(kept ${scratch})`);
     else await rm(scratch, { recursive: true, force: true });
   }
-  const best = highest(results.get('default') ?? []);
-  if (best) console.log(`\nhighest clean rate (this code): ${best.rate} cps`);
+  console.log(`
+summary (${new Date().toISOString()}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+  if (r.default) compare(`${cpus} workers`, r.default, r.one && { name: '1 worker', steps: r.one });
+  if (r.one && !r.default) compare('1 worker', r.one);
+  if (r.kamailio) compare('through Kamailio', r.kamailio, r.default && { name: 'direct', steps: r.default });
+  const [o, n] = [r.old?.[0], r.now?.[0]];
+  if (o && n) {
+    console.log(`  post-dial delay at ${baselineRate} cps, side by side: this code p50/p99 ${ms(n.p50)}/${ms(n.p99)} ms, ` +
+      `${baselineRef} ${ms(o.p50)}/${ms(o.p99)} ms (p99 ratio ${ratio(n.p99, o.p99)}); CPU per call ${n.cpuMsPerCall.toFixed(2)} vs ${o.cpuMsPerCall.toFixed(2)} ms`);
+  }
 }
 
 await main();
