@@ -9,7 +9,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Registry, type MetricObjectW
 import { trustedPeerMatcher } from './domain/trusted-peers.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { startSmtpCatcher } from './mail/catcher.ts';
+import { startCatcherProcess } from './catcher-process.ts';
 import { takeOverJournal, startNodeLease } from './node-lease.ts';
 import { spoolReplayer } from './notify/spool.ts';
 import { sipTarget } from './sip-connection.ts';
@@ -41,7 +41,7 @@ export interface Service {
 }
 
 export interface ServiceOptions {
-  /** Where the workers' log lines go (tests); by default straight to this process's stdout and stderr. */
+  /** Where the log lines of the node's other processes (workers, catcher) go (tests); by default straight to this process's stdout and stderr. */
   workerOutput?: Writable;
 }
 
@@ -82,7 +82,9 @@ export async function startService(config: Config, logger: Logger, opts: Service
     let smtpCatcher: Service['smtpCatcher'];
     if (!config.smtp.url) {
       const dir = path.join(config.varDir, 'mail');
-      const catcher = await startPart('SMTP catcher', 'set SMTP_CATCHER_LISTEN', () => startSmtpCatcher({ ...config.smtp.catcherListen, dir, logger }));
+      const catcher = await startPart('SMTP catcher', 'set SMTP_CATCHER_LISTEN', () => startCatcherProcess({
+        listen: config.smtp.catcherListen, dir, logLevel: config.log.level, output: opts.workerOutput,
+      }));
       parts.push({ name: 'smtp-catcher', stop: () => catcher.close() });
       smtpCatcher = { host: config.smtp.catcherListen.host, port: catcher.port, dir };
     }

@@ -15,7 +15,8 @@ import type { Logger } from './logger.ts';
 import { StartFailure } from './start-failure.ts';
 import type { WorkerRuntime } from './worker.ts';
 
-const BIN = path.resolve(import.meta.dirname, 'cli/bin.mjs');
+/** The CLI the node starts its processes with (`chakushin worker`, `chakushin catcher`). */
+export const CLI_BIN = path.resolve(import.meta.dirname, 'cli/bin.mjs');
 
 /** node → worker */
 export type ToWorker =
@@ -93,7 +94,7 @@ export async function startWorkers(opts: WorkerPoolOptions): Promise<WorkerPool>
     const run = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     // A process group of its own (stop-signals.ts): a terminal's Ctrl-C reaches the node only, and the
     // node stops its workers itself, calls first, before the engine they run on.
-    const child = fork(BIN, ['worker'], { stdio: opts.output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    const child = fork(CLI_BIN, ['worker'], { stdio: opts.output ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     if (opts.output) {
       // Whole lines only, so a worker's line never lands inside another process's.
       for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => opts.output!.write(`${l}\n`));

@@ -25,7 +25,7 @@ const LAYERS = [
   ['ivr', /^src\/ivr\//],
   ['notify', /^src\/notify\//],
   ['site', /^src\/site\//],
-  ['service', /^src\/(service|sip-connection|sip-dispatch|node-lease|worker|workers)\.ts$/],
+  ['service', /^src\/(service|sip-connection|sip-dispatch|node-lease|worker|workers|catcher-process)\.ts$/],
   ['cli', /^src\/cli\//],
 ] as const;
 type Layer = (typeof LAYERS)[number][0];

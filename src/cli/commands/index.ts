@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { auditCommand } from './audit.ts';
 import { callsCommand } from './calls.ts';
+import { catcherCommand } from './catcher.ts';
 import { engineCommand } from './engine.ts';
 import { lineInfoCommand } from './line-info.ts';
 import { mailCommand } from './mail.ts';
@@ -11,5 +12,5 @@ import { tempPasswordCommand } from './temp-password.ts';
 import { workerCommand } from './worker.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, workerCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, catcherCommand, workerCommand,
 ];

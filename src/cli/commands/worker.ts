@@ -1,8 +1,6 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { createLogger } from '../../logger.ts';
-import { listenForStop } from '../../stop-signals.ts';
-import { startWorker, type Worker } from '../../worker.ts';
+import type { Worker } from '../../worker.ts';
 import type { FromWorker, ToWorker } from '../../workers.ts';
 
 export const workerCommand: Command = {
@@ -34,6 +32,9 @@ engine holding calls (IVR, 着信お知らせメール) and sending mail. Not fo
       });
     });
     const { config, runtime } = init;
+    const [{ createLogger }, { listenForStop }, { startWorker }] = await Promise.all([
+      import('../../logger.ts'), import('../../stop-signals.ts'), import('../../worker.ts'),
+    ]);
     const logger = createLogger(config.log.level).child({ worker: runtime.index + 1 });
     // In a process group of its own, a worker gets a signal only when it is sent to it: it then stops
     // as the node would have told it to (and the node replaces it). Every further one changes nothing.
