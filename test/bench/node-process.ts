@@ -45,7 +45,7 @@ function processTable(): Map<number, [number, number, string]> {
 
 /**
  * CPU seconds of `pid` and every live descendant (with what each has reaped), by part: the node
- * process itself ('service'), its node children ('workers'), PostgreSQL, anything else by name.
+ * process itself ('service'), its workers, its SMTP catcher, PostgreSQL, anything else by name.
  */
 export function treeCpuSeconds(pid: number): Record<string, number> {
   const table = processTable();
@@ -57,12 +57,21 @@ export function treeCpuSeconds(pid: number): Record<string, number> {
     const p = stack.pop()!;
     const entry = table.get(p);
     if (entry) {
-      const part = p === pid ? 'service' : entry[2] === 'node' ? 'workers' : entry[2].startsWith('postgres') || entry[2] === 'postmaster' ? 'postgres' : entry[2];
+      const part = p === pid ? 'service' : entry[2] === 'node' ? nodeRole(p) : entry[2].startsWith('postgres') || entry[2] === 'postmaster' ? 'postgres' : entry[2];
       parts[part] = (parts[part] ?? 0) + entry[1] / CLK_TCK;
     }
     stack.push(...(children.get(p) ?? []));
   }
   return parts;
+}
+
+/** A node child of the service by its command: its SMTP catcher, or a worker. */
+function nodeRole(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('\0catcher\0') ? 'catcher' : 'workers';
+  } catch {
+    return 'workers';
+  }
 }
 
 /** The difference of two treeCpuSeconds readings, part by part. */

@@ -12,6 +12,7 @@
 // Topologies, in one run: default (one worker per core), one worker (WORKERS=1), the default node behind
 // Kamailio (docker/kamailio/kamailio.cfg), and --baseline-ref (the 2026-11-22 code) beside this code at
 // --baseline-rate. --cpu-prof writes each process's V8 profile and says where a call's CPU went.
+// DATABASE_URL: the nodes use that PostgreSQL instead of their embedded one (its CPU is then not counted).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -43,6 +44,8 @@ const baselineRate = Number(arg('baseline-rate', '400'));
 /** A step counts only if its mails are all out this long after its last call. */
 const drainLimitMs = Number(arg('drain-ms', '20000'));
 const CLEAN_P99_MS = 50;
+/** Extra NODE_OPTIONS for every topology's node (e.g. V8 flags to try). */
+const nodeOptions = arg('node-options', '');
 
 interface Step {
   rate: number;
@@ -58,6 +61,8 @@ interface Step {
   cpuMsPerCall: number;
   /** ms per call by process: service, workers, postgres. */
   cpuParts: Record<string, number>;
+  /** PostgreSQL commits per call (the bench's own few queries included). */
+  commitsPerCall: number;
   load: number;
   clean: boolean;
   /** The step's span on the monotonic clock (µs), first call to last mail out: for reading CPU profiles. */
@@ -104,6 +109,11 @@ async function direct(rate: number, uasPort: number) {
 }
 
 const load1 = () => os.loadavg()[0]!;
+
+/** Transactions committed in the node's database so far (each statement outside a transaction is one). */
+async function commits(pool: pg.Pool): Promise<number> {
+  return Number((await pool.query('select xact_commit from pg_stat_database where datname = current_database()')).rows[0].xact_commit);
+}
 
 async function maxCallId(pool: pg.Pool): Promise<number> {
   return Number((await pool.query('select coalesce(max(id), 0) as id from incoming_call')).rows[0].id);
@@ -155,7 +165,8 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   const varDir = path.join(scratch, t.label.replace(/\W+/g, '-'));
   const profDir = cpuProfDir ? path.join(cpuProfDir, t.label.replace(/\W+/g, '-')) : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const node = await startBenchNode({ root: t.root, varDir, env: { LOG_LEVEL: 'info', ...t.env }, nodeArgs });
+  const env = { LOG_LEVEL: 'info', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...t.env };
+  const node = await startBenchNode({ root: t.root, varDir, env, nodeArgs });
   const uasPort = await freePort('udp');
   let db: Database | undefined;
   const front = t.via ? await t.via(node) : undefined;
@@ -163,33 +174,35 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   const steps: Step[] = [];
   try {
     await provision(node, uasPort);
-    if (t.mail) db = await openDatabase(loadConfig({ env: { VAR_DIR: varDir, EMBEDDED_PG_PORT: node.env.EMBEDDED_PG_PORT!, LOG_LEVEL: 'silent' } }), undefined, { migrate: false });
+    if (t.mail) db = await openDatabase(loadConfig({ env: { VAR_DIR: varDir, EMBEDDED_PG_PORT: node.env.EMBEDDED_PG_PORT!, LOG_LEVEL: 'silent', ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) } }), undefined, { migrate: false });
     console.log(`\n${t.label}  (pid ${node.child.pid}, ${t.root === repo ? 'this checkout' : t.root})`);
     await sippStep(20, 60, target, uasPort); // warm-up: JIT, pools, caches
     for (const rate of t.rates) {
       const calls = rate * stepSeconds;
       const d = await direct(rate, uasPort);
       const since = db ? await maxCallId(db.pool) : 0;
+      const commits0 = db ? await commits(db.pool) : 0;
       const loadBefore = load1();
       const fromUs = nowUs();
       const cpu0 = node.cpuSeconds();
       const front0 = front?.cpu() ?? 0;
       const r = await sippStep(rate, calls, target, uasPort);
       const mails = db ? await mailsOf(db.pool, since) : { pending: 0, lat: [] };
+      const commitsPerCall = db ? (await commits(db.pool) - commits0) / calls : NaN;
       const parts = cpuSince(cpu0, node.cpuSeconds());
       const cpu = Object.values(parts).reduce((a, b) => a + b, 0);
       if (front) parts.kamailio = front.cpu() - front0;
       const s: Step = {
         rate, calls, ok: r.ok, p50: r.p50, p99: r.p99, addedP50: r.p50 - d.p50, addedP99: r.p99 - d.p99,
         mailP50: pct(mails.lat, 50), mailP99: pct(mails.lat, 99), mailsPending: mails.pending,
-        cpuMsPerCall: (cpu * 1000) / calls, cpuParts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, (v * 1000) / calls])), load: Math.max(loadBefore, load1()),
+        commitsPerCall, cpuMsPerCall: (cpu * 1000) / calls, cpuParts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, (v * 1000) / calls])), load: Math.max(loadBefore, load1()),
         clean: r.ok === calls && r.p99 < CLEAN_P99_MS && mails.pending === 0,
         window: { fromUs, toUs: nowUs() },
       };
       steps.push(s);
       console.log(`  ${String(rate).padStart(4)} cps: ${s.ok}/${calls} ok  INVITE→180 p50/p99 ${s.p50.toFixed(0)}/${s.p99.toFixed(0)} ms ` +
         `(added ${s.addedP50.toFixed(0)}/${s.addedP99.toFixed(0)})  end→SMTP 250 p50/p99 ${t.mail ? `${s.mailP50.toFixed(0)}/${s.mailP99.toFixed(0)} ms` : 'n/a'}` +
-        `${s.mailsPending ? ` (${s.mailsPending} pending)` : ''}  CPU ${s.cpuMsPerCall.toFixed(2)} ms/call (${Object.entries(s.cpuParts).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})  load ${s.load.toFixed(1)}  ${s.clean ? 'clean' : 'NOT clean'}`);
+        `${s.mailsPending ? ` (${s.mailsPending} pending)` : ''}  ${s.commitsPerCall.toFixed(2)} commits/call  CPU ${s.cpuMsPerCall.toFixed(2)} ms/call (${Object.entries(s.cpuParts).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})  load ${s.load.toFixed(1)}  ${s.clean ? 'clean' : 'NOT clean'}`);
       if (!s.clean) break;
     }
   } finally {
