@@ -39,7 +39,8 @@ const stepSeconds = Number(arg('step-seconds', '15'));
 const rates = arg('rates', '100,200,300,400,500,600,700,800').split(',').map(Number);
 const only = new Set(arg('only', 'default,one,kamailio,baseline').split(','));
 const cpuProfDir = process.argv.includes('--cpu-prof') ? path.resolve(arg('cpu-prof', 'var/bench/cpu-prof')) : undefined;
-const baselineRef = arg('baseline-ref', '62607e4');
+/** Older commits run beside this code at --baseline-rate: the 2026-11-22 code, and whatever else is named. */
+const baselineRefs = arg('baseline-ref', '62607e4').split(',');
 const baselineRate = Number(arg('baseline-rate', '400'));
 /** A step counts only if its mails are all out this long after its last call. */
 const drainLimitMs = Number(arg('drain-ms', '20000'));
@@ -142,8 +143,6 @@ interface Topology {
   /** Where SIPp sends (the node itself, or Kamailio in front of it); `cpu`: the front's CPU seconds so far. */
   via?: (node: BenchNode) => Promise<{ target: { host: string; port: number }; cpu(): number; stop(): Promise<void> }>;
   rates: number[];
-  /** Read mail latency from the node's database (older checkouts keep it where this code cannot read it). */
-  mail: boolean;
 }
 
 async function provision(node: BenchNode, uasPort: number): Promise<void> {
@@ -165,7 +164,7 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   const varDir = path.join(scratch, t.label.replace(/\W+/g, '-'));
   const profDir = cpuProfDir ? path.join(cpuProfDir, t.label.replace(/\W+/g, '-')) : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const env = { LOG_LEVEL: 'info', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...t.env };
+  const env = { LOG_LEVEL: arg('log-level', 'info'), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...t.env };
   const node = await startBenchNode({ root: t.root, varDir, env, nodeArgs });
   const uasPort = await freePort('udp');
   let db: Database | undefined;
@@ -174,7 +173,9 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
   const steps: Step[] = [];
   try {
     await provision(node, uasPort);
-    if (t.mail) db = await openDatabase(loadConfig({ env: { VAR_DIR: varDir, EMBEDDED_PG_PORT: node.env.EMBEDDED_PG_PORT!, LOG_LEVEL: 'silent', ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) } }), undefined, { migrate: false });
+    // An older checkout may keep its embedded database where this code cannot open it: then no mail figures.
+    db = await openDatabase(loadConfig({ env: { VAR_DIR: varDir, EMBEDDED_PG_PORT: node.env.EMBEDDED_PG_PORT!, LOG_LEVEL: 'silent', ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) } }), undefined, { migrate: false })
+      .catch(() => undefined);
     console.log(`\n${t.label}  (pid ${node.child.pid}, ${t.root === repo ? 'this checkout' : t.root})`);
     await sippStep(20, 60, target, uasPort); // warm-up: JIT, pools, caches
     for (const rate of t.rates) {
@@ -187,7 +188,8 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
       const cpu0 = node.cpuSeconds();
       const front0 = front?.cpu() ?? 0;
       const r = await sippStep(rate, calls, target, uasPort);
-      const mails = db ? await mailsOf(db.pool, since) : { pending: 0, lat: [] };
+      // Without a database to watch, the step's mails get a fixed while to go out before CPU is read.
+      const mails = db ? await mailsOf(db.pool, since) : await new Promise<{ pending: number; lat: number[] }>((r) => setTimeout(() => r({ pending: 0, lat: [] }), 10_000));
       const commitsPerCall = db ? (await commits(db.pool) - commits0) / calls : NaN;
       const parts = cpuSince(cpu0, node.cpuSeconds());
       const cpu = Object.values(parts).reduce((a, b) => a + b, 0);
@@ -201,7 +203,7 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
       };
       steps.push(s);
       console.log(`  ${String(rate).padStart(4)} cps: ${s.ok}/${calls} ok  INVITE→180 p50/p99 ${s.p50.toFixed(0)}/${s.p99.toFixed(0)} ms ` +
-        `(added ${s.addedP50.toFixed(0)}/${s.addedP99.toFixed(0)})  end→SMTP 250 p50/p99 ${t.mail ? `${s.mailP50.toFixed(0)}/${s.mailP99.toFixed(0)} ms` : 'n/a'}` +
+        `(added ${s.addedP50.toFixed(0)}/${s.addedP99.toFixed(0)})  end→SMTP 250 p50/p99 ${db ? `${s.mailP50.toFixed(0)}/${s.mailP99.toFixed(0)} ms` : 'n/a'}` +
         `${s.mailsPending ? ` (${s.mailsPending} pending)` : ''}  ${s.commitsPerCall.toFixed(2)} commits/call  CPU ${s.cpuMsPerCall.toFixed(2)} ms/call (${Object.entries(s.cpuParts).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})  load ${s.load.toFixed(1)}  ${s.clean ? 'clean' : 'NOT clean'}`);
       if (!s.clean) break;
     }
@@ -269,13 +271,12 @@ async function main(): Promise<void> {
     `app workers (default one per core: ${cpus}), embedded PostgreSQL, the built-in SMTP catcher — SIPp caller → node (or Kamailio → node) → SIPp line`);
   const r: Record<string, Step[]> = {};
   try {
-    if (only.has('default')) r.default = await ramp({ label: `this code, ${cpus} workers (default)`, root: repo, rates, mail: true }, scratch);
-    if (only.has('one')) r.one = await ramp({ label: 'this code, 1 worker', root: repo, env: { WORKERS: '1' }, rates, mail: true }, scratch);
-    if (only.has('kamailio')) r.kamailio = await ramp({ label: `this code, ${cpus} workers, behind Kamailio`, root: repo, rates, mail: true, via: viaKamailio }, scratch);
+    if (only.has('default')) r.default = await ramp({ label: `this code, ${cpus} workers (default)`, root: repo, rates }, scratch);
+    if (only.has('one')) r.one = await ramp({ label: 'this code, 1 worker', root: repo, env: { WORKERS: '1' }, rates }, scratch);
+    if (only.has('kamailio')) r.kamailio = await ramp({ label: `this code, ${cpus} workers, behind Kamailio`, root: repo, rates, via: viaKamailio }, scratch);
     if (only.has('baseline')) {
-      const root = checkoutOf(baselineRef);
-      r.old = await ramp({ label: `${baselineRef} (the 2026-11-22 code)`, root, rates: [baselineRate], mail: false }, scratch);
-      r.now = await ramp({ label: `this code, ${cpus} workers, at ${baselineRate} cps`, root: repo, rates: [baselineRate], mail: true }, scratch);
+      for (const ref of baselineRefs) r[`ref ${ref}`] = await ramp({ label: `${ref} at ${baselineRate} cps`, root: checkoutOf(ref), rates: [baselineRate] }, scratch);
+      r.now = await ramp({ label: `this code, ${cpus} workers, at ${baselineRate} cps`, root: repo, rates: [baselineRate] }, scratch);
     }
   } finally {
     if (process.argv.includes('--keep')) console.log(`(kept ${scratch})`);
@@ -286,10 +287,13 @@ summary (${new Date().toISOString()}, load ${os.loadavg().map((l) => l.toFixed(1
   if (r.default) compare(`${cpus} workers`, r.default, r.one && { name: '1 worker', steps: r.one });
   if (r.one && !r.default) compare('1 worker', r.one);
   if (r.kamailio) compare('through Kamailio', r.kamailio, r.default && { name: 'direct', steps: r.default });
-  const [o, n] = [r.old?.[0], r.now?.[0]];
-  if (o && n) {
-    console.log(`  post-dial delay at ${baselineRate} cps, side by side: this code p50/p99 ${ms(n.p50)}/${ms(n.p99)} ms, ` +
-      `${baselineRef} ${ms(o.p50)}/${ms(o.p99)} ms (p99 ratio ${ratio(n.p99, o.p99)}); CPU per call ${n.cpuMsPerCall.toFixed(2)} vs ${o.cpuMsPerCall.toFixed(2)} ms`);
+  const n = r.now?.[0];
+  for (const ref of only.has('baseline') && n ? baselineRefs : []) {
+    const o = r[`ref ${ref}`]?.[0];
+    if (!o || !n) continue;
+    console.log(`  at ${baselineRate} cps, side by side: this code INVITE→180 p50/p99 ${ms(n.p50)}/${ms(n.p99)} ms, ` +
+      `${ref} ${ms(o.p50)}/${ms(o.p99)} ms (p50 ratio ${ratio(n.p50, o.p50)}, p99 ratio ${ratio(n.p99, o.p99)}); ` +
+      `end→SMTP 250 p50/p99 ${ms(n.mailP50)}/${ms(n.mailP99)} vs ${ms(o.mailP50)}/${ms(o.mailP99)} ms; CPU per call ${n.cpuMsPerCall.toFixed(2)} vs ${o.cpuMsPerCall.toFixed(2)} ms`);
   }
 }
 
