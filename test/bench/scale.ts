@@ -15,7 +15,7 @@
 // DATABASE_URL: the nodes use that PostgreSQL instead of their embedded one (its CPU is then not counted).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
@@ -265,6 +265,8 @@ function compare(name: string, steps: Step[], base?: { name: string; steps: Step
 
 async function main(): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'chakushin-bench-scale-'));
+  // As root, PostgreSQL runs as a user of its own, which must reach the nodes' data under it.
+  await chmod(scratch, 0o755);
   const cpus = os.availableParallelism();
   console.log(`bench:scale ${new Date().toISOString()} — ${stepSeconds} s per step, rates ${rates.join(',')}, ${cpus} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('topology measured: `chakushin start` as `npm start` runs it — one node: the built-in SIP engine in the node process, ' +
