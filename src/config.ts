@@ -257,7 +257,7 @@ export const configSchema = z.object({
       /** How long a mail keeps being retried after temporary failures. */
       retryForSec: z.number().int().positive().default(24 * 3600),
       /** Mails in flight at once per app worker process, each on a pooled SMTP connection of its own. */
-      workers: z.number().int().min(1).default(8),
+      workers: z.number().int().min(1).default(16),
       footers: z
         .object({
           A: z.object({ east: mailFooter, west: mailFooter }),

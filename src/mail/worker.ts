@@ -155,8 +155,10 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   async function loop() {
     while (running) {
       pendingWake = false;
+      // Claims go in batches: with sends in flight, only once half the room is free again (not one
+      // claim per finished send); with none in flight, at once.
       const room = opts.concurrency - inFlight.size;
-      if (room > 0) {
+      if (room > 0 && (inFlight.size === 0 || room >= Math.ceil(opts.concurrency / 2))) {
         try {
           const rows = await claimDue(opts.pool, { limit: room, leaseSec });
           for (const row of rows) launch(row);
