@@ -131,7 +131,8 @@ describe('two nodes behind Kamailio', () => {
       timeoutMs: 120_000, traceMessages: true, extraArgs: ['-mp', String(await sippMediaPort()), '-cid_str', callId],
     });
     expect(r.exitCode, sippSummary(r)).toBe(0);
-    const { rows } = await db.pool.query('select outcome, unit, target from ivr_call where call_id = $1', [callId]);
+    // The record is written as the call ends; SIPp may be done a moment earlier.
+    const rows = await waitFor(async () => (await db.pool.query('select outcome, unit, target from ivr_call where call_id = $1', [callId])).rows, (x) => x.length > 0, 10_000);
     expect(rows).toEqual([{ outcome: 'completed', unit: 'line', target: '0611112222' }]);
   }, 120_000);
 

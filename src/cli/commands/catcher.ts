@@ -42,8 +42,10 @@ export const catcherCommand: Command = {
     try {
       catcher = await startPart('SMTP catcher', 'set SMTP_CATCHER_LISTEN', () => startSmtpCatcher({ ...listen, dir, logger }));
     } catch (err) {
-      process.send?.({ t: 'failed', message: (err as Error).message });
-      throw err;
+      if (!process.send) throw err;
+      // Its node says it, once.
+      process.send({ t: 'failed', message: (err as Error).message });
+      return 1;
     }
     process.send?.({ t: 'ready', port: catcher.port });
     await stop.requested;
