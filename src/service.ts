@@ -15,7 +15,7 @@ import { spoolReplayer } from './notify/spool.ts';
 import { sipTarget } from './sip-connection.ts';
 import { journalWorkers } from './store/call-journal.ts';
 import { openDatabase } from './store/database.ts';
-import { startPart } from './start-failure.ts';
+import { partsInOrder, startPart } from './start-failure.ts';
 import { createReadiness } from './web/readiness.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
@@ -45,30 +45,15 @@ export interface ServiceOptions {
   workerOutput?: Writable;
 }
 
-type Part = { name: string; stop: () => Promise<void> };
-
 /** Past the calls' own grace times, what a worker gets to stop before it is killed (and its calls taken over). */
 const WORKER_STOP_SLACK_MS = 15_000;
 
 export async function startService(config: Config, logger: Logger, opts: ServiceOptions = {}): Promise<Service> {
-  const parts: Part[] = [];
   let workers: WorkerPool | undefined;
-  let stopped: Promise<void> | undefined;
-  // Idempotent: a second SIGTERM (or stop()) waits for the first stop instead of stopping twice.
-  const stopAll = () => (stopped ??= stopParts());
-  const stopParts = async () => {
-    // From this moment the node refuses new calls and says so to OPTIONS (503): the dispatcher in front
-    // stops choosing it while the calls it has are drained.
-    workers?.drain();
-    for (const part of parts.reverse()) {
-      try {
-        await part.stop();
-        logger.info({ part: part.name }, 'stopped');
-      } catch (err) {
-        logger.error({ part: part.name, err: (err as Error).message }, 'stop failed');
-      }
-    }
-  };
+  // From the moment the stop begins the node refuses new calls and says so to OPTIONS (503): the
+  // dispatcher in front stops choosing it while the calls it has are drained.
+  const parts = partsInOrder(logger, { before: () => workers?.drain() });
+  const stopAll = parts.stopAll;
   try {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -76,7 +61,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
 
 
     const db = await startPart('database', config.database.url ? 'check DATABASE_URL' : undefined, () => openDatabase(config, logger));
-    parts.push({ name: 'database', stop: () => db.close() });
+    parts.add('database', () => db.close());
     health.push({ name: 'database', check: async () => void (await db.pool.query('select 1')) });
 
     let smtpCatcher: Service['smtpCatcher'];
@@ -85,7 +70,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
       const catcher = await startPart('SMTP catcher', 'set SMTP_CATCHER_LISTEN', () => startCatcherProcess({
         listen: config.smtp.catcherListen, dir, logLevel: config.log.level, output: opts.workerOutput,
       }));
-      parts.push({ name: 'smtp-catcher', stop: () => catcher.close() });
+      parts.add('smtp-catcher', () => catcher.close());
       smtpCatcher = { host: config.smtp.catcherListen.host, port: catcher.port, dir };
     }
 
@@ -93,7 +78,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);
     const { engine, ...sip } = await startPart('SIP engine', config.sip.drachtio ? undefined : 'set SIP_LISTEN (or ENGINE_ADMIN)', () => sipTarget(config, logger, isTrustedPeer));
     if (engine) {
-      parts.push({ name: 'sip-engine', stop: () => engine.close() });
+      parts.add('sip-engine', () => engine.close());
       engine.registerMetrics(registry);
     }
     const sipAddress = engine?.sipAddress;
@@ -116,7 +101,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
       pool: db.pool, config, logger, sipAddress: sipAddress ? `${sipAddress.host}:${sipAddress.port}` : `drachtio ${sip.host}:${sip.port}`, onBeat: recoverWorkers,
     }));
     const nodeLease = lease;
-    parts.push({ name: 'node-lease', stop: () => nodeLease.stop() });
+    parts.add('node-lease', () => nodeLease.stop());
 
     workers = await startPart('app workers', 'see the workers\' log lines above', () => startWorkers({
       count: config.cluster.workers, config, logger, registry, output: opts.workerOutput,
@@ -131,10 +116,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
       },
     }));
     const pool = workers;
-    parts.push({
-      name: 'calls',
-      stop: () => pool.stop(Math.max(config.ivr.shutdownGraceSec, config.notify.shutdownGraceSec) * 1000 + WORKER_STOP_SLACK_MS),
-    });
+    parts.add('calls', () => pool.stop(Math.max(config.ivr.shutdownGraceSec, config.notify.shutdownGraceSec) * 1000 + WORKER_STOP_SLACK_MS));
     // /healthz: the database, then each worker ('worker N': its SIP connection and database), and 'sip':
     // every worker connected to the SIP engine.
     const workerHealth = async () => {
@@ -157,11 +139,11 @@ export async function startService(config: Config, logger: Logger, opts: Service
     const web = await startPart('HTTP', 'set HTTP_LISTEN', () => startWebServer({
       ...config.http.listen, registry, exposition, health, moreHealth: workerHealth, logger, limits: config.http,
     }));
-    parts.push({ name: 'http', stop: () => web.close() });
+    parts.add('http', () => web.close());
     const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
-    parts.push({ name: 'line-info-work', stop: () => lineInfoWork.stop() });
-    parts.push({ name: 'site', stop: () => site.close() });
+    parts.add('line-info-work', () => lineInfoWork.stop());
+    parts.add('site', () => site.close());
     readiness.up('site');
     logger.info({ http: web.port, site: site.port, sip: sipAddress, smtpCatcher, workers: config.cluster.workers, node: nodeLease.id }, 'service ready');
 

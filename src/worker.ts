@@ -16,7 +16,7 @@ import { startNotifyApp } from './notify/app.ts';
 import { connectSip } from './sip-connection.ts';
 import { dispatchInvites } from './sip-dispatch.ts';
 import { openDatabase } from './store/database.ts';
-import { startPart } from './start-failure.ts';
+import { partsInOrder, startPart } from './start-failure.ts';
 import type Srf from 'drachtio-srf';
 
 /** What the node tells a worker about the parts it runs for all of them. */
@@ -45,8 +45,6 @@ export interface Worker {
   metrics(): Promise<unknown>;
 }
 
-type Part = { name: string; stop: () => Promise<void> };
-
 /** The slice of the RTP port range worker `index` of `count` binds from, so workers never race for a port. */
 export function rtpSlice(min: number, max: number, index: number, count: number): { min: number; max: number } {
   if (min === 0 && max === 0) return { min, max };
@@ -55,38 +53,27 @@ export function rtpSlice(min: number, max: number, index: number, count: number)
 }
 
 export async function startWorker(config: Config, logger: Logger, rt: WorkerRuntime): Promise<Worker> {
-  const parts: Part[] = [];
-  let stopped: Promise<void> | undefined;
-  const stopParts = async () => {
-    for (const part of parts.reverse()) {
-      try {
-        await part.stop();
-        logger.debug({ part: part.name }, 'stopped');
-      } catch (err) {
-        logger.error({ part: part.name, err: (err as Error).message }, 'stop failed');
-      }
-    }
-  };
-  const stopAll = () => (stopped ??= stopParts());
+  const parts = partsInOrder(logger, { level: 'debug' });
+  const stopAll = parts.stopAll;
   let accepting = true;
   try {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const db = await startPart('database', 'check DATABASE_URL', () => openDatabase({ ...config, database: { ...config.database, url: rt.databaseUrl } }, logger, { migrate: false }));
-    parts.push({ name: 'database', stop: () => db.close() });
+    parts.add('database', () => db.close());
 
     const smtp = rt.smtpCatcher ? catcherTransport(rt.smtpCatcher, config.mail.workers) : createSmtpTransport(config);
-    parts.push({ name: 'smtp-transport', stop: async () => smtp.close() });
+    parts.add('smtp-transport', async () => smtp.close());
     const mailWorker = startMailWorker({
       pool: db.pool, listenUrl: rt.databaseUrl, transport: smtp, logger, concurrency: config.mail.workers, batchWindowMs: config.database.batchWindowMs,
     });
-    parts.push({ name: 'mail-worker', stop: () => mailWorker.stop() });
+    parts.add('mail-worker', () => mailWorker.stop());
 
     const isTrustedPeer = trustedPeerMatcher(config.sip.trustedPeers);
     const sip = await startPart('SIP connection', 'check the SIP engine', () => connectSip(rt.sip, logger));
-    parts.push({ name: 'sip', stop: () => sip.close() });
+    parts.add('sip', () => sip.close());
     const media = await startPart('media', config.media.freeswitch ? 'check FREESWITCH_HOST' : 'check RTP_HOST/RTP_PORT_RANGE', () => startMedia(config, rt, sip.srf, logger, registry));
-    parts.push({ name: 'media', stop: () => media.close() });
+    parts.add('media', () => media.close());
 
     const ivrCalls = createCallTracker({ kind: 'ivr', maxCalls: Math.ceil(config.ivr.maxCalls / rt.count), logger, registry });
     const notifyCalls = createCallTracker({ kind: 'notify', maxCalls: Math.ceil(config.notify.maxCalls / rt.count), logger, registry });
@@ -99,12 +86,9 @@ export async function startWorker(config: Config, logger: Logger, rt: WorkerRunt
       logger, accepting: () => accepting, registry,
       admission: { isTrustedPeer, admitUntrustedSources: config.sip.admitUntrustedSources },
     });
-    parts.push({
-      name: 'calls',
-      stop: async () => {
-        accepting = false;
-        await Promise.all([ivrCalls.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
-      },
+    parts.add('calls', async () => {
+      accepting = false;
+      await Promise.all([ivrCalls.drain(config.ivr.shutdownGraceSec * 1000), notify.stop()]);
     });
     logger.info({ run: rt.run, pid: process.pid }, 'worker ready');
     return {
