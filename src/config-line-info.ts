@@ -61,8 +61,8 @@ export const lineInfoConfigSchema = z
         mobileMailDomains: z.array(z.string().min(1)).default(DEFAULT_MOBILE_DOMAINS),
       })
       .default({}),
-    /** Failed logins: per client address and per お客さまID (IDs are semi-public: a window, never a lock). */
-    loginRateLimit: z.object({ perAddress: window(20, 600), perId: window(5, 900) }).default({}),
+    /** Wrong keys per client address over a window; per お客さまID the site's login throttle applies (site.loginThrottle). */
+    loginRateLimit: z.object({ perAddress: window(20, 600) }).default({}),
     /** Provider lookup API credentials: SHA-256 (hex) of each provider's bearer token; several per provider while rotating. */
     providerTokens: z
       .array(z.object({ provider: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits (sha256 of the token)') }))

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
 import { isNextHopUri } from './domain/next-hop.ts';
+import { DEFAULT_RING_SECONDS, DEFAULT_SELECT_LIST_MAX, RING_SECONDS } from './domain/voice-warp.ts';
 import { ABSENT_REASONS } from './domain/incoming-call.ts';
 import { ABSENT_REASON_MATCHES, DEFAULT_ABSENT_REASON_RULES } from './domain/caller-id.ts';
 import { lineInfoConfigSchema } from './config-line-info.ts';
@@ -129,6 +130,31 @@ export const configSchema = z.object({
       tempPasswordMaxFailures: z.number().int().min(1).default(3),
       /** Login attempts per client address per window, before the per-number counters. */
       loginRateLimit: z.object({ max: z.number().int().min(1).default(20), windowSec: z.number().int().min(1).default(60) }).default({}),
+      /**
+       * Per login subject (a phone number, an お客さまID) against lockout by strangers: see
+       * src/domain/login-throttle.ts and the README (OWASP ASVS 5.0 V6.3, NIST SP 800-63B §5.2.2).
+       */
+      loginThrottle: z
+        .object({
+          /** Wrong entries one source (an IPv4 address, an IPv6 /64) may make for one subject in a streak. */
+          perSourceFailures: z.number().int().min(1).default(3),
+          /** Failures in a row (every source) before the subject's delay: more than one source's share, so one stranger never delays the owner. */
+          freeFailures: z.number().int().min(0).default(4),
+          /** The delay after freeFailures failures in a row; doubled with each further one, up to delayMaxSec. */
+          delayBaseSec: z.number().min(0).default(30),
+          delayMaxSec: z.number().min(0).default(900),
+          /** At this many failures in a row the number's send-enabled 送信先 are warned (once per streak). */
+          warnAtFailures: z.number().int().min(1).default(5),
+          /** A streak with no attempt for this long is forgotten. */
+          forgetAfterDays: z.number().positive().default(30),
+        })
+        .default({}),
+      /**
+       * The site's public URL (the TLS proxy's https://…): the origin of every link the service mails
+       * (the ワンタイムパスワード 本登録 URL). Never taken from a request. Unset: the site listener's own
+       * address, allowed only while mail goes to the built-in catcher (no SMTP_URL).
+       */
+      publicUrl: z.string().url().refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), 'an origin such as https://settings.example.jp').optional(),
       /** 送信テスト mails per number per hour. */
       testMailsPerHour: z.number().int().min(1).default(5),
       /** Mail the send-enabled destinations when the password becomes invalid. */
@@ -148,8 +174,6 @@ export const configSchema = z.object({
       maxCodeFailures: z.number().int().min(1).default(5),
       /** Codes sent per number per hour: with maxCodeFailures, bounds the guesses at a code. */
       codesPerHour: z.number().int().min(1).default(10),
-      /** Origin of the 本登録 URL in mails (the reverse proxy's https://…); unset: the request's own origin. */
-      publicUrl: z.string().url().optional(),
     })
     .default({}),
   media: z
@@ -251,6 +275,27 @@ export const configSchema = z.object({
         .default(DEFAULT_ABSENT_REASON_RULES.map((r) => ({ ...r, values: [...r.values] }))),
     })
     .default({}),
+  /** ボイスワープ (call forwarding) in the notify path and its phone menu. See README "ボイスワープ". */
+  voiceWarp: z
+    .object({
+      /**
+       * The number the phone menu answers (Request-URI user, digits as the softswitch sends them:
+       * it translates the service code subscribers dial, e.g. 142, to this).
+       */
+      accessNumber: z.string().regex(/^\d{3,11}$/, '3–11 digits').default('142'),
+      /** 呼出秒数 of a number that has not set its own (5–60). */
+      ringSecondsDefault: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).default(DEFAULT_RING_SECONDS),
+      /** セレクト機能: numbers on one number's list (the guides give no figure). */
+      selectListMax: z.number().int().min(1).max(1000).default(DEFAULT_SELECT_LIST_MAX),
+      /**
+       * Loop guard: a call whose Diversion counters (summed over its Diversion entries) already reach
+       * this is not forwarded again. 5 is ISUP's redirection counter limit (ITU-T Q.763).
+       */
+      maxDiversions: z.number().int().min(1).max(20).default(5),
+      /** Add History-Info (RFC 7044, cause= per RFC 7544) to the forwarded leg besides Diversion. */
+      historyInfo: z.boolean().default(false),
+    })
+    .default({}),
   mail: z
     .object({
       charset: z.enum(['utf-8', 'iso-2022-jp']).default('utf-8'),
@@ -273,6 +318,33 @@ export const configSchema = z.object({
             west: { brand: 'NTT西日本', siteName: 'サービス設定ホームページ', siteUrl: 'https://www.hikari.msd.isp.ntt-west.co.jp/', from: 'number_info@hikari.msd.isp.ntt-west.co.jp' },
           },
         }),
+    })
+    .default({}),
+  /** FAXお知らせメール: the FAX receiver in the call path (docs/fax.md). */
+  fax: z
+    .object({
+      /**
+       * 0: a call to a number with the service started is answered by the FAX receiver at once.
+       * N: the line rings first for N s; the receiver answers only if it does not answer or is busy.
+       */
+      ringLineFirstSec: z.number().int().min(0).default(0),
+      /** Receptions (record and PDF) are deleted this long after they came. */
+      retentionDays: z.number().positive().default(30),
+      /** Attach the PDF to the FAXお知らせメール (off: the mail says where to see it). */
+      attachPdf: z.boolean().default(false),
+      /** A caller that has not shown itself a FAX (T.30 phase B) by then is released: T.30's T1, 35 s. */
+      noFaxTimeoutSec: z.number().positive().default(35),
+      /** A reception still going after this long is ended (pages so far kept, partial). */
+      maxReceptionMin: z.number().positive().default(30),
+      /** How often expired receptions are swept. */
+      sweepIntervalSec: z.number().positive().default(3600),
+      /**
+       * FreeSWITCH: the folder rxfax writes into, as FreeSWITCH sees it; the app reads it as
+       * <varDir>/fax (mount one volume at both). Unset: the same absolute path (one machine).
+       */
+      freeswitchDir: z.string().optional(),
+      /** dlopen name or path of spandsp for the built-in receiver (Debian libspandsp2). */
+      spandspLibrary: z.string().min(1).default('libspandsp.so.2'),
     })
     .default({}),
   /** 回線情報通知機能 (src/config-line-info.ts). */
@@ -346,6 +418,7 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
   if (env.SITE_LISTEN) set('site', 'listen', parseHostPort('SITE_LISTEN', env.SITE_LISTEN, problems));
   if (env.SITE_TRUSTED_PROXIES !== undefined) set('site', 'trustedProxies', env.SITE_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SITE_SESSION_SECRET) set('site', 'sessionSecret', env.SITE_SESSION_SECRET);
+  if (env.SITE_PUBLIC_URL) set('site', 'publicUrl', env.SITE_PUBLIC_URL);
   for (const [name, section, key] of HTTP_LIMIT_ENV) {
     const value = env[name];
     if (value) set(section, key, parseInt10(name, value, problems));
@@ -390,6 +463,12 @@ export function parseConfig(input: unknown): Config {
   }
   if (result.data.media.rtpPortMin > result.data.media.rtpPortMax) {
     throw new ConfigError(['media.rtpPortMin: must not exceed media.rtpPortMax']);
+  }
+  // Mail leaving the machine through a real relay is production: a mailed link must then carry the
+  // configured public address, never a guess.
+  const otpOn = result.data.otp.regions.east || result.data.otp.regions.west;
+  if (result.data.smtp.url && otpOn && !result.data.site.publicUrl) {
+    throw new ConfigError(['site.publicUrl (SITE_PUBLIC_URL): required when ワンタイムパスワード is offered (otp.regions) and mail goes to a real relay (SMTP_URL): the 本登録 URL is mailed with it']);
   }
   for (const key of ['http', 'site'] as const) {
     // node refuses to start a server whose head deadline is longer than the whole request's.

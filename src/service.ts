@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { startCatcherProcess } from './catcher-process.ts';
 import { takeOverJournal, startNodeLease } from './node-lease.ts';
+import { startFaxSweep } from './notify/fax-sweep.ts';
 import { spoolReplayer } from './notify/spool.ts';
 import { sipTarget } from './sip-connection.ts';
 import { journalWorkers } from './store/call-journal.ts';
@@ -20,7 +21,6 @@ import { createReadiness } from './web/readiness.ts';
 import { startWebServer, type HealthCheck } from './web/server.ts';
 import { systemClock } from './domain/clock.ts';
 import { startSettingsSite } from './site/index.ts';
-import { lineInfoPages } from './site/line-info/pages.ts';
 import { startLineInfoWorker } from './site/line-info/work.ts';
 import { startWorkers, type WorkerPool } from './workers.ts';
 
@@ -140,9 +140,12 @@ export async function startService(config: Config, logger: Logger, opts: Service
       ...config.http.listen, registry, exposition, health, moreHealth: workerHealth, logger, limits: config.http,
     }));
     parts.add('http', () => web.close());
-    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }, [lineInfoPages(config.lineInfo.path)]));
+    const site = await startPart('settings site', 'set SITE_LISTEN', () => startSettingsSite({ pool: db.pool, config, clock: systemClock, logger, registry }));
     const lineInfoWork = startLineInfoWorker({ pool: db.pool, config, clock: systemClock, logger });
     parts.add('line-info-work', () => lineInfoWork.stop());
+    // Received FAX documents past their keeping time: one sweep per node (the rows say whose they are).
+    const faxSweep = startFaxSweep({ pool: db.pool, config, logger });
+    parts.add('fax-sweep', () => faxSweep.stop());
     parts.add('site', () => site.close());
     readiness.up('site');
     logger.info({ http: web.port, site: site.port, sip: sipAddress, smtpCatcher, workers: config.cluster.workers, node: nodeLease.id }, 'service ready');

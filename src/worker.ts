@@ -2,6 +2,7 @@
 // connect to drachtio-server. Each worker holds the calls the engine hands it (round robin) — the IVR
 // with its own RTP endpoint, the 着信お知らせメール B2BUA with its call journal — and sends mail from the
 // outbox. The node (service.ts) runs one per core; workers share nothing but PostgreSQL.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createCallTracker } from './call-tracker.ts';
@@ -11,7 +12,7 @@ import { createIvrApp } from './ivr/app.ts';
 import type { Logger } from './logger.ts';
 import { catcherTransport, createSmtpTransport } from './mail/transport.ts';
 import { startMailWorker } from './mail/worker.ts';
-import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer } from './media/index.ts';
+import { builtinFaxUnavailable, createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type FaxReceiver, type MediaServer } from './media/index.ts';
 import { startNotifyApp } from './notify/app.ts';
 import { connectSip } from './sip-connection.ts';
 import { dispatchInvites } from './sip-dispatch.ts';
@@ -80,7 +81,7 @@ export async function startWorker(config: Config, logger: Logger, rt: WorkerRunt
     const ivr = createIvrApp({ srf: sip.srf, pool: db.pool, media, config, logger, calls: ivrCalls, isTrustedPeer });
     const notify = startNotifyApp({
       srf: sip.srf, pool: db.pool, config, logger, spoolDir: path.join(config.varDir, 'spool'), registry, calls: notifyCalls, isTrustedPeer,
-      owner: { node: rt.node, worker: rt.run },
+      media, fax: media, owner: { node: rt.node, worker: rt.run },
     });
     dispatchInvites(sip.srf, [ivr.handleInvite, notify.handleNotifyInvite], {
       logger, accepting: () => accepting, registry,
@@ -108,16 +109,26 @@ export async function startWorker(config: Config, logger: Logger, rt: WorkerRunt
   }
 }
 
-async function startMedia(config: Config, rt: WorkerRuntime, srf: Srf, logger: Logger, registry: Registry): Promise<MediaServer> {
+async function startMedia(config: Config, rt: WorkerRuntime, srf: Srf, logger: Logger, registry: Registry): Promise<MediaServer & FaxReceiver> {
   const prompts = await loadPromptLibrary({ dir: config.media.promptDir, overrideDir: config.media.promptOverrideDir });
   if (config.media.freeswitch) {
     const fs = config.media.freeswitch;
+    const appDir = path.join(config.varDir, 'fax');
+    await mkdir(appDir, { recursive: true });
     return createFreeswitchMediaServer({
       srf, address: fs.host, port: fs.port, secret: fs.secret, listenAddress: fs.listenAddress, prompts, logger, inbandDtmf: config.media.inbandDtmf,
+      fax: { appDir, freeswitchDir: config.fax.freeswitchDir ?? path.resolve(appDir) },
     });
   }
+  const fax = { workDir: path.join(config.varDir, 'fax'), spandspLibrary: config.fax.spandspLibrary };
+  const missing = builtinFaxUnavailable(fax);
+  // One line at start (the first worker's): everything else runs; FAX calls are refused (503) until it is installed.
+  if (missing && rt.index === 0) logger.warn(missing);
+  else if (!missing) await mkdir(fax.workDir, { recursive: true });
   const ports = rtpSlice(config.media.rtpPortMin, config.media.rtpPortMax, rt.index, rt.count);
-  const media = await createBuiltinMediaServer({ host: config.media.rtpHost, portMin: ports.min, portMax: ports.max, prompts, inbandDtmf: config.media.inbandDtmf, logger });
+  const media = await createBuiltinMediaServer({
+    host: config.media.rtpHost, fax, portMin: ports.min, portMax: ports.max, prompts, inbandDtmf: config.media.inbandDtmf, logger,
+  });
   media.registerMetrics(registry);
   return media;
 }

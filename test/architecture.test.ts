@@ -44,7 +44,7 @@ const MAY: Record<Layer, readonly Layer[]> = {
   'call-tracker': ['support'],
   flows: ['domain', 'media-port'],
   ivr: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'flows'],
-  notify: ['domain', 'config', 'support', 'store', 'call-tracker', 'mail'],
+  notify: ['domain', 'config', 'support', 'store', 'call-tracker', 'media-port', 'mail'],
   site: ['domain', 'config', 'support', 'store', 'mail', 'web'],
   service: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'site'],
   cli: ['domain', 'config', 'support', 'sip-engine', 'media-port', 'media', 'store', 'mail', 'web', 'call-tracker', 'ivr', 'notify', 'site', 'service'],

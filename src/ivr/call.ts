@@ -1,25 +1,21 @@
-// One call to a 仮パスワード設定 access number, as an object with an explicit state:
+// One call to an IVR access number (仮パスワード設定, ボイスワープ: its menu, menu.ts), as an object
+// with an explicit state:
 //   checking → (rejected) | answering → awaiting_ack → in_flow → ended
 // Whatever ends it — the flow's outcome, the caller's BYE or CANCEL, a missing ACK, the service
 // stopping, an exception — goes through release(), which hangs up what is still up and writes the
 // ivr_call record exactly once.
 import type pg from 'pg';
 import type Srf from 'drachtio-srf';
-import { createActor, toPromise } from 'xstate';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { TrackedCall, TrackerReleaseReason } from '../call-tracker.ts';
 import { callerId } from '../domain/caller-id.ts';
 import type { TrustedPeerMatcher } from '../domain/trusted-peers.ts';
-import { tempPasswordA } from '../../flows/temp-password-a.ts';
-import { tempPasswordB } from '../../flows/temp-password-b.ts';
-import type { FlowOutcome } from '../../flows/temp-password-common.ts';
-import { flowOptionsFromConfig } from './flow-options.ts';
 import { HangupError, PortsExhaustedError, UnsupportedMediaError, type MediaServer, type MediaSession } from '../media/port.ts';
 import { findContractOfCaller } from '../store/subscribers.ts';
 import { insertIvrCall, type IvrCallRecord } from '../store/ivr-calls.ts';
-import { callerOf, decide, offersAudio, type AccessNumber, type Decision } from './caller-check.ts';
-import { flowActors } from './flow-actors.ts';
+import { callerOf, offersAudio } from './caller-check.ts';
+import type { IvrMenu, MenuOutcome } from './menu.ts';
 
 export interface IvrCallDeps {
   srf: Srf;
@@ -37,7 +33,7 @@ export type IvrCallState = 'checking' | 'answering' | 'awaiting_ack' | 'in_flow'
  * record.reason says why), `caller_hung_up` (BYE or CANCEL from the caller), `no_ack` (our 200 was
  * never acknowledged: the engine's or our own ACK timer ended the call before any prompt played).
  */
-export type IvrReleaseReason = FlowOutcome['outcome'] | 'rejected' | 'no_ack' | TrackerReleaseReason;
+export type IvrReleaseReason = MenuOutcome['outcome'] | 'rejected' | 'no_ack' | TrackerReleaseReason;
 
 /** drachtio-server (and the built-in engine) end an unacknowledged 2xx with a BYE of their own carrying this Reason text. */
 const ACK_TIMEOUT_REASON = /ack timeout/i;
@@ -64,13 +60,13 @@ export class IvrCall implements TrackedCall {
     private readonly req: Srf.SrfRequest,
     private readonly res: Srf.SrfResponse,
     dialled: string,
-    private readonly access: AccessNumber,
+    private readonly menu: IvrMenu,
   ) {
     this.callId = req.get('Call-ID');
     const startedAt = new Date();
     this.log = deps.logger.child({ callId: this.callId, accessNumber: dialled });
     this.record = {
-      callId: this.callId, accessNumber: dialled, caller: null, pattern: access.pattern, unit: null, target: null,
+      callId: this.callId, accessNumber: dialled, caller: null, pattern: menu.pattern, unit: null, target: null,
       outcome: 'rejected', reason: null, startedAt, endedAt: startedAt,
     };
     this.ended = new Promise<void>((r) => (this.settle = r));
@@ -93,10 +89,10 @@ export class IvrCall implements TrackedCall {
     if (caller.kind === 'number') this.record.caller = caller.number;
     const contract = caller.kind === 'number' ? ((await findContractOfCaller(pool, caller.number)) ?? null) : null;
     if (this.state === 'ended') return;
-    const decision = decide({ hasAudio: offersAudio(req.body ?? ''), caller, access: this.access, callerAsserted: asserted }, contract);
+    const decision = this.menu.decide({ hasAudio: offersAudio(req.body ?? ''), caller, callerAsserted: asserted }, contract);
     this.log.info({ action: decision.action, reason: 'reason' in decision ? decision.reason : undefined }, 'ivr call');
     if ('reason' in decision && decision.reason === 'caller_not_asserted') {
-      this.log.warn({ source: req.source_address }, 'temp password refused: the caller ID was not asserted by a trusted peer (sip.trustedPeers)');
+      this.log.warn({ source: req.source_address }, `${this.menu.pattern ? 'temp password' : 'ボイスワープ setting'} refused: the caller ID was not asserted by a trusted peer (sip.trustedPeers)`);
     }
 
     if (decision.action === 'reject') {
@@ -158,8 +154,8 @@ export class IvrCall implements TrackedCall {
         await session.play([{ prompt: decision.prompt }]);
         return this.release('rejected', new Date(), decision.reason);
       }
-      const outcome = await runFlow(decision, session, pool, config);
-      this.record.unit = outcome.unit ?? outcome.service ?? null;
+      const outcome = await decision.run(session);
+      this.record.unit = outcome.unit ?? null;
       this.record.target = outcome.target ?? null;
       this.release(outcome.outcome, new Date(), outcome.failedStep);
     } catch (err) {
@@ -217,19 +213,4 @@ export class IvrCall implements TrackedCall {
     // Without a callback drachtio-srf returns a promise; a BYE that crosses the caller's must not go unhandled.
     await (this.dialog.destroy() as unknown as Promise<void>).catch((err: Error) => this.log.debug({ err: err.message }, 'BYE not sent'));
   }
-}
-
-function runFlow(decision: Extract<Decision, { action: 'run' }>, session: MediaSession, pool: pg.Pool, config: Config): Promise<FlowOutcome> {
-  const actors = flowActors(session, pool, config.ivr.tempPasswordTtlHours);
-  const options = flowOptionsFromConfig(config.ivr);
-  const actor =
-    decision.pattern === 'A'
-      ? createActor(tempPasswordA.provide({ actors }), {
-          input: { caller: { number: decision.caller.number, role: decision.caller.role }, contract: decision.contract, options },
-        })
-      : createActor(tempPasswordB.provide({ actors }), { input: { caller: decision.caller, contract: decision.contract, options } });
-  // toPromise subscribes to errors too, so a failing actor rejects here instead of going unhandled.
-  const done = toPromise(actor);
-  actor.start();
-  return done;
 }

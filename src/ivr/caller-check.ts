@@ -67,22 +67,33 @@ export function offersAudio(sdp: string): boolean {
   }
 }
 
-const notInService = (reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted'): Decision => ({
+const notInService = (reason: 'not_a_contract_number' | 'wrong_access_number' | 'no_mail_service' | 'caller_not_asserted'): Extract<Decision, { prompt: 'not_in_service' }> => ({
   action: 'announce',
   prompt: 'not_in_service',
   reason,
 });
 
 /**
+ * What every IVR menu refuses before its own rules (the temp-password flows, the ボイスワープ menu):
+ * a call without audio, a withheld caller, a caller that is no number of a contract, a caller ID no
+ * trunk peer asserted. undefined: the caller is a number the contract knows (a line or 認証用番号).
+ */
+export function callerRefusal(facts: Omit<CallFacts, 'access'>, contract: Contract | null): Exclude<Decision, { action: 'run' }> | undefined {
+  if (!facts.hasAudio) return { action: 'reject', status: 488, reason: 'data_only' };
+  if (facts.caller.kind === 'withheld') return { action: 'announce', prompt: 'withheld_caller', reason: 'withheld' };
+  if (facts.caller.kind === 'unknown' || contract === null) return notInService('not_a_contract_number');
+  // A service opened to other sources for testing still never changes anything for a caller ID anyone could write.
+  if (!facts.callerAsserted) return notInService('caller_not_asserted');
+  return undefined;
+}
+
+/**
  * The decision for one call, given the contract the caller's number (or 認証用番号) belongs to,
  * or null when it belongs to none (mobile, other carrier).
  */
 export function decide(facts: CallFacts, contract: Contract | null): Decision {
-  if (!facts.hasAudio) return { action: 'reject', status: 488, reason: 'data_only' };
-  if (facts.caller.kind === 'withheld') return { action: 'announce', prompt: 'withheld_caller', reason: 'withheld' };
-  if (facts.caller.kind === 'unknown' || contract === null) return notInService('not_a_contract_number');
-  // A service opened to other sources for testing still never sets a password on a caller ID anyone could write.
-  if (!facts.callerAsserted) return notInService('caller_not_asserted');
+  const refused = callerRefusal(facts, contract);
+  if (refused || facts.caller.kind !== 'number' || !contract) return refused ?? notInService('not_a_contract_number');
   const number = facts.caller.number;
   const own = contract.numbers.find((n) => n.number === number);
   const { access } = facts;

@@ -35,6 +35,8 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: Date;
   sent_at: Date | null;
+  /** The FAX reception's PDF goes with it (FAXお知らせメール with fax.attachPdf). */
+  attach_pdf: boolean;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;

@@ -82,8 +82,37 @@ export function outboxMessage(row: OutboxRow, date: Date): Buffer {
   return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'ascii'), encoded]);
 }
 
-export async function sendOutboxMail(transport: Transporter, row: OutboxRow): Promise<void> {
-  await transport.sendMail({ envelope: { from: row.from_address, to: [row.to_address] }, raw: outboxMessage(row, new Date()) });
+/** A file a mail carries (the FAX's PDF when fax.attachPdf is on). */
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+
+export async function sendOutboxMail(transport: Transporter, row: OutboxRow, attachment?: MailAttachment): Promise<void> {
+  const envelope = { from: row.from_address, to: [row.to_address] };
+  if (!attachment) {
+    await transport.sendMail({ envelope, raw: outboxMessage(row, new Date()) });
+    return;
+  }
+  // With a file: multipart/mixed by nodemailer.
+  if (row.charset === 'iso-2022-jp') {
+    // The text part and the subject are encoded here (nodemailer has no ISO-2022-JP encoder).
+    const text = Buffer.concat([
+      Buffer.from('Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n', 'ascii'),
+      encodeIso2022jp(row.body.replace(/\r?\n/g, '\r\n')),
+    ]);
+    await transport.sendMail({
+      envelope, from: row.from_address, to: row.to_address, messageId: messageId(row),
+      headers: { Subject: { prepared: true, value: encodeIso2022jpHeader(row.subject) } },
+      attachments: [{ raw: text }, attachment],
+    });
+    return;
+  }
+  await transport.sendMail({
+    envelope, from: row.from_address, to: row.to_address, subject: row.subject, text: row.body, messageId: messageId(row),
+    textEncoding: 'base64', attachments: [attachment],
+  });
 }
 
 /** A 5xx reply means the server refused the mail for good; anything else may pass later. */

@@ -5,9 +5,10 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { batchWindow } from '../batch-window.ts';
+import { faxMailAttachment } from '../store/fax.ts';
 import { MAIL_OUTBOX_CHANNEL, markSentMany, type SentMail } from '../store/mail-outbox.ts';
 import { claimDue, markFailed, markRetry, type OutboxRow } from './outbox.ts';
-import { describeSmtpError, isPermanent, sendOutboxMail, type Transporter } from './transport.ts';
+import { describeSmtpError, isPermanent, sendOutboxMail, type MailAttachment, type Transporter } from './transport.ts';
 
 export interface MailWorkerOptions {
   pool: pg.Pool;
@@ -91,9 +92,16 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
       });
   }
 
+  /** The FAX's PDF, read when the mail goes (a reception deleted by then: the mail goes without it). */
+  async function attachmentOf(row: OutboxRow): Promise<MailAttachment | undefined> {
+    if (!row.attach_pdf) return undefined;
+    const a = await faxMailAttachment(opts.pool, row.id);
+    return a && { filename: a.filename, content: a.pdf, contentType: 'application/pdf' };
+  }
+
   async function settle(row: OutboxRow): Promise<void> {
     try {
-      await sendOutboxMail(opts.transport, row);
+      await sendOutboxMail(opts.transport, row, await attachmentOf(row));
     } catch (err) {
       const why = describeSmtpError(err);
       if (isPermanent(err)) {

@@ -10,11 +10,11 @@ import { GoertzelDetector } from './goertzel.ts';
 import { parseInfoDtmf } from './info-dtmf.ts';
 import type { MediaStats } from './metrics.ts';
 import type { Pacer, PacedStream } from './pacer.ts';
-import { HangupError, type CollectOptions, type CollectResult, type MediaSession, type PromptItem } from './port.ts';
+import { HangupError, type CollectOptions, type CollectResult, type MediaBridge, type MediaSession, type PromptItem } from './port.ts';
 import { FRAME_SAMPLES, type PromptClip, type PromptLibrary } from './prompts.ts';
 import { Rfc4733Receiver } from './rfc4733.ts';
 import { buildRtp, parseRtp } from './rtp.ts';
-import type { Negotiated } from './sdp.ts';
+import { bridgeAnswerRemote, bridgeOffer, type Negotiated } from './sdp.ts';
 
 interface Playback {
   clips: PromptClip[];
@@ -33,8 +33,18 @@ export interface BuiltinSessionDeps {
   pacer: Pacer;
   stats: MediaStats;
   inbandDtmf: boolean;
+  /** A second RTP socket for a bridge, on the session's address; release frees its port. */
+  openBridgeSocket(): Promise<{ socket: dgram.Socket; address: string; release(): void }>;
   /** Called once when the session ends (frees the port). */
   onClose(): void;
+}
+
+/** The far party of an anchored call: its socket, where it wants audio, and where it really sends from. */
+interface BridgeLeg {
+  socket: dgram.Socket;
+  release(): void;
+  remote?: { address: string; port: number };
+  latched?: { address: string; port: number };
 }
 
 export class BuiltinMediaSession implements MediaSession, PacedStream {
@@ -53,6 +63,7 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
   private timestamp = randomInt(0, 2 ** 32 - 1);
   private marker = true;
   private closed = false;
+  private bridge: BridgeLeg | undefined;
 
   constructor(deps: BuiltinSessionDeps) {
     this.deps = deps;
@@ -105,10 +116,46 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
     return this.collector.onDigit(listener);
   }
 
+  /**
+   * The far side of an anchored call (MediaBridge). Until connect() our frames (prompts, silence)
+   * go to the caller; from then on RTP is relayed unchanged both ways — same codec, nothing decoded —
+   * each side latched to where it really sends from, as the caller's side already is.
+   */
+  async openBridge(): Promise<MediaBridge> {
+    if (this.closed) throw new HangupError();
+    if (this.bridge) throw new Error('a media session has one bridge');
+    const leg = await this.deps.openBridgeSocket();
+    if (this.closed) {
+      leg.socket.close(() => leg.release());
+      throw new HangupError();
+    }
+    const bridge: BridgeLeg = { socket: leg.socket, release: leg.release };
+    this.bridge = bridge;
+    leg.socket.on('message', (msg, rinfo) => this.fromFarParty(bridge, msg, rinfo));
+    leg.socket.on('error', () => undefined);
+    return {
+      offerSdp: bridgeOffer(this.deps.media, { address: leg.address, port: leg.socket.address().port }),
+      connect: async (answerSdp: string) => {
+        const remote = bridgeAnswerRemote(answerSdp, this.deps.media);
+        if (this.closed) throw new HangupError();
+        if (bridge.remote?.address !== remote.address || bridge.remote?.port !== remote.port) bridge.latched = undefined;
+        bridge.remote = remote;
+        this.endPlayback();
+        this.deps.pacer.delete(this);
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.deps.pacer.delete(this);
+    const bridge = this.bridge;
+    if (bridge) {
+      bridge.socket.removeAllListeners('message');
+      await new Promise<void>((resolve) => bridge.socket.close(() => resolve()));
+      bridge.release();
+    }
     const p = this.playback;
     this.playback = undefined;
     p?.reject(new HangupError());
@@ -158,6 +205,27 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
     this.collector.push(key, source);
   }
 
+  /** RTP from the far party of a bridge: relayed to the caller from the caller's own port, unchanged. */
+  private fromFarParty(bridge: BridgeLeg, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const stats = this.deps.stats;
+    stats.packetsReceived++;
+    const pkt = parseRtp(msg);
+    if (!pkt || !bridge.remote) {
+      stats.ignored.malformed++;
+      return;
+    }
+    if (rinfo.port === 0 || (bridge.latched && (rinfo.address !== bridge.latched.address || rinfo.port !== bridge.latched.port))) {
+      stats.ignored.unexpected_source++;
+      return;
+    }
+    bridge.latched ??= { address: rinfo.address, port: rinfo.port };
+    const target = this.latched ?? this.deps.media.remote;
+    const mayDeliver = this.deps.media.direction === 'sendrecv' || this.deps.media.direction === 'sendonly';
+    if (!mayDeliver || target.port === 0 || target.address === '0.0.0.0') return;
+    this.deps.socket.send(msg, target.port, target.address);
+    stats.packetsRelayed++;
+  }
+
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const stats = this.deps.stats;
     stats.packetsReceived++;
@@ -178,6 +246,12 @@ export class BuiltinMediaSession implements MediaSession, PacedStream {
     }
     // Symmetric RTP: the first good packet tells where the caller really is (NAT, SBC).
     this.latched ??= { address: rinfo.address, port: rinfo.port };
+    const far = this.bridge?.remote && (this.bridge.latched ?? this.bridge.remote);
+    if (far) {
+      this.bridge!.socket.send(msg, far.port, far.address);
+      stats.packetsRelayed++;
+      return;
+    }
     if (pkt.payloadType === telephoneEventPt) {
       // A caller sending telephone-events may also leave the tones in the audio; trust the events.
       this.inband = undefined;

@@ -5,7 +5,8 @@ import { BuiltinMediaSession } from './builtin-session.ts';
 import { MediaStats, registerMediaMetrics } from './metrics.ts';
 import { Pacer } from './pacer.ts';
 import { PortPool } from './port-pool.ts';
-import { PortsExhaustedError, type MediaServer } from './port.ts';
+import { FaxUnavailableError, PortsExhaustedError, type FaxReceiver, type FaxSession, type MediaServer } from './port.ts';
+import { openBuiltinFax, type BuiltinFaxOptions } from './fax/receiver.ts';
 import type { PromptLibrary } from './prompts.ts';
 import { negotiate } from './sdp.ts';
 import type { MediaLogger } from './logger.ts';
@@ -20,10 +21,12 @@ export interface BuiltinMediaServerOptions {
   prompts: PromptLibrary;
   /** Also detect DTMF tones inside the audio (media.inbandDtmf). */
   inbandDtmf?: boolean;
+  /** FAX reception (spandsp); without it receive() refuses every FAX call. */
+  fax?: BuiltinFaxOptions;
   logger?: MediaLogger;
 }
 
-export interface BuiltinMediaServer extends MediaServer {
+export interface BuiltinMediaServer extends MediaServer, FaxReceiver {
   open(offerSdp: string, opts: { callId: string }): Promise<BuiltinMediaSession>;
   registerMetrics(registry: Registry): void;
   readonly stats: MediaStats;
@@ -35,6 +38,7 @@ export async function createBuiltinMediaServer(opts: BuiltinMediaServerOptions):
   const pacer = new Pacer();
   const stats = new MediaStats();
   const sessions = new Set<BuiltinMediaSession>();
+  const faxSessions = new Set<FaxSession>();
 
   return {
     stats,
@@ -66,6 +70,11 @@ export async function createBuiltinMediaServer(opts: BuiltinMediaServerOptions):
         pacer,
         stats,
         inbandDtmf: opts.inbandDtmf ?? false,
+        openBridgeSocket: async () => {
+          const bridgeSocket = await pool.open(opts.host);
+          const bridgePort = bridgeSocket.address().port;
+          return { socket: bridgeSocket, address: opts.host, release: () => pool.release(bridgePort) };
+        },
         onClose: () => {
           sessions.delete(session);
           pool.release(port);
@@ -77,8 +86,29 @@ export async function createBuiltinMediaServer(opts: BuiltinMediaServerOptions):
       log.debug({ callId, port, codec: media.codec.name, telephoneEvent: media.telephoneEventPt }, 'media session opened');
       return session;
     },
+    async receive(offerSdp, fax) {
+      if (!opts.fax) throw new FaxUnavailableError('FAX reception is not configured');
+      const media = negotiate(offerSdp);
+      const socket = await pool.open(opts.host);
+      const port = socket.address().port;
+      let session: FaxSession | undefined;
+      try {
+        session = openBuiltinFax(opts.fax, { socket, pacer, host: opts.host, media, ...fax, onClose: () => {
+          faxSessions.delete(session!);
+          pool.release(port);
+        } });
+      } catch (err) {
+        pool.release(port);
+        socket.close();
+        throw err;
+      }
+      faxSessions.add(session);
+      log.debug({ callId: fax.callId, port, codec: media.codec.name }, 'FAX session opened');
+      return session;
+    },
     async close() {
       await Promise.all([...sessions].map((s) => s.close()));
+      await Promise.all([...faxSessions].map((s) => s.close()));
     },
     registerMetrics(registry) {
       registerMediaMetrics(registry, stats, pacer);

@@ -30,6 +30,14 @@ declare module 'drachtio-fsmrf' {
       api(command: string, args?: string | string[]): Promise<unknown>;
       execute(app: string, arg?: string): Promise<unknown>;
       destroy(): Promise<void>;
+      /** Channel variables (set). */
+      set(vars: Record<string, string>): Promise<unknown>;
+      /** Re-INVITE toward FreeSWITCH with this SDP; resolves with its answer SDP. */
+      modify(sdp: string): Promise<string>;
+      getChannelVariables(includeMedia?: boolean): Promise<Record<string, string>>;
+      addCustomEventListener(event: string, handler: (evt: unknown) => void): void;
+      /** uuid_bridge with the other endpoint. */
+      bridge(other: Endpoint | string): Promise<void>;
       on(event: 'dtmf', listener: (evt: DtmfEvent) => void): this;
       on(event: 'destroy', listener: (evt?: { reason?: string }) => void): this;
       on(event: string, listener: (...args: unknown[]) => void): this;

@@ -8,7 +8,8 @@ import { DigitCollector } from './collector.ts';
 import { normaliseKey, type DtmfSource } from './dtmf.ts';
 import { parseInfoDtmf } from './info-dtmf.ts';
 import { silentLogger, type MediaLogger } from './logger.ts';
-import { HangupError, type CollectOptions, type CollectResult, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
+import { openFreeswitchFax, type FreeswitchFaxDirs } from './freeswitch-fax.ts';
+import { HangupError, type CollectOptions, type CollectResult, FaxUnavailableError, type FaxReceiver, type FaxSession, type MediaBridge, type MediaServer, type MediaSession, type PromptItem } from './port.ts';
 import type { PromptLibrary } from './prompts.ts';
 import { negotiate } from './sdp.ts';
 
@@ -31,6 +32,8 @@ export interface FreeswitchMediaServerOptions {
   promptPath?: (localFile: string) => string;
   /** Run FreeSWITCH's in-band detector (start_dtmf) too (media.inbandDtmf). */
   inbandDtmf?: boolean;
+  /** Where rxfax writes received FAXes, as FreeSWITCH and as this process see the folder; without it FAX calls are refused. */
+  fax?: FreeswitchFaxDirs;
   logger?: MediaLogger;
 }
 
@@ -40,8 +43,10 @@ class FreeswitchMediaSession implements MediaSession {
   private readonly collector = new DigitCollector();
   private closed = false;
   private playing: { bargeIn: boolean; stop(): void; abort(e: Error): void } | undefined;
+  private far: Mrf.Endpoint | undefined;
 
   constructor(
+    private readonly ms: Mrf.MediaServer,
     private readonly ep: Mrf.Endpoint,
     private readonly opts: FreeswitchMediaServerOptions,
     private readonly onEnd: () => void,
@@ -102,17 +107,45 @@ class FreeswitchMediaSession implements MediaSession {
     return this.collector.onDigit(listener);
   }
 
+  /**
+   * A second FreeSWITCH endpoint for the far party (created without a remote SDP, so FreeSWITCH
+   * offers), bridged to the caller's with uuid_bridge once the far party answered: FreeSWITCH relays
+   * (and transcodes if the far party chose another codec).
+   */
+  async openBridge(): Promise<MediaBridge> {
+    if (this.closed) throw new HangupError();
+    if (this.far) throw new Error('a media session has one bridge');
+    const far = await this.ms.createEndpoint();
+    if (this.closed) {
+      await far.destroy().catch(() => undefined);
+      throw new HangupError();
+    }
+    this.far = far;
+    let bridged = false;
+    return {
+      offerSdp: far.local.sdp,
+      connect: async (answerSdp: string) => {
+        await far.modify(answerSdp);
+        if (bridged) return;
+        bridged = true;
+        this.playing?.stop();
+        await this.ep.bridge(far);
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.playing?.abort(new HangupError());
     this.collector.close();
     this.onEnd();
+    if (this.far?.connected) await this.far.destroy().catch(() => undefined);
     if (this.ep.connected) await this.ep.destroy().catch(() => undefined);
   }
 }
 
-export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOptions): Promise<MediaServer> {
+export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOptions): Promise<MediaServer & FaxReceiver> {
   const log = opts.logger ?? silentLogger;
   const mrf = new Mrf(opts.srf);
   const ms = await mrf.connect({
@@ -124,19 +157,29 @@ export async function createFreeswitchMediaServer(opts: FreeswitchMediaServerOpt
   });
   ms.on('error', (err: Error) => log.error({ err: err.message }, 'FreeSWITCH connection error'));
   const sessions = new Set<FreeswitchMediaSession>();
+  const faxes = new Set<FaxSession>();
   return {
+    async receive(offerSdp, fax) {
+      if (!opts.fax) throw new FaxUnavailableError('FAX reception is not configured');
+      negotiate(offerSdp);
+      const session = await openFreeswitchFax(ms, opts.fax, offerSdp, fax, log);
+      faxes.add(session);
+      void session.done.then(() => faxes.delete(session));
+      return session;
+    },
     async open(offerSdp, { callId }) {
       // Same acceptance rules as the built-in endpoint, so the 488 cases do not depend on the mode.
       negotiate(offerSdp);
       const ep = await ms.createEndpoint({ remoteSdp: offerSdp });
       if (opts.inbandDtmf) await ep.execute('start_dtmf');
-      const session: FreeswitchMediaSession = new FreeswitchMediaSession(ep, opts, () => sessions.delete(session));
+      const session: FreeswitchMediaSession = new FreeswitchMediaSession(ms, ep, opts, () => sessions.delete(session));
       sessions.add(session);
       log.debug({ callId, uuid: ep.uuid }, 'FreeSWITCH endpoint opened');
       return session;
     },
     async close() {
       await Promise.all([...sessions].map((s) => s.close()));
+      await Promise.all([...faxes].map((s) => s.close()));
       ms.disconnect();
     },
   };

@@ -5,3 +5,4 @@ export { createFreeswitchMediaServer, type FreeswitchMediaServerOptions } from '
 export { loadPromptLibrary, type PromptLibrary, type PromptClip } from './prompts.ts';
 export { WavFormatError } from './wav.ts';
 export type { MediaLogger } from './logger.ts';
+export { builtinFaxUnavailable, type BuiltinFaxOptions } from './fax/receiver.ts';

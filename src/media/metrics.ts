@@ -12,6 +12,8 @@ export class MediaStats {
   portsExhausted = 0;
   packetsSent = 0;
   packetsReceived = 0;
+  /** Packets relayed between the two parties of an anchored call (MediaBridge). */
+  packetsRelayed = 0;
   readonly ignored: Record<IgnoredReason, number> = { malformed: 0, unexpected_source: 0, unknown_payload: 0 };
   readonly digits: Record<DtmfSource, number> = { rfc4733: 0, info: 0, inband: 0 };
 }
@@ -51,6 +53,7 @@ export function registerMediaMetrics(registry: Registry, stats: MediaStats, pace
   counter('chakushin_media_ports_exhausted_total', 'Sessions refused for lack of an RTP port', () => stats.portsExhausted);
   counter('chakushin_media_rtp_sent_total', 'RTP packets sent', () => stats.packetsSent);
   counter('chakushin_media_rtp_received_total', 'UDP datagrams received on RTP ports', () => stats.packetsReceived);
+  counter('chakushin_media_rtp_relayed_total', 'RTP packets relayed between the two parties of an anchored call', () => stats.packetsRelayed);
   labelled('chakushin_media_rtp_ignored_total', 'Received datagrams ignored', 'reason', stats.ignored);
   labelled('chakushin_media_dtmf_total', 'DTMF keys received (never their values)', 'source', stats.digits);
   counter('chakushin_media_pacer_late_ticks_total', 'Pacer wake-ups that had to send more than one frame', () => pacer.lateTicks);

@@ -1,6 +1,6 @@
-// The one media interface the IVR uses. Two implementations: the built-in RTP
-// endpoint (embedded mode, tests) and FreeSWITCH through drachtio-fsmrf
-// (production). Flows never learn which one they talk to.
+// The one media interface the IVR and the notify path use. Two implementations: the
+// built-in RTP endpoint (embedded mode, tests) and FreeSWITCH through drachtio-fsmrf
+// (production). Flows and calls never learn which one they talk to.
 
 /** What a caller hears: a prompt id from prompts/catalog.json, or a number read digit by digit. */
 export type PromptItem = { prompt: string } | { digits: string };
@@ -55,8 +55,30 @@ export interface MediaSession {
    * buffered for collect(). Returns the unsubscribe function. Never log the digit.
    */
   onDigit(listener: (digit: string) => void): () => void;
+  /**
+   * Opens the media toward a second party, for a call whose media stays anchored here once the
+   * caller has heard us (ボイスワープ's 転送ガイダンス before the forward): see MediaBridge. It ends
+   * with the session.
+   */
+  openBridge(): Promise<MediaBridge>;
   /** End the session: stops play/collect at once (they reject with HangupError) and frees the port. */
   close(): Promise<void>;
+}
+
+/**
+ * The far side of an anchored call. The caller took our SDP as its answer (in a 183) and ignores SDP
+ * in later responses of the dialog (RFC 3261 §13.2.1), so the far party's media cannot be handed to it:
+ * the endpoint relays between the two instead, as FreeSWITCH does when it bridges after early media.
+ */
+export interface MediaBridge {
+  /** SDP offer for the far party: the codec the caller's offer chose, and telephone-event if it had it. */
+  readonly offerSdp: string;
+  /**
+   * The far party's SDP answer (from its 18x or its 200; again if it changes): from then on the caller
+   * and the far party hear each other through the endpoint, and any prompt stops. Rejects with
+   * UnsupportedMediaError when the answer has no usable audio.
+   */
+  connect(answerSdp: string): Promise<void>;
 }
 
 export interface MediaServer {
@@ -88,5 +110,65 @@ export class UnsupportedMediaError extends Error {
   constructor(readonly warning: string) {
     super(warning);
     this.name = 'UnsupportedMediaError';
+  }
+}
+
+/** How a FAX reception ended (the same words as domain/fax.ts's FaxResult; the port imports nothing). */
+export type FaxResult = 'complete' | 'partial' | 'failed';
+
+/** What one FAX reception gave: the T.30 outcome and the document as PDF. */
+export interface FaxReception {
+  result: FaxResult;
+  /** Pages received whole. */
+  pages: number;
+  /** The sender's station identity (TSI), '' when it gave none. */
+  remoteIdent: string;
+  /** Pixels per inch of the pages, `204x196`; null when no page came. */
+  resolution: string | null;
+  /** T.30 completion code (0 = OK) and its text; for failures the reason. */
+  t30Code: number;
+  t30Reason: string;
+  /** Which transport carried the pages: audio (G.711) or T.38. */
+  transport: 'g711' | 't38';
+  /** The pages as one PDF; null when no page was received. */
+  pdf: Uint8Array | null;
+}
+
+/** One answered FAX call's media. */
+export interface FaxSession {
+  /** SDP answer for the caller's offer. */
+  readonly localSdp: string;
+  /** Resolves once the T.30 session is over (done, failed, or the call ended): never rejects. */
+  readonly done: Promise<FaxReception>;
+  /**
+   * A re-INVITE's offer (T.38 switch): resolves with our answer SDP; rejects with
+   * UnsupportedMediaError when the offer is refused (answer 488 and keep the session as it is).
+   */
+  modify(offerSdp: string): Promise<string>;
+  /** The call ended (BYE): T.30 stops now; `done` resolves with what was received. */
+  close(): Promise<void>;
+}
+
+export interface FaxReceiveOptions {
+  callId: string;
+  /** Our station identity (CSI), e.g. the called number. */
+  ident: string;
+  /** No FAX (T.30 phase B) by then: the reception ends as failed (a caller who is not a FAX). */
+  noFaxTimeoutMs: number;
+  /** A reception longer than this is ended (a stuck or endless sender). */
+  maxDurationMs: number;
+}
+
+/** Answers FAX calls: spandsp on the built-in endpoint, mod_spandsp's rxfax on FreeSWITCH. */
+export interface FaxReceiver {
+  /** Rejects with UnsupportedMediaError for an unusable offer, FaxUnavailableError when FAX cannot be received here. */
+  receive(offerSdp: string, opts: FaxReceiveOptions): Promise<FaxSession>;
+}
+
+/** FAX reception is not possible on this machine (libspandsp2 missing); message says what to install. */
+export class FaxUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaxUnavailableError';
   }
 }

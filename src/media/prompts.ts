@@ -30,6 +30,8 @@ interface CatalogEntry {
   id: string;
   text: string;
   kana: string;
+  /** A tone, not speech: sox synth effect arguments (prompts/generate.ts). */
+  sox?: string;
 }
 
 export async function readCatalog(dir: string): Promise<CatalogEntry[]> {

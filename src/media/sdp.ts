@@ -104,3 +104,43 @@ export function negotiate(offerSdp: string): Negotiated {
     },
   };
 }
+
+/**
+ * Our offer to the far party of an anchored call (MediaBridge): one audio stream with the codec
+ * the caller's offer chose, and telephone-event with the caller's payload type if it offered one, so
+ * packets can be relayed both ways unchanged.
+ */
+export function bridgeOffer(caller: Pick<Negotiated, 'codec' | 'telephoneEventPt'>, local: { address: string; port: number }): string {
+  const { codec, telephoneEventPt: te } = caller;
+  const lines = [
+    'v=0',
+    `o=chakushin ${randomInt(1, 2 ** 47)} 1 IN IP4 ${local.address}`,
+    's=chakushin',
+    `c=IN IP4 ${local.address}`,
+    't=0 0',
+    `m=audio ${local.port} RTP/AVP ${[codec.payloadType, ...(te === undefined ? [] : [te])].join(' ')}`,
+    `a=rtpmap:${codec.payloadType} ${codec.name}/8000`,
+    ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/8000`, `a=fmtp:${te} 0-15`]),
+    'a=ptime:20',
+    'a=sendrecv',
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * Where the far party wants the relayed audio, from its answer to bridgeOffer: it must keep the
+ * caller's codec (packets are relayed unchanged, nothing is transcoded) at a usable address.
+ */
+export function bridgeAnswerRemote(answerSdp: string, caller: Pick<Negotiated, 'codec'>): { address: string; port: number } {
+  const answer = parse(answerSdp);
+  const audio = (answer.media ?? []).find((m) => m.type === 'audio' && m.port > 0);
+  if (!audio) throw warn(304, 'the far party answered without audio');
+  const connection = audio.connection ?? answer.connection;
+  if (!connection || connection.version !== 4) throw warn(305, 'only IPv4 audio is supported');
+  const direction = (audio.direction ?? answer.direction ?? 'sendrecv') as Direction;
+  const unusable = unusableAddress(connection.ip, audio.port, direction === 'sendonly' || direction === 'inactive' ? direction : 'sendrecv');
+  if (unusable) throw warn(301, unusable);
+  const payloads = String(audio.payloads ?? '').trim().split(/\s+/).map(Number);
+  if (!payloads.includes(caller.codec.payloadType)) throw warn(305, `the far party did not keep ${caller.codec.name}`);
+  return { address: connection.ip, port: audio.port };
+}

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { batchWindow } from '../batch-window.ts';
 import type { CallerId } from '../domain/caller-id.ts';
 import type { OutgoingInvite } from './leg-cancel.ts';
-import { writeJournal, type JournalInsert, type JournalOwner, type JournalUpdate } from '../store/call-journal.ts';
+import { writeJournal, type JournalInsert, type JournalKey, type JournalOwner, type JournalUpdate } from '../store/call-journal.ts';
 import type { NotifyProfile } from './profile.ts';
 
 export interface JournalStart {
@@ -37,6 +37,8 @@ export interface CallJournal {
    * written, so the record's statement, which removes the row, always comes after the row.
    */
   ended(callId: string): Promise<void>;
+  /** The call leaves the journal without a record of its own from here (a FAX reception takes it over). */
+  forget(callId: string): void;
   /** Writes what is pending (a last try) and stops. */
   close(): Promise<void>;
 }
@@ -76,6 +78,8 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
   const log = opts.logger.child({ part: 'notify-journal' });
   const calls = new Map<string, Entry>();
   const dirty = new Set<Entry>();
+  /** Calls let go of whose rows are (or may be) written: removed with the next write. */
+  let gone: { key: JournalKey; after?: Promise<void> }[] = [];
   let flushing: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
   let failing: string | undefined;
@@ -94,13 +98,16 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
     if (flushing || retry || closed) return;
     flushing = batchWindow(opts.windowMs).then(flush).finally(() => {
       flushing = undefined;
-      if (dirty.size) schedule();
+      if (dirty.size || gone.some((g) => !g.after)) schedule();
     });
   }
 
   async function flush(): Promise<void> {
     const inserts: JournalInsert[] = [];
     const updates: JournalUpdate[] = [];
+    // A row still being inserted is removed by a later write.
+    const removing = gone.filter((g) => !g.after);
+    gone = gone.filter((g) => g.after);
     const batch: { e: Entry; sent: Pending | undefined; insert: boolean }[] = [];
     for (const e of dirty) {
       // An update waits for its call's insert to commit; the insert carries everything known by then.
@@ -121,8 +128,8 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
         batch.push({ e, sent: p, insert: false });
       }
     }
-    if (!batch.length) return;
-    const written = writeJournal(pool, owner, inserts, updates);
+    if (!batch.length && !removing.length) return;
+    const written = writeJournal(pool, owner, inserts, updates, removing.map((g) => g.key));
     for (const b of batch) b.e.writing = written;
     try {
       await written;
@@ -145,6 +152,7 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
         b.e.pending = b.sent ? merge(b.sent, b.e.pending ?? { forwarded: false, legs: [] }) : b.e.pending;
         dirty.add(b.e);
       }
+      gone.push(...removing);
       retry = setTimeout(() => {
         retry = undefined;
         schedule();
@@ -170,12 +178,25 @@ export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logg
       dirty.delete(e);
       await e.writing?.catch(() => undefined);
     },
+    forget(callId) {
+      const e = calls.get(callId);
+      if (!e) return;
+      calls.delete(callId);
+      dirty.delete(e);
+      if (e.inserted === 'no') return;
+      const g: { key: JournalKey; after?: Promise<void> } = { key: { c: e.start.callId, n: e.start.calledNumber }, after: e.writing };
+      gone.push(g);
+      void (e.writing ?? Promise.resolve()).catch(() => undefined).then(() => {
+        g.after = undefined;
+        schedule();
+      });
+    },
     async close() {
       closed = true;
       clearTimeout(retry);
       retry = undefined;
       await flushing;
-      if (dirty.size) await flush().catch(() => undefined);
+      if (dirty.size || gone.length) await flush().catch(() => undefined);
     },
   };
 }

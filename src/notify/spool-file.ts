@@ -55,6 +55,7 @@ const entrySchema: z.ZodType<SpoolEntry & { v: 1 }, z.ZodTypeDef, unknown> = z.o
         inviteAt: isoDate,
         ringAt: isoDate.optional(),
         answerAt: isoDate.optional(),
+        forwardAt: isoDate.optional(),
         endAt: isoDate,
         finalStatus: z.number().int().nullable(),
         forwarded: z.boolean(),

@@ -1,35 +1,44 @@
-// The settings-site foundation: one Fastify server with the parts every set of pages shares —
-// security headers (CSP), form bodies, signed cookies, sessions in PostgreSQL, CSRF on every
-// POST, rate limits counted in PostgreSQL, templates with auto-escaping, login checks and audit,
-// and the listener's connection caps, deadlines and body limit (src/web/connection-limits.ts).
-// A set of pages (pattern A's site, the legacy site, 回線情報通知機能) is a PageSet mounted
-// under its own prefix; it gets a SiteContext and adds routes.
+// The site foundation: one Fastify server with what every login realm shares and nothing about any
+// of them — security headers (CSP), form bodies, signed cookies, sessions in PostgreSQL, CSRF bound
+// to the session (csrf.ts), rate limits counted in PostgreSQL, templates with auto-escaping, the
+// Japanese error page for every 4xx/5xx, and the listener's connection caps, deadlines and body
+// limit (src/web/connection-limits.ts).
+//
+// A login realm (pattern A's 設定サイト, the legacy site, the hand-over, 回線情報通知) is a Realm:
+// one encapsulated plugin under its own prefix with its own frame (brand, home, logout), login
+// hook and page sets. src/site/index.ts lists them.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
 import proxyAddr from '@fastify/proxy-addr';
 import { Eta } from 'eta';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logger.ts';
 import { writeAudit, type AuditEntry } from '../store/audit.ts';
+import { pruneLoginThrottle } from '../store/login-throttle.ts';
 import { pruneRateLimits } from '../store/rate-limit.ts';
 import { deadlineOptions, limitConnections } from '../web/connection-limits.ts';
-import { pgRateLimitStore, RateLimitUnavailable } from './rate-limit-store.ts';
+import { csrfProtection, type Csrf } from './csrf.ts';
+import { ERROR_TEXT, errorText, isCsrfError } from './errors.ts';
+import { pgRateLimitStore } from './rate-limit-store.ts';
 import { pgSessionStore } from './session-store.ts';
-import { checkLogin, redirectToLogin, type SessionLimits, type SiteLogin } from './session.ts';
+import { openSession, ownerOf, sessionOf, type SessionCheck, type SessionLimits, type SessionOwner } from './session.ts';
+
+const FALLBACK_PAGE =
+  '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>エラー</title></head><body><h1>エラー</h1><p>ただいま処理できません。しばらくしてから、もう一度お試しください。</p></body></html>';
 
 export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
-const STYLESHEET_PATH = '/static/site.css';
+export const STYLESHEET_PATH = '/static/site.css';
 
 export interface SiteDeps {
   pool: pg.Pool;
@@ -40,37 +49,85 @@ export interface SiteDeps {
   registry?: Registry;
 }
 
+/** What frames every page of a realm: the header's brand and home, the logout button. */
+export interface Frame {
+  brand: string;
+  /** The realm's first page (the brand links there; error pages lead back to it). */
+  home: string;
+  /** The logged-in pages' logout button (absent: the realm ends its sessions from a page of its own). */
+  logout?: { action: string; label: string };
+  /** Stylesheets beyond the site's own. */
+  stylesheets?: string[];
+}
+
+/** A login realm: one encapsulated plugin with its own prefix, frame, login hook and pages. */
+export interface Realm {
+  /** Stored with the sessions it opens (session.realm), and what its pages check a session against. */
+  name: string;
+  prefix: string;
+  /** Paths under this answer JSON (an API for machines), never the site's pages. */
+  apiPrefix?: string;
+  frame: Frame;
+  register(app: FastifyInstance, site: SiteContext): Promise<void> | void;
+}
+
+/** What the foundation gives a realm. */
 export interface SiteContext {
   deps: SiteDeps;
   limits: SessionLimits;
-  /** Renders views/<view>.eta inside the layout; `data` is auto-escaped. */
+  /** Renders views/<view>.eta inside the layout with the realm's frame; `data` is auto-escaped. */
   render(req: FastifyRequest, reply: FastifyReply, view: string, data?: Record<string, unknown>, status?: number): FastifyReply;
-  /** preHandler for every page behind login: session limits, forced password change, 認証単位 scope. */
-  requireLogin: preHandlerAsyncHookHandler;
-  /** requireLogin without the forced-password-change redirect (the change page itself, logout). */
-  requireSession: preHandlerAsyncHookHandler;
-  /** A session only: for the pages of a login step itself (the gate's own pages). */
-  requireStep: preHandlerAsyncHookHandler;
+  /** The Japanese error page (the realm's frame), with the standard text for the status unless given. */
+  errorPage(req: FastifyRequest, reply: FastifyReply, status: number, text?: { title?: string; message: string }): FastifyReply;
   audit(req: FastifyRequest, e: Omit<AuditEntry, 'at' | 'source' | 'actor'> & { actor?: string }, db?: pg.PoolClient): Promise<void>;
-  /** Steps a login must finish before any page (e.g. ワンタイムパスワード): where to go, or undefined. */
-  gate(req: FastifyRequest, login: SiteLogin): Promise<string | undefined>;
+  /** The session's owner if it was opened by `realm` and is within the limits (an expired one is ended). */
+  sessionOf(req: FastifyRequest, realm: string): Promise<SessionCheck>;
+  /** The site's public URL, the origin of every mailed link: site.publicUrl, else the listener's own address. */
+  publicUrl(): string;
+  /** Opens a login's session, or renews it at a privilege change: a new id, a new CSRF secret, the owner. */
+  openSession(req: FastifyRequest, reply: FastifyReply, owner: Omit<SessionOwner, 'at' | 'lastSeen'> & { at?: number }): Promise<void>;
 }
 
-export interface PageSet {
-  /** Path prefix ('' for pattern A's site at /). */
-  prefix: string;
-  register(app: FastifyInstance, ctx: SiteContext): Promise<void> | void;
-  /** A step after the password that every page behind requireLogin waits for (see SiteContext.gate). */
-  gate?(req: FastifyRequest, login: SiteLogin, ctx: SiteContext): Promise<string | undefined>;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is logged in, as the header says 「ログイン中」 (set by a realm's login hook). */
+    who: string | null;
+  }
 }
 
-export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<FastifyInstance> {
+/** The listener's own address (embedded defaults: the catcher keeps the mail on this machine). */
+function listenerUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = typeof address === 'object' && address ? address.address : '127.0.0.1';
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+/** The session's owner as the header names it, if the session belongs to `realm`. */
+const whoOf = (req: FastifyRequest, realm: string | undefined): string | null => {
+  const owner = ownerOf(req);
+  return owner && owner.realm === realm ? (owner.number ?? owner.customerId ?? null) : null;
+};
+
+/** Who did it, for the audit: the session's owner, or anonymous. */
+const actorOf = (req: FastifyRequest) => {
+  const owner = ownerOf(req);
+  return owner?.number ?? owner?.customerId ?? 'anonymous';
+};
+
+export async function buildSite(deps: SiteDeps, realms: Realm[]): Promise<FastifyInstance> {
   const { config, clock } = deps;
   const site = config.site;
   const limits: SessionLimits = { idleMs: site.idleTimeoutMin * 60_000, absoluteMs: site.absoluteTimeoutHours * 3_600_000 };
   // The configured reverse proxies: the only peers whose X-Forwarded-For/-Proto are believed, and
   // not held to the per-address connection cap (one proxy address carries every client).
   const trustedProxy = site.trustedProxies.length ? proxyAddr.compile(site.trustedProxies) : undefined;
+  // Longest prefix first: a request belongs to the realm whose prefix it is under.
+  const byPrefix = [...realms].sort((a, b) => b.prefix.length - a.prefix.length);
+  const realmOf = (url: string) => byPrefix.find((r) => url === r.prefix || url.startsWith(`${r.prefix}/`) || r.prefix === '');
+
+  let pageError: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => FastifyReply;
   const app = Fastify({
     trustProxy: trustedProxy ?? false,
     loggerInstance: deps.logger.child({ part: 'site' }) as FastifyBaseLogger,
@@ -81,6 +138,12 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     keepAliveTimeout: site.keepAliveTimeoutMs,
     requestTimeout: site.requestTimeoutMs,
     http: deadlineOptions(site),
+    // A URL the router cannot read (`GET /%`): the site's page (or an API's JSON), not Fastify's.
+    frameworkErrors: (err, req, reply) => {
+      const api = realms.find((r) => r.apiPrefix && req.url.startsWith(r.apiPrefix));
+      if (api) return (reply as FastifyReply).code(400).type('application/json; charset=utf-8').header('cache-control', 'no-store').send('{"error":"bad_request"}');
+      return pageError(err, req, reply);
+    },
   });
   limitConnections(app.server, {
     listener: 'site', limits: site, registry: deps.registry, ...(trustedProxy ? { exempt: (address: string) => trustedProxy(address, 0) } : {}),
@@ -112,61 +175,82 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
     // No maxAge: a browser-session cookie; the server enforces idle and absolute limits.
     cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
   });
-  await app.register(fastifyCsrf, {
-    cookieKey: 'csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto', signed: true },
-  });
+  const csrf: Csrf = csrfProtection();
   // Counted in PostgreSQL, so a limit holds across every instance behind the proxy.
   await app.register(fastifyRateLimit, { global: false, store: pgRateLimitStore(deps.pool) });
 
-  // Every POST on every page set carries the CSRF token.
-  app.addHook('preHandler', (req, reply, done) => {
-    if (req.method === 'POST') app.csrfProtection(req, reply, done);
-    else done();
-  });
+  const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
+  const render: SiteContext['render'] = (req, reply, view, data = {}, status = 200) => {
+    const realm = realmOf(req.url.split('?')[0]!);
+    const frame = realm?.frame ?? { brand: 'ひかり電話設定サイト', home: '/' };
+    // Fields record themselves as the body is drawn; the layout, drawn after it, links its error
+    // summary to them, so a message stands next to its field and nowhere else.
+    const shown: { name: string; label: string }[] = [];
+    const field = (f: Record<string, unknown> & { name: string; label: string }) => {
+      shown.push({ name: f.name, label: f.label });
+      const errors = (data.errors ?? {}) as Record<string, string>;
+      return eta.render('./field', { ...f, error: f.error ?? errors[f.name] });
+    };
+    const mark = (name: string, label: string) => void shown.push({ name, label });
+    const html = eta.render(view, {
+      ...data,
+      csrf: csrf.token(req, reply),
+      stylesheet: STYLESHEET_PATH,
+      frame,
+      // A page drawn without the realm's login hook (an error page) still says who is logged in.
+      who: req.who ?? whoOf(req, realm?.name),
+      field,
+      mark,
+      shown,
+    });
+    return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  };
+  const errorPage: SiteContext['errorPage'] = (req, reply, status, text) => {
+    const { title, message } = { ...errorText(status), ...text };
+    try {
+      return render(req, reply, 'error', { title, message }, status);
+    } catch (err) {
+      // The page itself failed (a template): still the site's words, never the framework's.
+      req.log.error({ err: (err as Error).message }, 'error page failed');
+      return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(FALLBACK_PAGE);
+    }
+  };
 
   const uploadMb = site.uploadLimitBytes / (1024 * 1024);
   const uploadLimitText = Number.isInteger(uploadMb) ? `${uploadMb}MB` : `${Math.floor(site.uploadLimitBytes / 1024)}KB`;
-  const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
-  const render: SiteContext['render'] = (req, reply, view, data = {}, status = 200) => {
-    const csrf = reply.generateCsrf();
-    const html = eta.render(view, { ...data, csrf, stylesheet: STYLESHEET_PATH, login: req.login ?? null });
-    return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  pageError = (err, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (isCsrfError(err)) return errorPage(req, reply, 403, ERROR_TEXT.csrf);
+    if (status === 503) {
+      req.log.warn({ err: err.message, url: req.url.split('?')[0] }, 'request refused: a part it needs is unavailable');
+      return errorPage(req, reply, 503);
+    }
+    // Only a file can be this large from the site's own forms: say how large it may be.
+    if (status === 413) return errorPage(req, reply, 413, { message: ERROR_TEXT.tooLarge(uploadLimitText) });
+    if (status < 500) return errorPage(req, reply, status);
+    req.log.error({ err: err.message, url: req.url.split('?')[0] }, 'site handler failed');
+    return errorPage(req, reply, 500);
   };
+  app.setErrorHandler(pageError);
+  app.setNotFoundHandler((req, reply) => errorPage(req, reply, 404));
 
-  const loginHook = (mode: 'full' | 'session' | 'step'): preHandlerAsyncHookHandler =>
-    async function (req, reply) {
-      const check = await checkLogin(req, deps.pool, clock, limits);
-      if (!check.ok) return redirectToLogin(reply, check.why);
-      req.login = check.login;
-      if (mode === 'step') return;
-      if (check.login.state.mustChange) {
-        if (mode === 'full') return reply.redirect('/password', 303);
-        return;
-      }
-      // Without a pending password change, the steps after the password come first (also for /password).
-      const next = await ctx.gate(req, check.login);
-      if (next) return reply.redirect(next, 303);
-    };
+  // Every POST of every realm carries the CSRF token of its session.
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'POST') csrf.check(req);
+  });
 
   const ctx: SiteContext = {
     deps,
     limits,
     render,
-    requireLogin: loginHook('full'),
-    requireSession: loginHook('session'),
-    requireStep: loginHook('step'),
+    errorPage,
     audit: (req, e, db) =>
-      writeAudit(db ?? deps.pool, { actor: e.actor ?? req.login?.account.number ?? 'anonymous', action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
-    async gate(req, login) {
-      for (const set of pageSets) {
-        const next = await set.gate?.(req, login, ctx);
-        if (next) return next;
-      }
-      return undefined;
-    },
+      writeAudit(db ?? deps.pool, { actor: e.actor ?? actorOf(req), action: e.action, subject: e.subject, detail: e.detail, source: req.ip, at: clock.now() }),
+    sessionOf: (req, realm) => sessionOf(req, realm, clock, limits),
+    publicUrl: () => site.publicUrl ?? listenerUrl(app),
+    openSession: (req, reply, owner) => openSession(req, reply, csrf, { ...owner, at: owner.at ?? clock.now().getTime(), lastSeen: clock.now().getTime() }),
   };
-  app.decorateRequest('login', null as never);
+  app.decorateRequest('who', null);
   // Requests still being handled (until their reply is produced, even if the client has gone):
   // a stop waits for them before the database closes.
   let inFlight = 0;
@@ -182,38 +266,16 @@ export async function buildSite(deps: SiteDeps, pageSets: PageSet[]): Promise<Fa
   });
   app.decorate('siteInFlight', () => inFlight);
 
-  const css = await import('node:fs/promises').then((fs) => fs.readFile(path.join(VIEWS_DIR, 'site.css'), 'utf8'));
+  const css = await readFile(path.join(VIEWS_DIR, 'site.css'), 'utf8');
   app.get(STYLESHEET_PATH, (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
 
-  app.setNotFoundHandler((req, reply) => render(req, reply, 'error', { title: 'ページが見つかりません', message: 'お探しのページは見つかりませんでした。' }, 404));
-  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
-    if (err.code?.startsWith('FST_CSRF')) {
-      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '画面の有効期限が切れたか、正しくない画面からの操作です。画面を読み込み直してから、もう一度操作してください。' }, 403);
-    }
-    if (err instanceof RateLimitUnavailable) {
-      req.log.warn({ err: err.message, url: req.url.split('?')[0] }, 'request refused: rate-limit counter unavailable');
-      return render(req, reply, 'error', { title: 'エラー', message: 'ただいま処理できません。しばらくしてから、もう一度お試しください。' }, 503);
-    }
-    if (err.statusCode === 429) {
-      return render(req, reply, 'error', { title: 'しばらくお待ちください', message: 'ログインの試行が多すぎます。しばらくしてから、もう一度お試しください。' }, 429);
-    }
-    if (err.statusCode === 413) {
-      // Only a file can be this large from the site's own forms: say how large it may be.
-      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: `送信された内容が大きすぎます。CSVファイルは${uploadLimitText}以内にしてください。` }, 413);
-    }
-    if (err.statusCode && err.statusCode < 500) {
-      return render(req, reply, 'error', { title: '操作を受け付けられませんでした', message: '入力の形式が正しくありません。' }, err.statusCode);
-    }
-    req.log.error({ err: err.message, url: req.url.split('?')[0] }, 'site handler failed');
-    return render(req, reply, 'error', { title: 'エラー', message: 'ただいま処理できません。しばらくしてから、もう一度お試しください。' }, 500);
-  });
-
-  for (const set of pageSets) {
-    await app.register(async (scoped) => set.register(scoped, ctx), { prefix: set.prefix });
+  for (const realm of realms) {
+    await app.register(async (scoped) => realm.register(scoped, ctx), { prefix: realm.prefix });
   }
   const sweep = setInterval(() => {
     store.sweep().catch((err) => deps.logger.warn({ err: (err as Error).message }, 'session sweep failed'));
     pruneRateLimits(deps.pool).catch((err) => deps.logger.warn({ err: (err as Error).message }, 'rate-limit sweep failed'));
+    pruneLoginThrottle(deps.pool, clock.now(), site.loginThrottle.forgetAfterDays).catch((err) => deps.logger.warn({ err: (err as Error).message }, 'login-throttle sweep failed'));
   }, 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
@@ -226,8 +288,8 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
-export async function startSite(deps: SiteDeps, pageSets: PageSet[]): Promise<SiteServer> {
-  const app = await buildSite(deps, pageSets);
+export async function startSite(deps: SiteDeps, realms: Realm[]): Promise<SiteServer> {
+  const app = await buildSite(deps, realms);
   await app.listen({ host: deps.config.site.listen.host, port: deps.config.site.listen.port });
   const address = app.server.address();
   let closing: Promise<void> | undefined;

@@ -1,17 +1,21 @@
-// The settings site for pattern A contracts (ひかり電話設定サイト): the foundation plus its pages.
-// Other page sets (the legacy site, 回線情報通知機能) mount beside these with their own prefix.
-import { startSite, type PageSet, type SiteDeps, type SiteServer } from './foundation.ts';
-import { authUnitPages } from './auth-unit/pages.ts';
-import { otpPages } from './otp/pages.ts';
-import { bulkPages } from './bulk/pages.ts';
-import { handoverPages } from './handover/pages.ts';
-import { legacyPages } from './legacy/pages.ts';
-import { accountPages } from './pages/account.ts';
-import { chakushinMailPages } from './pages/chakushin-mail.ts';
+// The sites on the site listener: one login realm each, under its own prefix, on the shared
+// foundation (foundation.ts). A realm's services are listed in the realm (settings/services/index.ts,
+// legacy/index.ts).
+import { startSite, type Realm, type SiteDeps, type SiteServer } from './foundation.ts';
+import { handover } from './handover/index.ts';
+import { legacySite } from './legacy/index.ts';
+import { lineInfo } from './line-info/index.ts';
+import { settingsSite } from './settings/index.ts';
 
-export const patternAPages = (): PageSet[] => [accountPages(), chakushinMailPages(), authUnitPages(), otpPages(), bulkPages()];
+export function siteRealms(config: SiteDeps['config']): Realm[] {
+  return [
+    settingsSite(), // ひかり電話設定サイト (pattern A) at /
+    legacySite(config.site.legacyPrefix), // サービス設定ホームページ (pattern B)
+    handover(), // 旧設定サイトからパスワード引継ぎ (設備変更工事)
+    lineInfo(config.lineInfo.path), // 回線情報通知機能 サービス申込受付ページ and its lookup API
+  ];
+}
 
-export function startSettingsSite(deps: SiteDeps, extra: PageSet[] = []): Promise<SiteServer> {
-  // The legacy site (pattern B) shares the listener under its own prefix.
-  return startSite(deps, [...patternAPages(), legacyPages(deps.config.site.legacyPrefix), handoverPages(), ...extra]);
+export function startSettingsSite(deps: SiteDeps): Promise<SiteServer> {
+  return startSite(deps, siteRealms(deps.config));
 }

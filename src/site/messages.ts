@@ -26,6 +26,13 @@ export const ADDRESS_MESSAGES: Record<MailAddressRefusal, string> = {
   local_too_long: '「@」の前は63文字以内で入力してください。',
 };
 
+/** A login refused before its password was checked (login-attempt.ts): one source's share of wrong entries is used, or the number waits. */
+export function throttledMessage(retryAfterSec?: number): string {
+  return retryAfterSec
+    ? `ログインの誤りが続いているため、この電話番号へのログインを一時的に制限しています。${retryAfterSec}秒ほど待ってから、もう一度お試しください。`
+    : 'この電話番号へのログインの誤りが多いため、お使いの接続元からのログインを制限しています。別の接続元（携帯電話回線など）からログインするか、仮パスワードを設定し直してからログインしてください。';
+}
+
 export const MSG = {
   saved: '設定しました。',
   passwordChanged: 'パスワードを変更しました。',

@@ -1,5 +1,6 @@
 // Paging a long list (電話番号選択 of a large contract): which slice to show and the links around it.
-export const NUMBERS_PER_PAGE = 50;
+/** 20 a page: one screen of a phone in the grid (two columns), two rows of a desktop's. */
+export const NUMBERS_PER_PAGE = 20;
 
 export interface Paged<T> {
   items: T[];

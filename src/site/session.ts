@@ -1,42 +1,37 @@
-// What a logged-in session holds, and the per-request checks every page behind login shares:
-// idle and absolute limits (by the injected clock), the forced password change, and the
-// 認証単位 scope read fresh from PostgreSQL on every request.
+// A logged-in session, whatever its realm: who opened it, in which realm, and when. Each realm
+// keeps its own state beside it under its own key; its pages accept only sessions it opened, so a
+// login of one realm (回線情報通知, say) never opens another's pages.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type pg from 'pg';
-import { adminUserRole, numbersInScope, passwordScope } from '../domain/auth-unit.ts';
-import type { AuthUnit, ContractNumber } from '../domain/subscriber.ts';
 import type { Clock } from '../domain/clock.ts';
-import { loadSiteAccount, type SiteAccount } from '../store/site-accounts.ts';
+import type { Csrf } from './csrf.ts';
 
-export interface SiteLoginState {
-  number: string;
+export interface SessionOwner {
+  /** The realm that opened it (Realm.name). */
+  realm: string;
+  /** A phone number's login (設定サイト, legacy site, hand-over)… */
+  number?: string;
+  /** …or an お客さまID's (回線情報通知). */
+  customerId?: string;
   /** Login time and last activity, ms since epoch by the site's clock. */
   at: number;
   lastSeen: number;
-  /** パスワード変更 must come first: after a temp-password login, or a password older than the limit. */
-  mustChange?: 'temp' | 'expired';
 }
 
 declare module 'fastify' {
   interface Session {
-    login?: SiteLoginState;
-  }
-  interface FastifyRequest {
-    /** Set by requireLogin: who is logged in and what they may set, as of this request. */
-    login: SiteLogin;
+    owner?: SessionOwner;
+    /** This session's CSRF secret: new with every owner (csrf.ts). */
+    csrfSecret?: string;
   }
 }
 
-export interface SiteLogin {
-  state: SiteLoginState;
-  account: SiteAccount;
-  unit: AuthUnit;
-  role: '管理者' | 'ユーザ' | undefined;
-  contract: ContractNumber[];
-  /** Numbers whose settings this login may change. */
-  scope: ContractNumber[];
-  /** Numbers whose password this login may change. */
-  passwordScope: ContractNumber[];
+/**
+ * The session's owner, if the request has a readable session: none after a logout (the session is
+ * null) or when the store failed to load it (an error page is then drawn without one).
+ */
+export function ownerOf(req: FastifyRequest): SessionOwner | undefined {
+  const session = req.session as { get?: unknown } | null | undefined;
+  return typeof session?.get === 'function' ? req.session.get('owner') : undefined;
 }
 
 export interface SessionLimits {
@@ -44,58 +39,35 @@ export interface SessionLimits {
   absoluteMs: number;
 }
 
-/** Login time and last activity of any of the site's logins (設定サイト, legacy, 回線情報通知, hand-over). */
-export interface SessionTimes {
-  at: number;
-  lastSeen: number;
-}
-
 /** Past the idle or the absolute limit: the session must end. */
-export function sessionExpired(state: SessionTimes, now: number, limits: SessionLimits): boolean {
-  return now - state.lastSeen > limits.idleMs || now - state.at > limits.absoluteMs;
+export function sessionExpired(owner: Pick<SessionOwner, 'at' | 'lastSeen'>, now: number, limits: SessionLimits): boolean {
+  return now - owner.lastSeen > limits.idleMs || now - owner.at > limits.absoluteMs;
 }
 
 /** Only touch the stored session when last activity is this stale: no write per page view. */
-export function dueForTouch(state: SessionTimes, now: number): boolean {
-  return now - state.lastSeen > 30_000;
-}
+const dueForTouch = (owner: SessionOwner, now: number) => now - owner.lastSeen > 30_000;
 
-export type LoginCheck = { ok: true; login: SiteLogin } | { ok: false; why: 'none' | 'timeout' | 'gone' };
+export type SessionCheck = { ok: true; owner: SessionOwner } | { ok: false; why: 'none' | 'timeout' };
 
-export async function checkLogin(req: FastifyRequest, pool: pg.Pool, clock: Clock, limits: SessionLimits): Promise<LoginCheck> {
-  const state = req.session.get('login');
-  if (!state) return { ok: false, why: 'none' };
+export async function sessionOf(req: FastifyRequest, realm: string, clock: Clock, limits: SessionLimits): Promise<SessionCheck> {
+  const owner = req.session.get('owner');
+  if (!owner || owner.realm !== realm) return { ok: false, why: 'none' };
   const now = clock.now().getTime();
-  if (sessionExpired(state, now, limits)) {
+  if (sessionExpired(owner, now, limits)) {
     await req.session.destroy();
     return { ok: false, why: 'timeout' };
   }
-  const account = await loadSiteAccount(pool, state.number);
-  if (!account || account.pattern !== 'A') {
-    await req.session.destroy();
-    return { ok: false, why: 'gone' };
-  }
-  const contract = account.contract;
-  const scope = numbersInScope(account.authUnit, account, contract);
-  if (scope.length === 0) {
-    await req.session.destroy();
-    return { ok: false, why: 'gone' };
-  }
-  if (dueForTouch(state, now)) req.session.set('login', { ...state, lastSeen: now });
-  return {
-    ok: true,
-    login: {
-      state,
-      account,
-      unit: account.authUnit,
-      role: adminUserRole(account.authUnit, account),
-      contract,
-      scope,
-      passwordScope: passwordScope(account.authUnit, account, contract),
-    },
-  };
+  if (dueForTouch(owner, now)) req.session.set('owner', { ...owner, lastSeen: now });
+  return { ok: true, owner };
 }
 
-export function redirectToLogin(reply: FastifyReply, why: 'none' | 'timeout' | 'gone') {
-  return reply.redirect(why === 'timeout' ? '/?timeout=1' : '/', 303);
+/**
+ * The one way a session gets an owner: at a login, and again at every privilege change (a new
+ * password, the ワンタイムパスワード step passed). A new session id, so an id planted or seen before is
+ * worth nothing after; a new CSRF secret, so no token issued before is accepted after.
+ */
+export async function openSession(req: FastifyRequest, reply: FastifyReply, csrf: Csrf, owner: SessionOwner): Promise<void> {
+  await req.session.regenerate();
+  req.session.set('owner', owner);
+  csrf.renew(req, reply);
 }

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { queueTestMail } from '../mail/test-mail.ts';
-import { countAudit } from '../store/audit.ts';
+import { countAuditLocked } from '../store/audit.ts';
 import { isNationalNumber } from '../domain/phone-number.ts';
 import { changeNotifySettings, readNotifySettings, StaleFormError, writeDesignated, writeDestinations, type NotifySettings } from '../store/notify-settings.ts';
 import { withTransaction } from '../store/transaction.ts';
@@ -126,8 +126,7 @@ export async function sendTestMail(t: TestMailRequest): Promise<{ n: number; add
   const perHour = t.config.site.testMailsPerHour;
   await withTransaction(t.pool, async (client) => {
     // Count and send under a per-number lock, so two windows cannot both pass the cap.
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`test_mail:${t.number}`]);
-    const sent = await countAudit(client, t.number, TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
+    const sent = await countAuditLocked(client, t.number, TEST_MAIL_ACTION, new Date(t.now.getTime() - 3_600_000));
     if (sent >= perHour) throw new FormError({ [`address${n}`]: MSG.testMailLimit(perHour) });
     const outboxId = await queueTestMail(client, t.config, t.number, row.address, t.now);
     await t.audit(client, { position: n, outboxId });

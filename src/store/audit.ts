@@ -55,3 +55,12 @@ export async function countAudit(db: Queryable, subject: string, action: string,
   );
   return rows[0]!.n;
 }
+
+/**
+ * countAudit under a per-subject lock held to the end of the caller's transaction: two requests
+ * counting the same cap (送信テスト an hour) see each other's rows, never both pass.
+ */
+export async function countAuditLocked(client: pg.PoolClient, subject: string, action: string, since: Date): Promise<number> {
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${action}:${subject}`]);
+  return countAudit(client, subject, action, since);
+}

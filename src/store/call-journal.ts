@@ -38,11 +38,20 @@ export interface JournalUpdate {
   legs: unknown[];
 }
 
-/** Writes a batch of new calls and of events of calls already written, as one statement. */
-export async function writeJournal(db: Queryable, owner: JournalOwner, inserts: JournalInsert[], updates: JournalUpdate[]): Promise<void> {
+/** A call the journal lets go of without a record (it is recorded elsewhere, e.g. as a FAX reception). */
+export interface JournalKey {
+  c: string;
+  n: string;
+}
+
+/** Writes a batch of new calls, of events of calls already written, and of calls let go, as one statement. */
+export async function writeJournal(db: Queryable, owner: JournalOwner, inserts: JournalInsert[], updates: JournalUpdate[], gone: JournalKey[] = []): Promise<void> {
   await db.query({
     name: 'call_journal_write',
-    text: `with ins as (
+    text: `with gone as (
+             delete from call_journal j using json_to_recordset($5::json) as g(c text, n text)
+              where j.call_id = g.c and j.called_number = g.n),
+           ins as (
              insert into call_journal (call_id, called_number, node_id, worker, invite_at, ring_at, answer_at, forwarded, last_at, caller, profile, legs)
              select r.c, r.n, $1, $2, r.invite_at, r.ring_at, r.answer_at, r.fw, r.last_at, r.caller, r.profile, r.legs
                from json_to_recordset($3::json) as r(c text, n text, invite_at timestamptz, ring_at timestamptz, answer_at timestamptz,
@@ -53,7 +62,7 @@ export async function writeJournal(db: Queryable, owner: JournalOwner, inserts: 
                   forwarded = j.forwarded or u.fw, last_at = greatest(j.last_at, u.last_at), legs = j.legs || u.legs
              from json_to_recordset($4::json) as u(c text, n text, ring_at timestamptz, answer_at timestamptz, fw boolean, last_at timestamptz, legs jsonb)
             where j.call_id = u.c and j.called_number = u.n`,
-    values: [owner.node, owner.worker, JSON.stringify(inserts), JSON.stringify(updates)],
+    values: [owner.node, owner.worker, JSON.stringify(inserts), JSON.stringify(updates), JSON.stringify(gone)],
   });
 }
 

@@ -15,7 +15,7 @@ export interface LegacyCredential {
   number: string;
   realm: LegacyRealm;
   password?: { hash: string; setAt: Date; failedAttempts: number; lockedAt: Date | null };
-  temp?: { hash: string; expiresAt: Date; failedAttempts: number; usedAt: Date | null };
+  temp?: { hash: string; createdAt: Date; expiresAt: Date; failedAttempts: number; usedAt: Date | null };
 }
 
 export interface LegacyAccount extends ContractNumber {
@@ -45,7 +45,7 @@ export async function loadLegacyCredentials(db: Queryable, numbers: readonly Con
   const { rows } = await db.query(
     `select k.number, k.realm,
             w.hash as w_hash, w.set_at as w_set, w.failed_attempts as w_failed, w.locked_at as w_locked,
-            t.hash as t_hash, t.expires_at as t_expires, t.failed_attempts as t_failed, t.used_at as t_used
+            t.hash as t_hash, t.created_at as t_created, t.expires_at as t_expires, t.failed_attempts as t_failed, t.used_at as t_used
        from (select e->>'number' as number, e->>'realm' as realm, ord from json_array_elements($1::json) with ordinality as x(e, ord)) k
        left join password w on w.login_number = k.number and w.realm = k.realm
        left join temp_password t on t.login_number = k.number and t.realm = k.realm
@@ -56,7 +56,7 @@ export async function loadLegacyCredentials(db: Queryable, numbers: readonly Con
     number: r.number,
     realm: r.realm,
     password: r.w_hash ? { hash: r.w_hash, setAt: r.w_set, failedAttempts: r.w_failed, lockedAt: r.w_locked } : undefined,
-    temp: r.t_hash ? { hash: r.t_hash, expiresAt: r.t_expires, failedAttempts: r.t_failed, usedAt: r.t_used } : undefined,
+    temp: r.t_hash ? { hash: r.t_hash, createdAt: r.t_created, expiresAt: r.t_expires, failedAttempts: r.t_failed, usedAt: r.t_used } : undefined,
   }));
 }
 
@@ -107,4 +107,17 @@ export async function setLegacyPassword(db: Queryable, number: string, realm: Le
 export async function retireLegacyCredentials(db: Queryable, numbers: readonly string[]): Promise<void> {
   await db.query(`delete from password where login_number = any($1) and realm <> 'site'`, [numbers]);
   await db.query(`delete from temp_password where login_number = any($1) and realm <> 'site'`, [numbers]);
+}
+
+/**
+ * The hand-over's last step, in its transaction: the number locked, and whether it may still be
+ * handed over (its contract on pattern A, no new-site password yet).
+ */
+export async function lockForHandover(client: pg.PoolClient, number: string): Promise<boolean> {
+  const { rows } = await client.query<{ pattern: string; has_site: boolean }>(
+    `select c.pattern, exists (select 1 from password w where w.login_number = $1 and w.realm = 'site') as has_site
+       from phone_number p join contract c on c.id = p.contract_id where p.number = $1 for update of p`,
+    [number],
+  );
+  return rows[0]?.pattern === 'A' && !rows[0].has_site;
 }

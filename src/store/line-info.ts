@@ -11,6 +11,16 @@ export interface LineRow {
   accessKeyHash: string;
 }
 
+export async function lineExists(db: Queryable, customerId: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from line_info_line where customer_id = $1', [customerId]);
+  return rowCount === 1;
+}
+
+/** Locks the line's row for the transaction: one application at a time per line. */
+export async function lockLine(client: pg.PoolClient, customerId: string): Promise<void> {
+  await client.query('select 1 from line_info_line where customer_id = $1 for update', [customerId]);
+}
+
 export async function loadLine(db: Queryable, customerId: string): Promise<LineRow | undefined> {
   const { rows } = await db.query<LineRow>(
     'select customer_id as "customerId", prefix::text as prefix, access_key_hash as "accessKeyHash" from line_info_line where customer_id = $1',
@@ -46,22 +56,20 @@ export async function providerStates(db: Queryable, customerId: string): Promise
 
 // ---- failed logins -----------------------------------------------------------------------
 
-/** Takes the per-ID lock for a login attempt, so concurrent failures of one ID all count. */
-export async function lockLoginId(client: pg.PoolClient, customerId: string): Promise<void> {
-  await client.query("select pg_advisory_xact_lock(hashtext('line_info_login:' || $1))", [customerId]);
-}
-
-export async function failuresSince(db: Queryable, by: { customerId?: string; source?: string }, since: Date): Promise<number> {
-  const { rows } = by.customerId
-    ? await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where customer_id = $1 and at > $2', [by.customerId, since])
-    : await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where source = $1 and at > $2', [by.source, since]);
+/** Wrong keys from one client address since a time (the per-address window). */
+export async function failuresSince(db: Queryable, by: { source: string }, since: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from line_info_login_failure where source = $1 and at > $2', [by.source, since]);
   return rows[0]!.n;
 }
 
 /** Records a failure; rows older than `forgetBefore` are no use to any window and go. */
 export async function recordLoginFailure(db: Queryable, f: { customerId: string | null; source: string; at: Date; forgetBefore: Date }): Promise<void> {
-  await db.query('insert into line_info_login_failure (at, customer_id, source) values ($1, $2, $3)', [f.at, f.customerId, f.source]);
-  await db.query('delete from line_info_login_failure where at < $1', [f.forgetBefore]);
+  // One statement: the new row and the sweep of rows no window needs any more.
+  await db.query(
+    `with forgotten as (delete from line_info_login_failure where at < $4)
+     insert into line_info_login_failure (at, customer_id, source) values ($1, $2, $3)`,
+    [f.at, f.customerId, f.source, f.forgetBefore],
+  );
 }
 
 // ---- applications ------------------------------------------------------------------------
@@ -171,6 +179,11 @@ export async function completeWork(client: pg.PoolClient, a: Application, now: D
     await client.query('delete from line_info_notify where customer_id = $1 and provider_id = any($2)', [a.customerId, a.providerIds]);
   }
   await client.query("update line_info_application set state = 'done', done_at = $2 where id = $1", [a.id, now]);
+}
+
+/** Work that failed: due again at `dueAt`. */
+export async function postponeWork(client: pg.PoolClient, id: number, dueAt: Date): Promise<void> {
+  await client.query('update line_info_application set due_at = $2 where id = $1', [id, dueAt]);
 }
 
 export async function providersById(db: Queryable, ids: string[]): Promise<Map<string, { serviceName: string; name: string }>> {

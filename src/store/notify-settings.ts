@@ -102,3 +102,9 @@ export async function writeDesignated(db: pg.PoolClient, number: string, rows: N
   }
   await db.query('update notify_setting set updated_at = $2 where number = $1', [number, now]);
 }
+
+/** The number's settings row, made if missing and locked for the transaction (a bulk row's writes). */
+export async function lockNotifySetting(client: pg.PoolClient, number: string): Promise<void> {
+  await client.query('insert into notify_setting (number) values ($1) on conflict (number) do nothing', [number]);
+  await client.query('select 1 from notify_setting where number = $1 for update', [number]);
+}

@@ -133,3 +133,9 @@ export async function loadOtpSettings(db: Queryable, numbers: readonly string[])
   );
   return new Map(rows.map((r) => [r.number, { number: r.number, useOtp: r.use_otp, address: r.address, pendingAddress: r.pending_address, checkIdHash: r.check_id_hash, checkPasswordHash: r.check_password_hash }]));
 }
+
+/** Wrong entries of the number's latest login code. */
+export async function codeFailures(db: Queryable, number: string): Promise<number> {
+  const { rows } = await db.query<{ failed_attempts: number }>(`select failed_attempts from otp_token where number = $1 and kind = 'code' order by id desc limit 1`, [number]);
+  return rows[0]?.failed_attempts ?? 0;
+}

@@ -7,7 +7,19 @@ import { mailAddressProblem } from '../domain/mail-address.ts';
 import { MAX_DESIGNATED, MAX_DESTINATIONS } from '../domain/limits.ts';
 import { NATIONAL_NUMBER } from '../domain/phone-number.ts';
 import { AUTH_UNITS, NUMBER_ROLES, PATTERNS, REGIONS, SERVICES } from '../domain/subscriber.ts';
+import {
+  DEFAULT_SELECT_LIST_MAX,
+  DESTINATION_MESSAGES,
+  FORWARD_CONDITIONS,
+  RING_SECONDS,
+  SELECT_MODES,
+  destinationRefusal,
+  selectListRefusal,
+  startRefusal,
+} from '../domain/voice-warp.ts';
 import { withTransaction } from './transaction.ts';
+import { replaceFaxSettings } from './fax.ts';
+import { replaceVoiceWarpSettings } from './voice-warp-settings.ts';
 
 const nationalNumber = z
   .string({ invalid_type_error: 'must be a string' })
@@ -36,6 +48,34 @@ const notify = z
   })
   .strict();
 
+/** FAXお知らせメール: 開始／停止 and up to 5 送信先 (needs fax_mail). */
+const fax = z
+  .object({
+    started: z.boolean().default(false),
+    destinations: z.array(destination).max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations`).default([]),
+  })
+  .strict();
+
+/** ボイスワープ (voice_warp); the rules that need the number itself are in contractRuleErrors. */
+const voiceWarp = z
+  .object({
+    started: z.boolean().default(false),
+    condition: z.enum(FORWARD_CONDITIONS).default('unconditional'),
+    destination: z.string().nullable().default(null),
+    /** Absent: the configured default (voiceWarp.ringSecondsDefault), now and after a config change. */
+    ringSeconds: z.number().int().min(RING_SECONDS.min).max(RING_SECONDS.max).nullable().default(null),
+    guidance: z.boolean().default(false),
+    select: z
+      .object({
+        started: z.boolean().default(false),
+        mode: z.enum(SELECT_MODES).default('forward_listed'),
+        list: z.array(nationalNumber).default([]),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 const phoneNumber = z
   .object({
     number: nationalNumber,
@@ -43,6 +83,8 @@ const phoneNumber = z
     services: z.array(z.enum(SERVICES, { errorMap: () => ({ message: `unknown service; known: ${SERVICES.join(', ')}` }) })).default([]),
     target: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
     notify: notify.optional(),
+    fax: fax.optional(),
+    voiceWarp: voiceWarp.optional(),
     blocked: z.array(nationalNumber).default([]),
   })
   .strict();
@@ -63,6 +105,13 @@ const provisioningFile = z.object({ contracts: z.array(contract) }).strict();
 export type ProvisioningFile = z.infer<typeof provisioningFile>;
 export type ContractInput = z.infer<typeof contract>;
 
+/** Limits provisioning takes from the configuration. */
+export interface ProvisioningLimits {
+  /** voiceWarp.selectListMax */
+  selectListMax: number;
+}
+const DEFAULT_LIMITS: ProvisioningLimits = { selectListMax: DEFAULT_SELECT_LIST_MAX };
+
 export interface ValidationResult {
   file?: ProvisioningFile;
   errors: string[];
@@ -76,10 +125,10 @@ function pathText(path: (string | number)[]): string {
  * Checks a whole file. Field errors (shape, formats, limits) and the rules that span fields,
  * numbers or contracts are checked together, so one run lists everything to fix.
  */
-export function validateProvisioning(input: unknown): ValidationResult {
+export function validateProvisioning(input: unknown, limits: ProvisioningLimits = DEFAULT_LIMITS): ValidationResult {
   const parsed = provisioningFile.safeParse(input);
   const errors = parsed.success ? [] : parsed.error.issues.map((i) => `${pathText(i.path) || '(file)'}: ${i.message}`);
-  errors.push(...contractRuleErrors(input));
+  errors.push(...contractRuleErrors(input, limits));
   return parsed.success && errors.length === 0 ? { file: parsed.data, errors } : { errors };
 }
 
@@ -89,7 +138,7 @@ const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 const field = (x: unknown, key: string): unknown => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>)[key] : undefined);
 const numberIn = (x: unknown): string | undefined => (typeof x === 'string' && NATIONAL_NUMBER.test(x) ? x : undefined);
 
-function contractRuleErrors(input: unknown): string[] {
+function contractRuleErrors(input: unknown, limits: ProvisioningLimits): string[] {
   const errors: string[] = [];
   const contractAt = new Map<string, number>();
   /** Every number of every contract in the file → where it is given, and its contract's id. */
@@ -120,6 +169,13 @@ function contractRuleErrors(input: unknown): string[] {
       if (notify !== undefined && !services.includes('chakushin_mail')) {
         errors.push(`${where}.notify: notify settings given but the number does not subscribe chakushin_mail`);
       }
+      const faxSettings = field(n, 'fax');
+      if (faxSettings !== undefined && !services.includes('fax_mail')) {
+        errors.push(`${where}.fax: FAX settings given but the number does not subscribe fax_mail`);
+      }
+      if (field(faxSettings, 'started') === true && list(field(faxSettings, 'destinations')).length === 0) {
+        errors.push(`${where}.fax.started: the service cannot be started without a destination address`);
+      }
       if (field(notify, 'started') === true && list(field(notify, 'destinations')).length === 0) {
         // The guides: 本サービスを「開始」するには、あらかじめ「送信先メールアドレス設定」が必要です。
         errors.push(`${where}.notify.started: the service cannot be started without a destination address`);
@@ -127,6 +183,7 @@ function contractRuleErrors(input: unknown): string[] {
       if (list(field(n, 'blocked')).length > 0 && !services.includes('nuisance_block')) {
         errors.push(`${where}.blocked: block list given but the number does not subscribe nuisance_block`);
       }
+      errors.push(...voiceWarpRuleErrors(`${where}.voiceWarp`, number, services, field(n, 'voiceWarp'), limits));
       const designated = list(field(notify, 'designated')).map((d) => numberIn(d) ?? numberIn(field(d, 'number')));
       designated.forEach((d, di) => {
         if (d !== undefined && designated.indexOf(d) !== di) errors.push(`${where}.notify.designated[${di}]: ${d} is listed twice`);
@@ -151,6 +208,27 @@ function contractRuleErrors(input: unknown): string[] {
   return errors;
 }
 
+/** The ボイスワープ rules of src/domain/voice-warp.ts, for one number's block as given. */
+function voiceWarpRuleErrors(where: string, number: string | undefined, services: unknown[], vw: unknown, limits: ProvisioningLimits): string[] {
+  if (vw === undefined) return [];
+  const errors: string[] = [];
+  if (!services.includes('voice_warp')) errors.push(`${where}: voiceWarp settings given but the number does not subscribe voice_warp`);
+  const destination = field(vw, 'destination');
+  if (typeof destination === 'string' && number) {
+    const refusal = destinationRefusal(destination, number);
+    if (refusal) errors.push(`${where}.destination: ${refusal}: ${DESTINATION_MESSAGES[refusal]}`);
+    else if (!NATIONAL_NUMBER.test(destination)) errors.push(`${where}.destination: give the digits only, e.g. 0612345678`);
+  }
+  const start = startRefusal({ started: field(vw, 'started') === true, destination: typeof destination === 'string' ? destination : null });
+  if (start) errors.push(`${where}.started: ${start}`);
+  const select = field(vw, 'select');
+  const numbers = list(field(select, 'list')).filter((x): x is string => typeof x === 'string');
+  const listProblem = selectListRefusal(numbers.filter((x) => NATIONAL_NUMBER.test(x)), limits.selectListMax);
+  if (listProblem && listProblem.refusal !== 'format') errors.push(`${where}.select.list: ${listProblem.message}`);
+  if (field(select, 'started') === true && numbers.length === 0) errors.push(`${where}.select.started: セレクト機能リストに電話番号を登録してから開始してください。`);
+  return errors;
+}
+
 export class ProvisioningError extends Error {
   constructor(readonly errors: string[]) {
     super(`provisioning rejected, nothing was changed:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
@@ -168,8 +246,8 @@ export interface ProvisioningSummary {
  * block lists and notify settings become exactly what the file says (numbers it no longer
  * lists are removed). Contracts not in the file are untouched.
  */
-export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision'): Promise<ProvisioningSummary> {
-  const { file, errors } = validateProvisioning(input);
+export async function applyProvisioning(pool: pg.Pool, input: unknown, actor = 'provision', limits: ProvisioningLimits = DEFAULT_LIMITS): Promise<ProvisioningSummary> {
+  const { file, errors } = validateProvisioning(input, limits);
   return withTransaction(pool, async (client) => {
     // One provisioning at a time: the checks against other contracts below must still hold at commit.
     await client.query(`select pg_advisory_xact_lock(hashtext('chakushin:provision'))`);
@@ -258,6 +336,8 @@ async function upsertContract(client: pg.PoolClient, c: ContractInput): Promise<
       await client.query('insert into blocked_caller (number, caller_number) values ($1, $2)', [n.number, b]);
     }
     await replaceNotifySettings(client, n.number, n.notify);
+    await replaceFaxSettings(client, n.number, n.fax);
+    await replaceVoiceWarpSettings(client, n.number, n.voiceWarp ?? null);
   }
   await client.query('delete from auth_number where contract_id = $1', [c.id]);
   for (const a of new Set(c.authNumbers)) {

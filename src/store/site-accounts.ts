@@ -14,7 +14,7 @@ export interface SiteAccount extends ContractNumber {
   authUnit: AuthUnit;
   /** Every number of the contract, main first. */
   contract: ContractNumber[];
-  temp?: { hash: string; authUnit: AuthUnit | null; expiresAt: Date; failedAttempts: number; usedAt: Date | null };
+  temp?: { hash: string; authUnit: AuthUnit | null; createdAt: Date; expiresAt: Date; failedAttempts: number; usedAt: Date | null };
   password?: { hash: string; setAt: Date; failedAttempts: number; lockedAt: Date | null };
 }
 
@@ -22,7 +22,7 @@ export async function loadSiteAccount(db: Queryable, number: string): Promise<Si
   const { rows } = await db.query({
     name: 'site_load_account',
     text: `select p.number, p.role, p.services, c.id as contract_id, c.region, c.pattern, c.auth_unit,
-            t.hash as t_hash, t.auth_unit as t_unit, t.expires_at as t_expires, t.failed_attempts as t_failed, t.used_at as t_used,
+            t.hash as t_hash, t.auth_unit as t_unit, t.created_at as t_created, t.expires_at as t_expires, t.failed_attempts as t_failed, t.used_at as t_used,
             w.hash as w_hash, w.set_at as w_set, w.failed_attempts as w_failed, w.locked_at as w_locked,
             (select json_agg(json_build_object('number', o.number, 'role', o.role, 'services', o.services) order by o.role desc, o.number)
                from phone_number o where o.contract_id = p.contract_id) as contract
@@ -43,7 +43,7 @@ export async function loadSiteAccount(db: Queryable, number: string): Promise<Si
     pattern: r.pattern,
     authUnit: r.auth_unit,
     contract: r.contract,
-    temp: r.t_hash ? { hash: r.t_hash, authUnit: r.t_unit, expiresAt: r.t_expires, failedAttempts: r.t_failed, usedAt: r.t_used } : undefined,
+    temp: r.t_hash ? { hash: r.t_hash, authUnit: r.t_unit, createdAt: r.t_created, expiresAt: r.t_expires, failedAttempts: r.t_failed, usedAt: r.t_used } : undefined,
     password: r.w_hash ? { hash: r.w_hash, setAt: r.w_set, failedAttempts: r.w_failed, lockedAt: r.w_locked } : undefined,
   };
 }

@@ -2,6 +2,7 @@
 // Setting one replaces any earlier temp password; the subscriber's own password stays valid
 // until the temp password is used to log in.
 import type pg from 'pg';
+import { tempState, type TempState } from '../domain/credential.ts';
 import type { AuthUnit, MailService } from '../domain/subscriber.ts';
 import { hashPassword } from './password-hash.ts';
 import { withTransaction } from './transaction.ts';
@@ -44,20 +45,20 @@ export interface TempPasswordStatus {
   authUnit: AuthUnit | null;
   createdAt: Date;
   expiresAt: Date;
-  /** Usable now: not expired, not used, not locked by 3 wrong entries. */
+  /** Usable now: not expired, not used, not locked by its wrong entries (src/domain/credential.ts). */
   valid: boolean;
-  state: 'valid' | 'expired' | 'used' | 'locked';
+  state: TempState;
 }
 
 /** The temp passwords a number has (never the password or its hash). */
-export async function tempPasswordStatus(pool: pg.Pool, loginNumber: string): Promise<TempPasswordStatus[]> {
+export async function tempPasswordStatus(pool: pg.Pool, loginNumber: string, maxFailures: number): Promise<TempPasswordStatus[]> {
   const { rows } = await pool.query(
-    `select realm, auth_unit, created_at, expires_at, used_at, failed_attempts, expires_at > now() as unexpired
+    `select realm, auth_unit, created_at, expires_at, used_at, failed_attempts, now() as now
      from temp_password where login_number = $1 order by realm`,
     [loginNumber],
   );
   return rows.map((r) => {
-    const state = r.used_at ? 'used' : r.failed_attempts >= 3 ? 'locked' : r.unexpired ? 'valid' : 'expired';
+    const state = tempState({ expiresAt: r.expires_at, failedAttempts: r.failed_attempts, usedAt: r.used_at }, r.now, maxFailures);
     return { realm: r.realm, authUnit: r.auth_unit, createdAt: r.created_at, expiresAt: r.expires_at, valid: state === 'valid', state };
   });
 }

@@ -35,6 +35,17 @@ describe('config', () => {
     expect(() => loadConfig({ env: {}, overrides: { ivr: { maxAttempts: 0 } } })).toThrow(/ivr\.maxAttempts/);
   });
 
+  it('refuses to start with ワンタイムパスワード offered and mail going to a real relay but no public URL for its link', () => {
+    const relay = { SMTP_URL: 'smtp://relay.example.jp:25' };
+    expect(() => loadConfig({ env: relay })).toThrow(/site\.publicUrl \(SITE_PUBLIC_URL\): required/);
+    expect(loadConfig({ env: { ...relay, SITE_PUBLIC_URL: 'https://settings.example.jp' } }).site.publicUrl).toBe('https://settings.example.jp');
+    // Without ワンタイムパスワード, or with the built-in catcher (embedded defaults), none is needed.
+    expect(loadConfig({ env: relay, overrides: { otp: { regions: { east: false, west: false } } } }).site.publicUrl).toBeUndefined();
+    expect(loadConfig({ env: {} }).site.publicUrl).toBeUndefined();
+    // An origin only: a path or query would be pasted before /otp/confirm.
+    expect(() => loadConfig({ env: { SITE_PUBLIC_URL: 'https://settings.example.jp/x?y' } })).toThrow(/site\.publicUrl/);
+  });
+
   it('admits only trunk peers unless SIP_ADMIT_UNTRUSTED_SOURCES=true; any other value is named', () => {
     expect(loadConfig({ env: {} }).sip.admitUntrustedSources).toBe(false);
     expect(loadConfig({ env: { SIP_ADMIT_UNTRUSTED_SOURCES: 'true' } }).sip.admitUntrustedSources).toBe(true);

@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config.ts';
 import { flowOptionsFromConfig } from '../../src/ivr/flow-options.ts';
 import { tempPasswordA } from '../../flows/temp-password-a.ts';
 import { tempPasswordB } from '../../flows/temp-password-b.ts';
+import { voiceWarpFlow } from '../../flows/voice-warp.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -54,21 +55,22 @@ describe('flows/print.ts (the visualiser snippet)', () => {
   it.each([
     ['a', tempPasswordA],
     ['b', tempPasswordB],
-  ] as const)('pattern %s: the snippet builds the same chart, every guard and action named', async (which, machine) => {
+    ['warp', voiceWarpFlow],
+  ] as const)('flow %s: the snippet builds the same chart, every guard and action named', async (which, machine) => {
     const { code, stdout } = await print(which);
     expect(code).toBe(0);
     expect(stdout.startsWith("import { createMachine } from 'xstate';")).toBe(true);
     const printed = chart(machineOf(stdout));
     expect(printed).toEqual(chart(machine));
     expect(chart(machine).join('\n')).not.toContain('<inline>');
-    expect(printed.join('\n')).toContain(which === 'a' ? '[choseAdminAsAdditional]' : '[mayRestart]');
+    expect(printed.join('\n')).toContain({ a: '[choseAdminAsAdditional]', b: '[mayRestart]', warp: '[mayRetryRefusedDestination]' }[which]);
   });
 
-  it('refuses anything but a or b with its usage and exit status 2', async () => {
+  it('refuses anything but a, b or warp with its usage and exit status 2', async () => {
     const { code, stdout, stderr } = await print('c');
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain('usage: npx tsx flows/print.ts a|b');
+    expect(stderr).toContain('usage: npx tsx flows/print.ts a|b|warp');
   });
 });
 

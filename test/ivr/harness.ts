@@ -16,6 +16,7 @@ import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, type SippResult } from '../support/sipp.ts';
+import { testDrachtio } from '../support/test-drachtio.ts';
 
 export const SIPP_DIR = path.resolve(import.meta.dirname, '../sipp');
 
@@ -157,8 +158,10 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
   const db = await createTestDatabase();
   await applyProvisioning(db.pool, SUBSCRIBERS);
   const varDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-ivr-'));
+  const real = testDrachtio();
   const config = loadConfig({
     env: {
+      ...(real ? { DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(real.adminPort), DRACHTIO_SECRET: real.secret } : {}),
       DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SITE_LISTEN: '127.0.0.1:0', SIP_LISTEN: `127.0.0.1:${await freePort('both')}`,
       ENGINE_ADMIN: '127.0.0.1:0', SMTP_CATCHER_LISTEN: '127.0.0.1:0', RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'debug',
     },
@@ -174,7 +177,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
     },
   });
   const service = await startService(config, createLogger('debug', sink), { workerOutput: sink });
-  const sipPort = service.sipAddress!.port;
+  const sipPort = service.sipAddress?.port ?? real!.sipPort;
   const tempPasswordStatus = (number: string) => runCli(['temp-password', 'status', number], { DATABASE_URL: db.url });
   return {
     db,

@@ -14,6 +14,7 @@ import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { freePort } from '../support/ports.ts';
 import { runSipp, sippSummary, startSipp } from '../support/sipp.ts';
 import { heading, legacyLogIn, setFirstPassword } from './support.ts';
+import { refusals } from '../support/site.ts';
 
 const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
 // WB1's main number: the one ivr-b-chakushin.xml keys in as the contract number (password 12345678).
@@ -54,7 +55,7 @@ describe('pattern B journey', () => {
     await legacyLogIn(page, url, NUMBER, '12345678');
     expect(await heading(page)).toBe('パスワード設定');
     await setFirstPassword(page, '12345678', '1234');
-    expect(await page.getByRole('alert').textContent()).toContain('数字のみのパスワードは設定できません。');
+    expect(await refusals(page)).toContain('数字のみのパスワードは設定できません。');
     await setFirstPassword(page, '12345678', 'ke1tai');
     expect(await heading(page)).toBe('メインメニュー');
 

@@ -8,8 +8,10 @@ import { setTempPassword } from '../../src/store/temp-passwords.ts';
 
 export const LEGACY = '/legacy';
 
-export async function setLegacyTemp(pool: pg.Pool, number: string, realm: LegacyRealm, password: string): Promise<void> {
+/** As the pattern B IVR sets it; `at`: as if set at that time of the test's clock (the IVR stamps the database's). */
+export async function setLegacyTemp(pool: pg.Pool, number: string, realm: LegacyRealm, password: string, at?: Date): Promise<void> {
   await setTempPassword(pool, { loginNumber: number, realm, password, ttlHours: 24 });
+  if (at) await pool.query('update temp_password set created_at = $3, expires_at = $4 where login_number = $1 and realm = $2', [number, realm, at, new Date(at.getTime() + 24 * 3_600_000)]);
 }
 
 /** A password the subscriber set on the old site before (the FAXお知らせメール site is not built here). */

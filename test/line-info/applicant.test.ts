@@ -70,7 +70,9 @@ describe.each<[ViewportName, number]>([['desktop', 21], ['phone', 22]])('申込�
     await fill(page, values);
     expect(await h1(page)).toBe('回線情報通知 申込者情報入力');
     expect(await fieldError(page, label)).toBe(message);
-    expect(await page.getByRole('alert').textContent()).toContain(message);
+    // The summary names the field (a link to it); the message itself stands once, at the field.
+    expect(await page.getByRole('alert').getByRole('link', { name: label, exact: true }).count()).toBe(1);
+    expect(await page.getByText(message, { exact: true }).count()).toBe(1);
     // What was typed stays.
     expect(await page.getByLabel('お名前').inputValue()).toBe(values.name ?? '');
     expect(await page.getByLabel('ご連絡先電話番号').inputValue()).toBe(values.phone ?? '');

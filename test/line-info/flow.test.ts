@@ -278,10 +278,16 @@ describe('a setting changed elsewhere before 変更', () => {
       await applyLineInfo(h.db.pool, { lineInfo: { providers: PROVIDERS, lines: [{ ...line(n), notify: [] }] } });
       await page.getByRole('button', { name: '変更' }).click();
       expect(await h1(page)).toBe('回線情報通知 ご利用状況詳細');
-      expect(await page.getByRole('alert').textContent()).toBe('通知設定が変更されているか、変更手続き中のサービス提供者が含まれています。もう一度選択してください。');
+      expect((await page.getByRole('alert').textContent())?.trim()).toBe('通知設定が変更されているか、変更手続き中のサービス提供者が含まれています。もう一度選択してください。');
       expect(await applications(h, idOf(n))).toEqual([]);
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('the log', () => {
+  it('stays free of warnings and errors over the whole journey of both screens (no double reply on 通知先追加 or 「通知しない」に設定)', () => {
+    expect(h.warnings()).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { Page } from 'playwright-core';
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -13,7 +14,6 @@ import { catcherTransport } from '../../src/mail/transport.ts';
 import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
 import type { SiteServer } from '../../src/site/foundation.ts';
 import { startSettingsSite } from '../../src/site/index.ts';
-import { lineInfoPages } from '../../src/site/line-info/pages.ts';
 import { startLineInfoWorker, type LineInfoWorker } from '../../src/site/line-info/work.ts';
 import { applyLineInfo } from '../../src/store/line-info-provisioning.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
@@ -39,6 +39,8 @@ export interface LineInfoHarness {
   base: string;
   catcher: SmtpCatcher;
   work: LineInfoWorker;
+  /** Log lines at warn or above since the start (pino JSON). */
+  warnings(): string[];
   stop(): Promise<void>;
 }
 
@@ -54,19 +56,30 @@ export async function startLineInfoHarness(lines: unknown[], opts: { contracts?:
       ...opts.overrides?.lineInfo,
     },
   };
-  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0' }, overrides });
+  // The test's own address is trusted as the TLS proxy, so a page can say which client it speaks for.
+  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0', SITE_TRUSTED_PROXIES: '127.0.0.1' }, overrides });
   const clock = testClock();
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  // Everything at warn and above is kept, so a test can say the log stayed free of errors.
+  const warnings: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) warnings.push(line);
+      if (process.env.TEST_LOG_LEVEL) process.stdout.write(chunk);
+      done();
+    },
+  });
+  const logger = createLogger('warn', sink);
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-line-info-mail-'));
   const catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir: mailDir, logger });
   const mailWorker: MailWorker = startMailWorker({
     pool: db.pool, listenUrl: db.url, transport: catcherTransport({ host: '127.0.0.1', port: catcher.port }, 2), logger, concurrency: 2, pollMs: 100,
   });
   const base = config.lineInfo.path;
-  const site = await startSettingsSite({ pool: db.pool, config, clock, logger }, [lineInfoPages(base)]);
+  const site = await startSettingsSite({ pool: db.pool, config, clock, logger });
   const work = startLineInfoWorker({ pool: db.pool, config, clock, logger });
   return {
     db, config, clock, site, url: `http://127.0.0.1:${site.port}`, base, catcher, work,
+    warnings: () => [...warnings],
     async stop() {
       await work.stop();
       await site.close();

@@ -1,10 +1,11 @@
-// ログイン of the サービス申込受付ページ: one message for every wrong pair, the per-ID and
-// per-address limits over a window (on the test's clock), and the session scope both ways: a
+// ログイン of the サービス申込受付ページ: one message for every wrong pair, the per-ID throttle (one
+// address gets a few tries at an ID; the owner's right key from another address still works) and
+// the per-address limit over a window (on the test's clock), and the session scope both ways: a
 // line-info login never reaches the settings site's pages, nor a settings login these.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTempPassword } from '../../src/store/temp-passwords.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
-import { logIn } from '../support/site.ts';
+import { fromAddress, logIn } from '../support/site.ts';
 import { h1, line, logInLine, startLineInfoHarness, type LineInfoHarness } from './harness.ts';
 
 const CONTRACTS = {
@@ -18,7 +19,7 @@ let b: TestBrowser;
 beforeAll(async () => {
   h = await startLineInfoHarness([31, 32, 33, 34, 35].map((n) => line(n, ['W0099'])), {
     contracts: CONTRACTS,
-    overrides: { lineInfo: { loginRateLimit: { perId: { max: 3, windowSec: 900 }, perAddress: { max: 8, windowSec: 600 } } } },
+    overrides: { lineInfo: { loginRateLimit: { perAddress: { max: 8, windowSec: 600 } } } },
   });
   b = await openBrowser('desktop');
 });
@@ -44,7 +45,7 @@ describe('ログイン', () => {
     // Typed as a person might: lower case, full-width digits.
     await logInLine(page, h, 'caf００００００００３１', l.accessKey);
     expect(await h1(page)).toBe('サービス申込受付ページ');
-    expect(await page.getByText(`お客さまID：${l.customerId}`).isVisible()).toBe(true);
+    expect(await page.getByRole('banner').getByText(l.customerId).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'ログアウト' }).click();
     const { rows } = await h.db.pool.query("select action, subject from audit_log where action like 'line_info.login%' order by id");
     expect(rows).toEqual([
@@ -58,23 +59,30 @@ describe('ログイン', () => {
     expect(all.some((r) => r.detail.includes('WrongKey1') || r.detail.includes(l.accessKey))).toBe(false);
   });
 
-  it('per ID: after 3 wrong keys even the right one is refused until the window passes; other IDs are not affected', async () => {
+  it('per ID: a stranger\'s address gets 3 tries at an ID and is then refused unchecked; the owner\'s right key from another address still works', async () => {
     const { page } = b;
     const l = line(32);
-    for (let i = 0; i < 3; i++) {
+    const { perSourceFailures, delayBaseSec } = h.config.site.loginThrottle;
+    await fromAddress(page, '203.0.113.66');
+    for (let i = 0; i < perSourceFailures; i++) {
       await logInLine(page, h, l.customerId, `Wrong${i}xx`);
       expect(await page.getByRole('alert').textContent()).toContain(WRONG);
     }
+    // Even the right key is not checked from that address now: it cannot use the ID's tries up.
+    h.clock.advance(delayBaseSec * 1000 + 1000);
     await logInLine(page, h, l.customerId, l.accessKey);
-    expect(await page.getByRole('alert').textContent()).toContain(LIMITED);
+    expect(await page.getByRole('alert').textContent()).toContain('お使いの接続元からのログインを制限しています');
+    // Other IDs are not affected.
     const other = line(33);
     await logInLine(page, h, other.customerId, other.accessKey);
     expect(await h1(page)).toBe('サービス申込受付ページ');
     await page.getByRole('button', { name: 'ログアウト' }).click();
-    h.clock.advance(901_000);
+    // The owner, from home: the right key works (before the fix: 429 from anywhere, for as long as the stranger kept trying).
+    await fromAddress(page, '198.51.100.5');
     await logInLine(page, h, l.customerId, l.accessKey);
     expect(await h1(page)).toBe('サービス申込受付ページ');
     await page.getByRole('button', { name: 'ログアウト' }).click();
+    await fromAddress(page, undefined);
   });
 
   it('per address: 8 failures from one address, whatever the IDs, stop that address', async () => {
@@ -144,7 +152,7 @@ describe('session scope', () => {
     expect(res.status()).toBe(403);
     const html = await res.text();
     expect(html).toContain('操作を受け付けられませんでした');
-    // Drawn in this page's own layout.
-    expect(html).toContain('<p class="brand">サービス申込受付ページ</p>');
+    // Drawn in this page's own frame.
+    expect(html).toContain(`<a class="brand" href="${h.base}/">サービス申込受付ページ</a>`);
   });
 });

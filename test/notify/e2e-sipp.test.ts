@@ -189,7 +189,8 @@ describe('着信お知らせメール over SIP', () => {
 
   it('numbers that are not ours are left to the next handler', async () => {
     await applyProvisioning(db.pool, {
-      contracts: [{ id: 'FAXONLY', region: 'west', pattern: 'A', authUnit: 'line', numbers: [{ number: '0629999999', role: 'main', services: ['fax_mail'] }] }],
+      // Neither 着信お知らせメール nor FAXお知らせメール (a fax_mail number is the FAX receiver's: test/fax).
+      contracts: [{ id: 'NOTOURS', region: 'west', pattern: 'A', authUnit: 'line', numbers: [{ number: '0629999999', role: 'main', services: ['number_request'] }] }],
     });
     for (const called of ['0629999999', '0628888888', 'not-a-number']) {
       const r = await call({ called, linePort: 0, caller: 'fail' });

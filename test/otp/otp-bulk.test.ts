@@ -3,7 +3,7 @@
 // round trip of the result changing nothing.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OTP_CSV_HEADER } from '../../src/site/bulk/otp-csv.ts';
+import { OTP_CSV_HEADER } from '../../src/site/settings/bulk/otp-csv.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
 import { heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
 import { verifyPassword } from '../../src/store/password-hash.ts';

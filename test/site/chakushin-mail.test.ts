@@ -1,9 +1,11 @@
 // 着信お知らせメール settings pages in a real browser: start/stop, destinations with 送信テスト,
 // conditions, designated numbers, limits, stale forms, and the 認証単位 scope on every request.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NUMBERS_PER_PAGE } from '../../src/site/paging.ts';
+import { SEARCH_FROM } from '../../src/site/settings/services/common-pages.ts';
 import { readNotifySettings } from '../../src/store/notify-settings.ts';
 import { openBrowser, type TestBrowser } from '../support/browser.ts';
-import { fieldError, heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
+import { fieldError, groupError, heading, logIn, startSiteHarness, type SiteHarness } from '../support/site.ts';
 
 const LINE_MAIN = '0653107391';
 const LINE_EXTRA = '0653107392';
@@ -13,6 +15,8 @@ const ADMIN_MAIN = '0653307391';
 const ADMIN_USER = '0653307392';
 const ADMIN_OTHER = '0653307393';
 const MANY_MAIN = '0653400100';
+/** One more number than 電話番号検索 needs. */
+const MANY_SIZE = SEARCH_FROM + 1;
 const PW = 'k7q2m9x4';
 
 const CONTRACTS = {
@@ -30,7 +34,7 @@ const CONTRACTS = {
       { number: ADMIN_USER, role: 'additional', services: ['chakushin_mail'] },
       { number: ADMIN_OTHER, role: 'additional', services: ['chakushin_mail'] },
     ] },
-    { id: 'C-many', region: 'west', pattern: 'A', authUnit: 'line', numbers: Array.from({ length: 34 }, (_, i) => ({
+    { id: 'C-many', region: 'west', pattern: 'A', authUnit: 'line', numbers: Array.from({ length: MANY_SIZE }, (_, i) => ({
       number: `06534${String(100 + i).padStart(5, '0')}`, role: i === 0 ? 'main' : 'additional', services: ['chakushin_mail'],
     })) },
   ],
@@ -68,7 +72,8 @@ describe('サービス開始／停止 and 送信先メールアドレス設定',
     await b.page.getByRole('link', { name: 'サービス開始／停止' }).click();
     await b.page.getByRole('radio', { name: '開始' }).check();
     await b.page.getByRole('button', { name: '設定' }).click();
-    expect(await b.page.getByRole('alert').textContent()).toContain('送信先メールアドレスが設定されていないため、開始できません。');
+    expect(await groupError(b.page, 'サービス開始／停止')).toBe('送信先メールアドレスが設定されていないため、開始できません。先に「送信先メールアドレス設定」を行ってください。');
+    expect(await b.page.getByRole('alert').getByRole('link', { name: 'サービス開始／停止' }).isVisible()).toBe(true);
     expect((await readNotifySettings(h.db.pool, LINE_MAIN)).started).toBe(false);
 
     await b.page.getByRole('link', { name: '戻る' }).click();
@@ -262,11 +267,13 @@ describe('認証単位 scope', () => {
     await b.page.goto(`${h.url}/chakushin-mail`);
     await b.page.getByLabel('電話番号検索').fill('0653400*33');
     await b.page.getByRole('button', { name: '検索' }).click();
-    const links = b.page.getByRole('list').last().getByRole('link');
+    const links = b.page.getByRole('link', { name: /^0653400\d{3}$/ });
     expect(await links.allTextContents()).toEqual(['0653400133']);
+    // Every number has a 1: all of them, paged.
     await b.page.getByLabel('電話番号検索').fill('1');
     await b.page.getByRole('button', { name: '検索' }).click();
-    expect(await links.count()).toBe(34);
+    expect(await links.count()).toBe(NUMBERS_PER_PAGE);
+    expect(await b.page.getByRole('navigation', { name: 'ページ' }).getByText(`${MANY_SIZE}件中 1～${NUMBERS_PER_PAGE}件目`).isVisible()).toBe(true);
   });
 });
 

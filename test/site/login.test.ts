@@ -42,6 +42,8 @@ describe.each<ViewportName>(['desktop', 'phone'])('login on a %s screen', (viewp
     const { page } = b;
     await logIn(page, h.url, number, '58204719');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('パスワード変更');
+    // Logged in, though with a password still to set: the header says so.
+    expect(await page.getByRole('banner').getByText(`ログイン中：${number}`).isVisible()).toBe(true);
     // Nothing else before the password is set.
     await page.goto(`${h.url}/services`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('パスワード変更');
@@ -54,6 +56,9 @@ describe.each<ViewportName>(['desktop', 'phone'])('login on a %s screen', (viewp
     // The temp password is spent; the new password works.
     await logIn(page, h.url, number, '58204719');
     expect(await page.getByRole('alert').textContent()).toContain('電話番号またはパスワードが正しくありません。');
+    // Said once, on a phone as on a desktop (not in the summary and again at the field).
+    expect(await page.getByText('電話番号またはパスワードが正しくありません。').count()).toBe(1);
+    expect(await page.getByRole('banner').getByText('ログイン中').count()).toBe(0);
     await logIn(page, h.url, number, 'k7q2m9x4');
     expect(await page.getByRole('link', { name: 'サービス選択' }).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'ログアウト' }).click();

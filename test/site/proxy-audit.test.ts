@@ -10,7 +10,7 @@ let trusting: SiteHarness;
 let plain: SiteHarness;
 beforeAll(async () => {
   trusting = await startSiteHarness(CONTRACTS, { site: { trustedProxies: ['127.0.0.1'] } });
-  plain = await startSiteHarness(CONTRACTS);
+  plain = await startSiteHarness(CONTRACTS, { site: { trustedProxies: [] } });
   for (const h of [trusting, plain]) await h.setPassword(NUMBER, 'k7q2m9x4');
 });
 afterAll(async () => {

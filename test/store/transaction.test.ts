@@ -90,17 +90,14 @@ describe('no hand-rolled transaction outside the helper', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   const files = (dir: string): string[] =>
     readdirSync(path.join(root, dir)).flatMap((n) => (statSync(path.join(root, dir, n)).isDirectory() ? files(`${dir}/${n}`) : n.endsWith('.ts') ? [`${dir}/${n}`] : []));
-  /** Files still beginning their own transactions, each with its reason; to be emptied, never added to. */
-  const HAND_ROLLED: Record<string, string> = {
-    'src/site/line-info/login.ts': 'issue 19 (site half): its SQL moves into a store repository on withTransaction',
-    'src/site/line-info/pages.ts': 'issue 19 (site half): its SQL moves into a store repository on withTransaction',
-    'src/site/line-info/work.ts': 'issue 19 (site half): its SQL moves into a store repository on withTransaction + withSavepoint',
-  };
-
   it('begin, commit, rollback and savepoints are issued in src/store/transaction.ts only', () => {
     const statement = /\.query\(\s*['"`]\s*(begin|commit|rollback|savepoint|release savepoint|start transaction)\b/i;
     const found = [...files('src'), ...files('flows')].filter((f) => f !== 'src/store/transaction.ts' && statement.test(readFileSync(path.join(root, f), 'utf8')));
-    expect(found.filter((f) => !(f in HAND_ROLLED))).toEqual([]);
-    expect(Object.keys(HAND_ROLLED).filter((f) => !found.includes(f))).toEqual([]);
+    expect(found).toEqual([]);
+  });
+
+  it('no SQL under src/site: every query of the sites is a store repository\'s', () => {
+    const sql = /\b(select |insert |update |delete from)|\bbegin\b|\.query\(/i;
+    expect(files('src/site').filter((f) => sql.test(readFileSync(path.join(root, f), 'utf8')))).toEqual([]);
   });
 });

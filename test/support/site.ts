@@ -44,8 +44,12 @@ export interface SiteHarness {
 export async function startSiteHarness(provisioning: unknown, overrides: ConfigInput = {}): Promise<SiteHarness> {
   const db = await createTestDatabase();
   await applyProvisioning(db.pool, provisioning);
-  // Suites not about ワンタイムパスワード run with it off; test/otp turns it on.
-  const config = loadConfig({ env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0' }, overrides: { otp: { regions: { east: false, west: false } }, ...overrides } });
+  // Suites not about ワンタイムパスワード run with it off; test/otp turns it on. The test's own address
+  // is trusted as the TLS proxy, so a page can say which client it speaks for (fromAddress).
+  const config = loadConfig({
+    env: { DATABASE_URL: db.url, SITE_LISTEN: '127.0.0.1:0', SITE_TRUSTED_PROXIES: '127.0.0.1' },
+    overrides: { otp: { regions: { east: false, west: false } }, ...overrides },
+  });
   const clock = testClock();
   const site = await startSettingsSite({ pool: db.pool, config, clock, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   const url = `http://127.0.0.1:${site.port}`;
@@ -57,6 +61,9 @@ export async function startSiteHarness(provisioning: unknown, overrides: ConfigI
     url,
     async setTemp(number, password, unit) {
       await setTempPassword(db.pool, { loginNumber: number, realm: 'site', authUnit: unit, password, ttlHours: config.ivr.tempPasswordTtlHours });
+      // As if set at the clock's now (the IVR stamps it with the database's, which the test clock runs ahead of).
+      const at = clock.now();
+      await db.pool.query("update temp_password set created_at = $2, expires_at = $3 where login_number = $1 and realm = 'site'", [number, at, new Date(at.getTime() + config.ivr.tempPasswordTtlHours * 3_600_000)]);
     },
     async setPassword(number, password) {
       await setSitePassword(db.pool, number, await hashPassword(password), clock.now());
@@ -71,6 +78,37 @@ export async function startSiteHarness(provisioning: unknown, overrides: ConfigI
       await db.drop();
     },
   };
+}
+
+/** The page's requests come from client `ip` from now on (as the TLS proxy forwards it); undefined: the test's own. */
+export async function fromAddress(page: Page, ip: string | undefined): Promise<void> {
+  await page.setExtraHTTPHeaders(ip ? { 'x-forwarded-for': ip } : {});
+}
+
+/**
+ * `count` attempts at a number as strangers spread over many addresses make them: each address within
+ * its share of the number's strikes (site.loginThrottle.perSourceFailures), each attempt after the
+ * number's delay has passed (the clock moves on). The page speaks for the test's own address after.
+ */
+export async function fromManyAddresses(page: Page, h: SiteHarness, count: number, attempt: (i: number) => Promise<void>): Promise<void> {
+  const { perSourceFailures } = h.config.site.loginThrottle;
+  for (let i = 0; i < count; i++) {
+    await fromAddress(page, `198.51.100.${Math.floor(i / perSourceFailures) + 1}`);
+    waitOutLoginDelay(h);
+    await attempt(i);
+  }
+  await fromAddress(page, undefined);
+  waitOutLoginDelay(h);
+}
+
+/** Wrong logins on the ログイン screen, from many addresses (fromManyAddresses). */
+export function wrongLoginsFromMany(page: Page, h: SiteHarness, number: string, count: number, password = 'wrong9x4q'): Promise<void> {
+  return fromManyAddresses(page, h, count, () => logIn(page, h.url, number, password));
+}
+
+/** Moves the clock past the longest delay a number's failures can bring (site.loginThrottle.delayMaxSec). */
+export function waitOutLoginDelay(h: SiteHarness): void {
+  h.clock.advance(h.config.site.loginThrottle.delayMaxSec * 1000 + 1000);
 }
 
 /** Logs in through the ログイン screen as a subscriber does. */
@@ -91,6 +129,18 @@ export async function changePassword(page: Page, current: string, next: string, 
 
 /** The page's h1, as a subscriber sees which screen they are on. */
 export const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+
+/** Every refusal the page shows, as a person reads them: the error summary and the messages at the fields. */
+export async function refusals(page: Page): Promise<string> {
+  return (await page.locator('[role="alert"], .field-error').allTextContents()).join('\n');
+}
+
+/** The message shown at a group of radio buttons (its fieldset's description), found by its legend. */
+export async function groupError(page: Page, legend: string): Promise<string | null> {
+  const group = page.getByRole('group', { name: legend, exact: true });
+  const id = await group.getAttribute('aria-describedby');
+  return id ? page.locator(`[id="${id}"]`).textContent() : null;
+}
 
 /** The message shown next to a field (its accessible description). */
 export async function fieldError(page: Page, label: string, exact = true): Promise<string | null> {

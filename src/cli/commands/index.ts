@@ -3,14 +3,17 @@ import { auditCommand } from './audit.ts';
 import { callsCommand } from './calls.ts';
 import { catcherCommand } from './catcher.ts';
 import { engineCommand } from './engine.ts';
+import { faxCommand } from './fax.ts';
 import { lineInfoCommand } from './line-info.ts';
 import { mailCommand } from './mail.ts';
 import { migrateCommand } from './migrate.ts';
 import { provisionCommand } from './provision.ts';
 import { startCommand } from './start.ts';
 import { tempPasswordCommand } from './temp-password.ts';
+import { voiceWarpCommand } from './voice-warp.ts';
 import { workerCommand } from './worker.ts';
 
 export const commands: Command[] = [
-  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, auditCommand, lineInfoCommand, catcherCommand, workerCommand,
+  startCommand, engineCommand, migrateCommand, provisionCommand, callsCommand, mailCommand, tempPasswordCommand, voiceWarpCommand, auditCommand, lineInfoCommand, faxCommand,
+  catcherCommand, workerCommand,
 ];

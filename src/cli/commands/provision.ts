@@ -8,7 +8,7 @@ export const provisionCommand: Command = {
   help: `Usage: chakushin provision FILE.json [--check]
 
 Loads subscribers from the carrier's order system. Each contract in the file is
-described whole (its numbers, services, notify settings, auth numbers); loading the
+described whole (its numbers, services, notify and ボイスワープ settings, auth numbers); loading the
 same file again changes nothing. If any entry is bad, every error is listed with its
 path and nothing is written. The format is described in the README.
 
@@ -29,14 +29,15 @@ has) apply when loading.
       return 1;
     }
     if (flags.has('check')) {
-      const { errors } = validateProvisioning(input);
+      const { loadConfig } = await import('../../config.ts');
+      const { errors } = validateProvisioning(input, loadConfig().voiceWarp);
       for (const e of errors) console.error(`${file}: ${e}`);
       if (!errors.length) console.log(`${file}: valid`);
       return errors.length ? 1 : 0;
     }
     try {
       const { withDatabase } = await import('../context.ts');
-      const summary = await withDatabase((db) => applyProvisioning(db.pool, input, `cli:${file}`));
+      const summary = await withDatabase((db, config) => applyProvisioning(db.pool, input, `cli:${file}`, config.voiceWarp));
       console.log(`provisioned ${summary.contracts} contract(s), ${summary.numbers} number(s) from ${file}`);
       return 0;
     } catch (err) {

@@ -17,7 +17,7 @@ Exit code 0 when a valid temp password exists, 1 when none does.`,
     if (sub !== 'status' || positional.length !== 2) throw new UsageError('usage: chakushin temp-password status NUMBER');
     if (!isNationalNumber(number)) throw new UsageError(`NUMBER: "${number}" is not a national number (0 and 9–10 digits, no hyphens)`);
     const [{ withDatabase }, { tempPasswordStatus }] = await Promise.all([import('../context.ts'), import('../../store/temp-passwords.ts')]);
-    const status = await withDatabase((db) => tempPasswordStatus(db.pool, number));
+    const status = await withDatabase((db, config) => tempPasswordStatus(db.pool, number, config.site.tempPasswordMaxFailures));
     if (flags.has('json')) console.log(JSON.stringify({ number, tempPasswords: status }));
     else if (!status.length) console.log(`${number}: no temp password`);
     else for (const s of status) {

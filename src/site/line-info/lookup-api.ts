@@ -11,6 +11,8 @@ import { lookupLine } from '../../store/line-info.ts';
 import type { SiteDeps } from '../foundation.ts';
 
 const NOT_AVAILABLE = { error: 'not_available' } as const;
+/** Under the realm's prefix. */
+export const LOOKUP_API_PATH = '/api';
 
 export function lookupApi(deps: SiteDeps) {
   const tokens = deps.config.lineInfo.providerTokens.map((t) => ({ provider: t.provider, digest: Buffer.from(t.sha256, 'hex') }));

@@ -1,5 +1,5 @@
 // 工事: an accepted application takes effect when it is due (lineInfo.workDelayMin after 受付).
-// Every instance runs this worker; a due row is taken with FOR UPDATE SKIP LOCKED, so each is
+// Every instance runs this worker; a due row is claimed with a row lock that skips rows another instance holds, so each is
 // done once, and the change, its 工事完了通知 mail (into the outbox) and its audit entry commit
 // together — a crash before the commit leaves the row due for the next round.
 import type pg from 'pg';
@@ -9,7 +9,8 @@ import type { Logger } from '../../logger.ts';
 import { formatCompletionMail } from '../../mail/line-info-format.ts';
 import { enqueueMails } from '../../mail/outbox.ts';
 import { writeAudit } from '../../store/audit.ts';
-import { claimDueWork, completeWork, providersById } from '../../store/line-info.ts';
+import { claimDueWork, completeWork, postponeWork, providersById } from '../../store/line-info.ts';
+import { withSavepoint, withTransaction } from '../../store/transaction.ts';
 
 const BATCH = 20;
 const RETRY_MS = 10 * 60_000;
@@ -25,52 +26,44 @@ export function startLineInfoWorker(deps: { pool: pg.Pool; config: Config; clock
   const log = deps.logger.child({ part: 'line-info-work' });
 
   async function batch(): Promise<{ claimed: number; done: number }> {
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    const result = await withTransaction(pool, async (client) => {
       const now = clock.now();
       const due = await claimDueWork(client, now, BATCH);
       let done = 0;
       for (const a of due) {
         // One application that cannot be done (a bug, a constraint) must not hold back the others:
         // its own savepoint, and it is due again later.
-        await client.query('savepoint work_item');
         try {
-          await completeWork(client, a, now);
-          if (a.applicant.completionMail && a.applicant.mail) {
-            const names = await providersById(client, a.providerIds);
-            const text = formatCompletionMail(
-              {
-                receiptNo: a.receiptNo, customerId: a.customerId, applicantName: a.applicant.name, acceptedAt: a.acceptedAt, doneAt: now, setting: a.setting,
-                providers: a.providerIds.map((id) => ({ id, serviceName: names.get(id)?.serviceName ?? id, name: names.get(id)?.name ?? id })),
-              },
-              config.lineInfo.mail,
-            );
-            await enqueueMails(client, [
-              { kind: 'notice', incomingCallId: null, to: a.applicant.mail, from: config.lineInfo.mail.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
-            ]);
-          }
-          await writeAudit(client, {
-            actor: 'line-info-work', action: 'line_info.work_done', subject: a.customerId,
-            detail: { receiptNo: a.receiptNo, setting: a.setting, providers: a.providerIds, mail: a.applicant.completionMail }, at: now,
+          await withSavepoint(client, async () => {
+            await completeWork(client, a, now);
+            if (a.applicant.completionMail && a.applicant.mail) {
+              const names = await providersById(client, a.providerIds);
+              const text = formatCompletionMail(
+                {
+                  receiptNo: a.receiptNo, customerId: a.customerId, applicantName: a.applicant.name, acceptedAt: a.acceptedAt, doneAt: now, setting: a.setting,
+                  providers: a.providerIds.map((id) => ({ id, serviceName: names.get(id)?.serviceName ?? id, name: names.get(id)?.name ?? id })),
+                },
+                config.lineInfo.mail,
+              );
+              await enqueueMails(client, [
+                { kind: 'notice', incomingCallId: null, to: a.applicant.mail, from: config.lineInfo.mail.from, subject: text.subject, body: text.body, charset: config.mail.charset, retryForSec: config.mail.retryForSec },
+              ]);
+            }
+            await writeAudit(client, {
+              actor: 'line-info-work', action: 'line_info.work_done', subject: a.customerId,
+              detail: { receiptNo: a.receiptNo, setting: a.setting, providers: a.providerIds, mail: a.applicant.completionMail }, at: now,
+            });
           });
-          await client.query('release savepoint work_item');
           done++;
         } catch (err) {
-          await client.query('rollback to savepoint work_item');
-          await client.query('update line_info_application set due_at = $2 where id = $1', [a.id, new Date(now.getTime() + RETRY_MS)]);
+          await postponeWork(client, a.id, new Date(now.getTime() + RETRY_MS));
           log.error({ receiptNo: a.receiptNo, err: (err as Error).message }, 'line-info work item failed; due again later');
         }
       }
-      await client.query('commit');
-      if (done) log.info({ done }, 'line-info work done');
       return { claimed: due.length, done };
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    if (result.done) log.info({ done: result.done }, 'line-info work done');
+    return result;
   }
 
   // Rounds in this process run one after another; a call always gets a round that starts after it.

@@ -1,0 +1,7 @@
+// The services whose pages the 設定サイト offers, in サービス選択's order. A new service (ボイスワープ,
+// 一括転送, 故障・回復通知, FAXお知らせメール) is a ServicePages in its own file here, added to this list:
+// サービス選択, 電話番号選択, サービスメニュー and the scope check come with it (common-pages.ts).
+import { chakushinMail } from './chakushin-mail.ts';
+import type { ServicePages } from './service-pages.ts';
+
+export const SERVICE_PAGES: readonly ServicePages[] = [chakushinMail];
