@@ -85,10 +85,12 @@ export async function saveVoiceWarpChange(
   expectedVersion?: number,
 ): Promise<StoredVoiceWarp> {
   return withTransaction(pool, async (client) => {
-    await client.query('insert into voice_warp_setting (number) values ($1) on conflict (number) do nothing', [number]);
+    const created = (await client.query('insert into voice_warp_setting (number) values ($1) on conflict (number) do nothing', [number])).rowCount === 1;
     const { rows } = await client.query('select version from voice_warp_setting where number = $1 for update', [number]);
     const version = Number(rows[0].version);
-    if (expectedVersion !== undefined && version !== Math.max(1, expectedVersion)) {
+    // A form drawn before the number had a row (0) is stale once another writer made one, even one
+    // still at its first version (provisioning inserts without an update).
+    if (expectedVersion !== undefined && (expectedVersion === 0 ? !created : version !== expectedVersion)) {
       throw new StaleFormError(`ボイスワープ settings of ${number} changed since the form was drawn`);
     }
     const current = await readVoiceWarpSettings(client, number, limits.ringSecondsDefault);

@@ -4,79 +4,41 @@
 // during either ringing; セレクト機能; the loop guard; 転送ガイダンス as early media with the media
 // anchored; and the mail of each case, as received over SMTP.
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type Srf from 'drachtio-srf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { startSmtpCatcher, type SmtpCatcher } from '../../src/mail/catcher.ts';
-import { catcherTransport, type Transporter } from '../../src/mail/transport.ts';
-import { startMailWorker, type MailWorker } from '../../src/mail/worker.ts';
-import { createBuiltinMediaServer, createFreeswitchMediaServer, loadPromptLibrary, type MediaServer, type PromptLibrary } from '../../src/media/index.ts';
+import type { PromptLibrary } from '../../src/media/index.ts';
 import { parseRtp, buildRtp } from '../../src/media/rtp.ts';
-import type { NotifyApp } from '../../src/notify/app.ts';
 import type { Engine } from '../../src/sip-engine/index.ts';
 import { applyProvisioning } from '../../src/store/provisioning.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { sippSummary, startSipp, type SippResult } from '../support/sipp.ts';
-import { testDrachtio, testFreeswitch } from '../support/test-drachtio.ts';
+import { testFreeswitch } from '../support/test-drachtio.ts';
 import { waitFor } from '../support/wait.ts';
-import { jst, mailsTo as mailboxMailsTo, quietLogger } from '../mail/mailbox.ts';
-import { connectNotifyApp, startTestEngine } from '../notify/stack.ts';
+import { jst } from '../mail/mailbox.ts';
+import {
+  CALLER, DESTINATION, header, ok, okSide, responsesTo, startWarpStack, traced, untouched, type CallResult, type CallSpec, type WarpStack,
+} from './stack.ts';
 
-const SCEN = (name: string) => path.resolve('test/sipp', `${name}.xml`);
-const CALLER = '0612345678';
-const DESTINATION = '09012345678';
-const SECRET = 'warp-test';
-const NONE = 'X-Warp-Test: 1';
 const config = parseConfig({ notify: { codecRetryWindowSec: 0, maxRingSec: 30 }, voiceWarp: { maxDiversions: 5 } });
 
 let db: TestDatabase;
-let dir: string;
+let stack: WarpStack;
 let engine: Engine;
-let catcher: SmtpCatcher;
-let transport: Transporter;
-let worker: MailWorker;
-let media: MediaServer;
 let prompts: PromptLibrary;
-let srf: Srf;
-let app: NotifyApp;
 /** notify.nextHop: where the 転送先 SIPp listens. */
 let nextHopPort: number;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  nextHopPort = await freePort('udp');
-  config.notify.nextHop = `sip:127.0.0.1:${nextHopPort}`;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'chakushin-warp-e2e-'));
-  // TEST_DRACHTIO (by hand): the same calls through a real drachtio-server.
-  const real = testDrachtio();
-  engine = real
-    ? ({ sipAddress: { host: '127.0.0.1', port: real.sipPort }, adminAddress: { host: '127.0.0.1', port: real.adminPort }, close: async () => undefined } as unknown as Engine)
-    : await startTestEngine(SECRET);
-  catcher = await startSmtpCatcher({ host: '127.0.0.1', port: 0, dir, logger: quietLogger });
-  transport = catcherTransport({ host: '127.0.0.1', port: catcher.port }, 4);
-  worker = startMailWorker({ pool: db.pool, listenUrl: db.url, transport, logger: quietLogger, concurrency: 4, pollMs: 100 });
-  prompts = await loadPromptLibrary({ dir: path.resolve('prompts') });
-  const fs = testFreeswitch();
-  if (!fs) media = await createBuiltinMediaServer({ host: '127.0.0.1', portMin: 0, portMax: 0, prompts });
-  ({ srf, app } = await connectNotifyApp(engine, real?.secret ?? SECRET, { pool: db.pool, config, spoolDir: path.join(dir, 'spool'), media: { open: (sdp, o) => media.open(sdp, o), close: async () => undefined } }));
-  // TEST_FREESWITCH (by hand, with TEST_DRACHTIO): 転送ガイダンス and the bridge through a real FreeSWITCH.
-  if (fs) media = await createFreeswitchMediaServer({ srf, address: '127.0.0.1', port: fs.eslPort, secret: fs.secret, listenAddress: '127.0.0.1', prompts });
+  stack = await startWarpStack(db, config);
+  ({ engine, prompts, nextHopPort } = stack);
 });
 afterAll(async () => {
-  srf?.disconnect();
-  await app?.stop();
-  await media?.close();
-  await worker?.stop();
-  transport?.close();
-  await catcher?.close();
-  await engine?.close();
+  await stack?.stop();
   await db?.drop();
-  await rm(dir, { recursive: true, force: true });
 });
+
+const call = (spec: CallSpec) => stack.call(spec);
 
 let numbers = 0;
 /** A fresh subscriber per test (mails never mix), its line at its own port, with these ボイスワープ settings. */
@@ -97,91 +59,6 @@ async function subscriber(voiceWarp: Record<string, unknown>) {
   return { number, linePort, address };
 }
 
-type LineScenario = 'answer' | 'ring' | 'busy';
-type DestScenario = 'answer' | 'ring' | 'busy';
-interface CallSpec {
-  called: string;
-  linePort: number;
-  caller: 'answer' | 'fail' | 'cancel' | 'cancel-forwarded' | 'late-offer';
-  /** Talk time (answer) or ringing before the CANCEL. */
-  callerMs?: number;
-  line?: { scenario: LineScenario; ringMs?: number };
-  dest?: { scenario: DestScenario; ringMs?: number; audioPort?: number };
-  from?: string;
-  hdr1?: string;
-  hdr2?: string;
-  audioPort?: number;
-}
-
-interface CallResult {
-  caller: SippResult;
-  line?: SippResult;
-  dest?: SippResult;
-}
-
-/** One call; the line and the 転送先 that are expected to get no INVITE are listened for anyway and must stay silent. */
-async function call(spec: CallSpec): Promise<CallResult> {
-  const line = await startSipp({
-    scenario: SCEN(`notify-uas-${spec.line?.scenario ?? 'ring'}`), localPort: spec.linePort, calls: 1,
-    extraArgs: ['-d', String(spec.line?.ringMs ?? 0)], timeoutMs: 40_000, traceMessages: true,
-  });
-  const dest = await startSipp({
-    scenario: SCEN(`warp-dest-${spec.dest?.scenario ?? 'ring'}`), localPort: nextHopPort, calls: 1,
-    keys: { audio_port: String(spec.dest?.audioPort ?? 9) },
-    extraArgs: ['-d', String(spec.dest?.ringMs ?? 0)], timeoutMs: 40_000, traceMessages: true,
-  });
-  const callerScenario = spec.caller === 'cancel' ? 'notify-uac-cancel' : `warp-uac-${spec.caller}`;
-  const caller = await startSipp({
-    scenario: SCEN(callerScenario), remote: { port: engine.sipAddress.port }, service: spec.called, calls: 1,
-    keys: { from: spec.from ?? `<sip:${CALLER}@127.0.0.1>`, hdr1: spec.hdr1 ?? NONE, hdr2: spec.hdr2 ?? NONE, audio_port: String(spec.audioPort ?? 9) },
-    extraArgs: ['-d', String(spec.callerMs ?? 0)], traceMessages: true, timeoutMs: 40_000,
-  });
-  const callerResult = await caller.done;
-  // A side that was rung has finished its scenario with the caller; one that was not is stopped.
-  const settle = async (p: Awaited<ReturnType<typeof startSipp>>, used: boolean) => (used ? p.done : p.stop());
-  return { caller: callerResult, line: await settle(line, !!spec.line), dest: await settle(dest, !!spec.dest) };
-}
-
-/** The caller's scenario ran to its end. */
-function ok(r: CallResult) {
-  expect(r.caller.exitCode, sippSummary(r.caller) + r.caller.messages).toBe(0);
-}
-function okSide(s: SippResult | undefined) {
-  expect(s, 'side was expected to take part').toBeDefined();
-  expect(s!.exitCode, sippSummary(s!) + s!.messages).toBe(0);
-}
-function untouched(s: SippResult | undefined) {
-  expect(s?.stats?.created ?? 0, s?.messages).toBe(0);
-  expect(s?.messages ?? '').not.toMatch(/^INVITE /m);
-}
-
-/** Status codes of the responses to the caller's INVITE, in order (100 left out). */
-function responsesTo(r: SippResult): number[] {
-  return received(r)
-    .filter((m) => /^SIP\/2\.0 /.test(m.text) && /^CSeq:\s*\d+ INVITE/im.test(m.text))
-    .map((m) => Number(m.text.slice(8, 11)))
-    .filter((c) => c !== 100);
-}
-
-/** The messages a SIPp trace shows received, with when SIPp logged them (local time, ms since the epoch). */
-function received(r: SippResult): { text: string; at: number }[] {
-  return r.messages.split(/^-{10,} /m).flatMap((block) => {
-    const [stamp = '', what = ''] = block.split('\n');
-    if (!/received/.test(what)) return [];
-    const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(stamp);
-    return [{ text: block.split('\n').slice(2).join('\n').trimStart(), at: m ? new Date(`${m[1]}T${m[2]}`).getTime() : NaN }];
-  });
-}
-
-/** The first message received in a SIPp trace that starts with `startLine`. */
-function traced(r: SippResult, startLine: RegExp): { text: string; at: number } | undefined {
-  return received(r).find((m) => startLine.test(m.text));
-}
-
-function header(text: string, name: string): string | undefined {
-  return new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(text)?.[1]?.trim();
-}
-
 async function recorded(called: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -191,7 +68,7 @@ async function recorded(called: string, timeoutMs = 10_000) {
   }
 }
 
-const mailsTo = (address: string, count: number, timeoutMs?: number) => mailboxMailsTo(catcher, address, count, timeoutMs);
+const mailsTo = (address: string, count: number, timeoutMs?: number) => stack.mailsTo(address, count, timeoutMs);
 
 async function expectMail(s: { number: string; address: string }, caller: string, reason: string, seconds: number, status: string) {
   const [row] = await recorded(s.number);

@@ -139,6 +139,21 @@ describe('the store API (one form part at a time)', () => {
     expect(audit[4]).toMatchObject({ actor: 'ivr', source: null, detail: { started: false } });
   });
 
+  it('a form drawn before the number had settings is stale once provisioning gave it some', async () => {
+    const without = structuredClone(example) as any;
+    delete without.contracts[0].numbers[0].voiceWarp;
+    await applyProvisioning(db.pool, without);
+    const drawn = (await readVoiceWarpSettings(db.pool, '0641112222', 20)).version;
+    expect(drawn).toBe(0);
+    // A block without a セレクト list: the row is inserted and never updated (still its first version).
+    const bare = structuredClone(example) as any;
+    bare.contracts[0].numbers[0].voiceWarp = { started: false, destination: '0612345678' };
+    await applyProvisioning(db.pool, bare);
+    await expect(saveVoiceWarpChange(db.pool, '0641112222', { part: 'destination', destination: '0611110000' }, who(), LIMITS, drawn)).rejects.toBeInstanceOf(StaleFormError);
+    expect((await readVoiceWarpSettings(db.pool, '0641112222', 20)).destination).toBe('0612345678');
+    await applyProvisioning(db.pool, example);
+  });
+
   it('the rules are one pure function the site can run before saving', () => {
     const current = defaultVoiceWarpSettings(20);
     expect(applyVoiceWarpChange(current, { part: 'destination', destination: '119' }, NUMBER, LIMITS)).toEqual({ errors: { destination: expect.stringContaining('119') } });
