@@ -41,7 +41,7 @@ let sipPorts: number[];
 async function startNode(name: string, sipPort: number): Promise<ServiceProcess> {
   const node = await startServiceProcess({
     databaseUrl: db.url, varDir: path.join(dir, name), sipPort, config: NODE_CONFIG, detached: true,
-    env: { SMTP_URL: `smtp://127.0.0.1:${relay.port}` },
+    env: { SMTP_URL: `smtp://127.0.0.1:${relay.port}`, SITE_PUBLIC_URL: 'https://chakushin.example.jp' },
   });
   nodes.set(name, node);
   return node;
