@@ -59,7 +59,6 @@ export async function startService(config: Config, logger: Logger, opts: Service
     collectDefaultMetrics({ register: registry });
     const health: HealthCheck[] = [];
 
-
     const db = await startPart('database', config.database.url ? 'check DATABASE_URL' : undefined, () => openDatabase(config, logger));
     parts.add('database', () => db.close());
     health.push({ name: 'database', check: async () => void (await db.pool.query('select 1')) });
@@ -89,14 +88,16 @@ export async function startService(config: Config, logger: Logger, opts: Service
     const deaths = new Map<string, Date>();
     const nodeLog = logger.child({ part: 'node' });
     let lease: Awaited<ReturnType<typeof startNodeLease>> | undefined;
-    const recoverWorkers = async () => {
+    // One recovery at a time (a death and a heartbeat may both ask): each sees what the last one left.
+    let recovering: Promise<void> = Promise.resolve();
+    const recoverWorkers = () => (recovering = recovering.catch(() => undefined).then(async () => {
       if (!lease || !workers) return;
       const live = workers.runs();
       const dead = (await journalWorkers(db.pool, lease.id)).filter((run) => !live.has(run));
       if (!dead.length) return;
       await replaySpool();
       for (const run of dead) await takeOverJournal(db.pool, config, nodeLog, { worker: run }, deaths.get(run) ?? new Date());
-    };
+    }));
     lease = await startPart('node lease', 'check the database', () => startNodeLease({
       pool: db.pool, config, logger, sipAddress: sipAddress ? `${sipAddress.host}:${sipAddress.port}` : `drachtio ${sip.host}:${sip.port}`, onBeat: recoverWorkers,
     }));

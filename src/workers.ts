@@ -51,7 +51,7 @@ export interface WorkerPool {
   health(): Promise<Record<string, string>>;
   /** Each worker's metrics as prom-client JSON. */
   metrics(): Promise<unknown[]>;
-  /** The runs of the workers there are now (starting, up or stopping). */
+  /** The runs of the worker processes alive now (starting, up or stopping). */
   runs(): Set<string>;
 }
 
@@ -205,7 +205,7 @@ export async function startWorkers(opts: WorkerPoolOptions): Promise<WorkerPool>
       }));
       return out;
     },
-    runs: () => new Set(slots.filter((s): s is Slot => !!s).map((s) => s.run)),
+    runs: () => new Set(slots.filter((s): s is Slot => !!s && s.child.exitCode === null && s.child.signalCode === null).map((s) => s.run)),
     async metrics() {
       const all = await Promise.all(slots.map((s) => (s?.readyAt ? ask(s, 'metrics') : undefined)));
       return all.filter((m) => m !== undefined);
