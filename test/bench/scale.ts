@@ -1,5 +1,5 @@
 // npm run bench:scale [-- --step-seconds 15] [-- --rates 100,200,…] [-- --only default,one,kamailio,baseline]
-//                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400] [-- --keep]
+//                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400] [-- --keep] [-- --all-rates]
 //
 // The notify path as users run it: `chakushin start` (what `npm start` execs) with every part embedded —
 // the SIP engine and the app workers, PostgreSQL, the SMTP catcher — driven by a SIPp caller through the
@@ -11,7 +11,8 @@
 //
 // Topologies, in one run: default (one worker per core), one worker (WORKERS=1), the default node behind
 // Kamailio (docker/kamailio/kamailio.cfg), and --baseline-ref (the 2026-11-22 code) beside this code at
-// --baseline-rate. --cpu-prof writes each process's V8 profile and says where a call's CPU went.
+// --baseline-rate. --cpu-prof writes each process's V8 profile and says where a call's CPU went;
+// --all-rates runs every rate listed even after one that is not clean (for profiles at given rates).
 // DATABASE_URL: the nodes use that PostgreSQL instead of their embedded one (its CPU is then not counted).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -205,7 +206,7 @@ async function ramp(t: Topology, scratch: string): Promise<Step[]> {
       console.log(`  ${String(rate).padStart(4)} cps: ${s.ok}/${calls} ok  INVITE→180 p50/p99 ${s.p50.toFixed(0)}/${s.p99.toFixed(0)} ms ` +
         `(added ${s.addedP50.toFixed(0)}/${s.addedP99.toFixed(0)})  end→SMTP 250 p50/p99 ${db ? `${s.mailP50.toFixed(0)}/${s.mailP99.toFixed(0)} ms` : 'n/a'}` +
         `${s.mailsPending ? ` (${s.mailsPending} pending)` : ''}  ${s.commitsPerCall.toFixed(2)} commits/call  CPU ${s.cpuMsPerCall.toFixed(2)} ms/call (${Object.entries(s.cpuParts).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})  load ${s.load.toFixed(1)}  ${s.clean ? 'clean' : 'NOT clean'}`);
-      if (!s.clean) break;
+      if (!s.clean && !process.argv.includes('--all-rates')) break;
     }
   } finally {
     await db?.close();
