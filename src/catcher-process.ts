@@ -2,10 +2,13 @@
 // SMTP_URL is set: the workers send to it as they would to a relay, and the node's own process keeps its
 // core for the SIP engine. It goes when its node goes (its IPC channel closes).
 import { fork } from 'node:child_process';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { StartFailure } from './start-failure.ts';
 import { CLI_BIN } from './workers.ts';
+
+const CATCHER_NICENESS = 10;
 
 export interface CatcherProcess {
   port: number;
@@ -26,6 +29,12 @@ export async function startCatcherProcess(opts: {
     detached: true,
   });
   if (opts.output) for (const s of [child.stdout!, child.stderr!]) createInterface({ input: s }).on('line', (l) => opts.output!.write(`${l}\n`));
+  // The relay's stand-in gives way to the calls: when the cores are busy, mail waits, SIP does not.
+  try {
+    os.setPriority(child.pid!, CATCHER_NICENESS);
+  } catch {
+    // not allowed here: it runs at the node's own priority
+  }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (m: { t: string; port?: number; message?: string }) => {
