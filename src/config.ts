@@ -3,6 +3,7 @@
 // Every external part (SIP engine, PostgreSQL, SMTP, media) has an embedded default,
 // so an empty environment runs the whole service on a bare machine.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { NATIONAL_NUMBER } from './domain/phone-number.ts';
@@ -44,8 +45,11 @@ export const configSchema = z.object({
       listen: hostPort.default({ host: '127.0.0.1', port: 5060 }),
       /** Set to use a real drachtio-server instead of the built-in engine. */
       drachtio: z.object({ host: z.string(), port: z.number().int(), secret: z.string() }).optional(),
-      /** Admin (drachtio wire protocol) socket of the built-in engine. */
-      engineAdmin: hostPort.default({ host: '127.0.0.1', port: 9022 }),
+      /**
+       * Admin (drachtio wire protocol) socket of the built-in engine. Unset: a free port on 127.0.0.1 of
+       * the engine's own, told to the node's workers, so nodes on one host never clash.
+       */
+      engineAdmin: hostPort.optional(),
       /** Unset: a random secret made at each start, shared only by this process and its engine. */
       engineSecret: z.string().min(1).max(256).optional(),
       /** What the built-in engine lets peers hold (docs/sip-engine.md#limits): only what is set here overrides the engine's defaults. */
@@ -75,6 +79,18 @@ export const configSchema = z.object({
        */
       admitUntrustedSources: z.boolean().default(false),
     })
+    .default({}),
+  /** This node: its app workers, and its lease among the nodes sharing the database (docs/notify.md). */
+  cluster: z
+    .object({
+      /** App worker processes (each an app of the SIP engine). Default: one per core. */
+      workers: z.number().int().min(1).default(() => os.availableParallelism()),
+      /** A node that has not renewed its lease for this long is dead for the others: one of them takes its calls over. */
+      leaseSec: z.number().positive().default(6),
+      /** How often the node renews its lease, and looks for dead nodes. */
+      heartbeatSec: z.number().positive().default(1),
+    })
+    .refine((c) => c.heartbeatSec * 3 <= c.leaseSec, { message: 'leaseSec must be at least 3 × heartbeatSec', path: ['leaseSec'] })
     .default({}),
   http: z
     .object({
@@ -180,6 +196,12 @@ export const configSchema = z.object({
       url: z.string().optional(),
       embeddedPort: z.number().int().default(5433),
       poolSize: z.number().int().min(1).default(10),
+      /**
+       * How long the writes off the call path — call journal events, call records, mail claims and
+       * sent mails — wait to go together in one statement. A few ms of delay for far fewer statements
+       * (and commits) per call; 0: each write goes at the next turn of the event loop.
+       */
+      batchWindowMs: z.number().int().min(0).max(1000).default(20),
     })
     .default({}),
   smtp: z
@@ -300,7 +322,8 @@ export const configSchema = z.object({
       charset: z.enum(['utf-8', 'iso-2022-jp']).default('utf-8'),
       /** How long a mail keeps being retried after temporary failures. */
       retryForSec: z.number().int().positive().default(24 * 3600),
-      workers: z.number().int().min(1).default(2),
+      /** Mails in flight at once per app worker process, each on a pooled SMTP connection of its own. */
+      workers: z.number().int().min(1).default(16),
       footers: z
         .object({
           A: z.object({ east: mailFooter, west: mailFooter }),
@@ -404,6 +427,7 @@ function fromEnv(env: Env, problems: string[]): ConfigInput {
     set('sip', 'drachtio', { host: env.DRACHTIO_HOST, port, secret: env.DRACHTIO_SECRET ?? '' });
   }
   if (env.ENGINE_ADMIN) set('sip', 'engineAdmin', parseHostPort('ENGINE_ADMIN', env.ENGINE_ADMIN, problems));
+  if (env.WORKERS) set('cluster', 'workers', parseInt10('WORKERS', env.WORKERS, problems));
   if (env.ENGINE_SECRET) set('sip', 'engineSecret', env.ENGINE_SECRET);
   if (env.TRUSTED_PEERS !== undefined) set('sip', 'trustedPeers', env.TRUSTED_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SIP_ADMIT_UNTRUSTED_SOURCES) {

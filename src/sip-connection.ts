@@ -1,5 +1,6 @@
-// The app's one drachtio-srf connection: to a real drachtio-server when configured, else to
-// the built-in engine, which this process then starts. The app code cannot tell which.
+// The SIP side of a node and of its apps: the node starts the built-in engine unless a real
+// drachtio-server is configured, and each app worker connects to one or the other with drachtio-srf.
+// The app code cannot tell which.
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import Srf from 'drachtio-srf';
@@ -8,27 +9,44 @@ import type { TrustedPeerMatcher } from './domain/trusted-peers.ts';
 import type { Logger } from './logger.ts';
 import { DRACHTIO_DEFAULT_SECRET, startEngine, type Engine } from './sip-engine/index.ts';
 
+/** Where apps connect: the built-in engine this node started, or drachtio-server. */
+export interface SipTarget {
+  host: string;
+  port: number;
+  secret: string;
+  /** The built-in engine, when the node runs one. */
+  engine?: Engine;
+}
+
+/**
+ * The node's SIP engine. Built-in: its admin socket on ENGINE_ADMIN, else on a free port of 127.0.0.1
+ * (only this node's workers connect, and they are told where), with a secret new at every start unless
+ * ENGINE_SECRET is set. `isTrustedPeer`: the engine keeps TCP room for the trunk peers whatever else fills its cap.
+ */
+export async function sipTarget(config: Config, logger: Logger, isTrustedPeer?: TrustedPeerMatcher): Promise<SipTarget> {
+  const drachtio = config.sip.drachtio;
+  if (drachtio) {
+    if (drachtio.secret === DRACHTIO_DEFAULT_SECRET) {
+      logger.warn('DRACHTIO_SECRET is drachtio-server\'s published default: anyone who reaches its admin port can take calls; set a secret of your own');
+    }
+    return drachtio;
+  }
+  const secret = config.sip.engineSecret ?? randomBytes(32).toString('base64url');
+  const engine = await startEngine({
+    sip: config.sip.listen, admin: config.sip.engineAdmin ?? { host: '127.0.0.1', port: 0 }, secret, limits: config.sip.engineLimits, logger, isTrustedPeer,
+  });
+  return { ...engine.adminAddress, secret, engine };
+}
+
 export interface SipConnection {
   srf: Srf;
-  /** The built-in engine, when this process runs it. */
-  engine?: Engine;
   /** Authenticated to drachtio right now (drachtio-srf reconnects by itself after a loss). */
   isConnected(): boolean;
   close(): Promise<void>;
 }
 
-/** `isTrustedPeer`: the built-in engine keeps TCP room for the trunk peers whatever else fills its cap. */
-export async function connectSip(config: Config, logger: Logger, isTrustedPeer?: TrustedPeerMatcher): Promise<SipConnection> {
-  let engine: Engine | undefined;
-  let target = config.sip.drachtio;
-  if (!target) {
-    // Only this process needs the secret, so unless one is configured it is new at every start.
-    const secret = config.sip.engineSecret ?? randomBytes(32).toString('base64url');
-    engine = await startEngine({ sip: config.sip.listen, admin: config.sip.engineAdmin, secret, limits: config.sip.engineLimits, logger, isTrustedPeer });
-    target = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret };
-  } else if (target.secret === DRACHTIO_DEFAULT_SECRET) {
-    logger.warn('DRACHTIO_SECRET is drachtio-server\'s published default: anyone who reaches its admin port can take calls; set a secret of your own');
-  }
+/** Connects to the admin socket at `target`; resolves once authenticated. */
+export async function connectSip(target: { host: string; port: number; secret: string }, logger: Logger): Promise<SipConnection> {
   const srf = new Srf();
   // drachtio-srf emits 'error' on lost connections (it reconnects by itself); unhandled it would kill the process.
   srf.on('error', (err: Error) => logger.warn({ err: err.message }, 'drachtio connection error'));
@@ -55,18 +73,15 @@ export async function connectSip(config: Config, logger: Logger, isTrustedPeer?:
     });
   } catch (err) {
     srf.disconnect();
-    await engine?.close();
     throw err;
   }
-  logger.info({ drachtio: `${target.host}:${target.port}`, builtin: !!engine, sip: engine?.sipAddress }, 'sip connected');
+  logger.debug({ drachtio: `${target.host}:${target.port}` }, 'sip connected');
   return {
     srf,
-    engine,
     isConnected: () => connected,
     async close() {
       closing = true;
       srf.disconnect();
-      await engine?.close();
     },
   };
 }

@@ -2,7 +2,9 @@
 // from an address that is not a configured trunk peer gets 403 and goes no further (the carrier's
 // calls reach this service only through its softswitch). Then each INVITE is offered to each app in
 // turn — the IVR (access numbers), then the 着信お知らせメール B2BUA (subscribed numbers); a call
-// nobody takes gets 404, and while shutting down every call gets 503. Requests inside a dialog never
+// nobody takes gets 404. While the node drains (stopping) every new call gets 503 and so does OPTIONS,
+// the dispatcher's probe in front of the nodes, from the same moment: it stops choosing this node while
+// the calls it has finish. Requests inside a dialog never
 // come here: drachtio-srf hands them to their dialog, and the dialog's peer is the one it was made with.
 // Done in the app rather than in the SIP engine, so it holds the same with a real drachtio-server.
 import type Srf from 'drachtio-srf';
@@ -69,8 +71,12 @@ export function dispatchInvites(srf: Srf, handlers: InviteHandler[], opts: Dispa
     const route = (srf as unknown as Record<string, (h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void) => void>)[method]!;
     route.call(srf, (req, res) => {
       if (!admitted(req, res)) return;
-      // OPTIONS is the trunk's keep-alive; the rest have no dialog to belong to, or are not served.
-      if (method === 'options') res.send(200, { headers: { Allow: ALLOW } });
+      // OPTIONS is the trunk's keep-alive and the dispatcher's probe: 503 while draining, as INVITEs get.
+      // The rest have no dialog to belong to, or are not served.
+      if (method === 'options') {
+        if (opts.accepting && !opts.accepting()) res.send(503, { headers: { 'Retry-After': '5' } });
+        else res.send(200, { headers: { Allow: ALLOW } });
+      }
       else if (method === 'bye' || method === 'info' || method === 'update') res.send(481);
       else res.send(405, { headers: { Allow: ALLOW } });
     });

@@ -19,3 +19,33 @@ function describe(err: unknown): string {
   if (e.code === 'EACCES') return `permission denied (${e.message})`;
   return e.message;
 }
+
+/** The parts a process started, stopped in reverse order, each once, a failure logged and the next stopped all the same. */
+export interface Parts {
+  add(name: string, stop: () => Promise<void>): void;
+  /** Idempotent: a second call (a second signal) waits for the first stop. */
+  stopAll(): Promise<void>;
+}
+
+type PartsLogger = Record<'info' | 'debug' | 'error', (o: object, m: string) => void>;
+
+/** `before`: runs first when the stop begins; `level`: of each part's 'stopped' line. */
+export function partsInOrder(logger: PartsLogger, opts: { before?: () => void; level?: 'info' | 'debug' } = {}): Parts {
+  const parts: { name: string; stop: () => Promise<void> }[] = [];
+  let stopped: Promise<void> | undefined;
+  const stopParts = async () => {
+    opts.before?.();
+    for (const part of parts.reverse()) {
+      try {
+        await part.stop();
+        logger[opts.level ?? 'info']({ part: part.name }, 'stopped');
+      } catch (err) {
+        logger.error({ part: part.name, err: (err as Error).message }, 'stop failed');
+      }
+    }
+  };
+  return {
+    add: (name, stop) => void parts.push({ name, stop }),
+    stopAll: () => (stopped ??= stopParts()),
+  };
+}

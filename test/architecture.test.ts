@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname, '..');
 /** Layers, most specific first: a file belongs to the first whose pattern matches it. */
 const LAYERS = [
   ['domain', /^src\/domain\//],
-  ['support', /^src\/(logger|start-failure|stop-signals)\.ts$/],
+  ['support', /^src\/(logger|start-failure|stop-signals|batch-window)\.ts$/],
   ['config', /^src\/config(-line-info|-error)?\.ts$/],
   ['sip-engine', /^src\/sip-engine\//],
   ['media-port', /^src\/media\/port\.ts$/],
@@ -26,7 +26,7 @@ const LAYERS = [
   ['notify', /^src\/notify\//],
   ['failure', /^src\/failure\//],
   ['site', /^src\/site\//],
-  ['service', /^src\/(service|sip-connection|sip-dispatch)\.ts$/],
+  ['service', /^src\/(service|sip-connection|sip-dispatch|node-lease|worker|workers|catcher-process)\.ts$/],
   ['cli', /^src\/cli\//],
 ] as const;
 type Layer = (typeof LAYERS)[number][0];

@@ -4,8 +4,7 @@
 // next_attempt_at is pushed past the lease, so a crashed worker's rows come due again.
 // `attempts` doubles as a fencing token: only the holder of the latest claim may settle a row.
 import type pg from 'pg';
-
-export const NOTIFY_CHANNEL = 'mail_outbox';
+import { MAIL_OUTBOX_CHANNEL } from '../store/mail-outbox.ts';
 
 export interface NewMail {
   kind: 'notify' | 'test' | 'notice';
@@ -65,7 +64,7 @@ export async function enqueueMails(db: Queryable, mails: NewMail[]): Promise<num
       ),
     ],
   );
-  await db.query('select pg_notify($1, $2)', [NOTIFY_CHANNEL, '']);
+  await db.query('select pg_notify($1, $2)', [MAIL_OUTBOX_CHANNEL, '']);
   return rows.map((r) => r.id);
 }
 

@@ -5,7 +5,8 @@
 // the endpoint anchors from the guidance on (call.ts). Each call is a NotifyCall run under the injected
 // call tracker; once it is over its record goes to recordCall in the background (mail work never
 // delays SIP). A record the database cannot take goes to the local spool (spool.ts); the call journal
-// keeps calls that are up (journal.ts).
+// keeps calls that are up, in PostgreSQL (journal.ts).
+import { randomUUID } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -23,8 +24,10 @@ import { diversionCount, diversionValue, historyInfoValue } from './diversion.ts
 import { loadNotifyProfile, type NotifyProfile } from './profile.ts';
 import { supersedeCodecRejectedCalls, type FinishedCall } from './record.ts';
 import { routingPlan, takesCalls, type ForwardLeg } from './routing.ts';
+import { openCallJournal } from './journal.ts';
 import { createCallSaver } from './save.ts';
 import { startNotifySpool } from './spool.ts';
+import type { JournalOwner } from '../store/call-journal.ts';
 import { readFaxSettings, type FaxSettings } from '../store/fax.ts';
 import { FaxCall } from './fax-call.ts';
 import { recordFaxReception, type FinishedFax } from './fax-record.ts';
@@ -33,7 +36,7 @@ import { startFaxSpool } from './fax-spool.ts';
 export interface NotifyAppOptions {
   srf: Srf;
   pool: pg.Pool;
-  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'voiceWarp' | 'fax' | 'site'>;
+  config: Pick<Config, 'sip' | 'notify' | 'mail' | 'voiceWarp' | 'fax' | 'site' | 'database'>;
   /** Answers calls to numbers with FAXお知らせメール started; without it such calls go to the line like any other. */
   fax?: FaxReceiver;
   logger: Logger;
@@ -51,6 +54,8 @@ export interface NotifyAppOptions {
   lineAnswered?(calledNumber: string, status: number): void;
   /** Media for 転送ガイダンス (the service's media server); without it forwards go out without guidance. */
   media?: MediaServer;
+  /** Whose calls these are in the call journal: the node and this worker's run (by default a run of its own on no node). */
+  owner?: JournalOwner;
 }
 
 export interface NotifyApp {
@@ -96,7 +101,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
   /** caller|called of calls this process just saw rejected for their codec, with their record being saved. */
   const codecRejected = new Map<string, { until: number; saved: Promise<void> }>();
   const spool = startNotifySpool({ dir: opts.spoolDir, pool, config, logger: opts.logger, registry: opts.registry });
-  const saver = createCallSaver({ pool, config, logger: opts.logger, spool });
+  const windowMs = config.database.batchWindowMs;
+  const journal = openCallJournal({ pool, owner: opts.owner ?? { node: 'none', worker: randomUUID() }, logger: opts.logger, windowMs });
+  const saver = createCallSaver({ pool, config, logger: opts.logger, spool, windowMs });
   const faxSpool = startFaxSpool({ dir: opts.spoolDir, pool, config, logger: opts.logger });
   const faxReceptions = opts.registry
     ? new Counter({ name: 'chakushin_fax_receptions_total', help: 'FAX receptions ended, by result (complete, partial, failed) and transport (g711, t38)', labelNames: ['result', 'transport'], registers: [opts.registry] })
@@ -205,11 +212,11 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     const faxSettings = fax;
     const call = new NotifyCall(
       {
-        srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, lineReleaseWaitMs, journal: spool.journal, media: opts.media, record,
+        srf, log, maxRingMs: config.notify.maxRingSec * 1000, cancelGuardMs, lineReleaseWaitMs, journal, media: opts.media, record,
         // Ring-first FAX (the plan's FAX leg): the FAX receiver answers the caller; not journaled from here on.
         ...(faxSettings ? {
           handOver: (ringAt: Date | undefined) => {
-            spool.journal.ended(callId);
+            journal.forget(callId);
             startFaxCall(req, res, profile, faxSettings, number, caller, inviteAt, ringAt ?? inviteAt);
           },
         } : {}),
@@ -298,9 +305,9 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
     });
   }
 
-  /** A finished call to the saver; the journal forgets it once the record is durable. */
+  /** A finished call to the saver, once the journal has no write of it in flight (the record removes its row). */
   function record(profile: NotifyProfile, finished: FinishedCall): void {
-    const saved = save(profile, finished).finally(() => spool.journal.ended(finished.callId));
+    const saved = save(profile, finished, journal.ended(finished.callId));
     const status = finished.refused ? null : finished.timeline.finalStatus;
     if (status !== null && !finished.refused && !finished.timeline.forwarded) opts.lineAnswered?.(finished.calledNumber, status);
     if (isCodecRejection(status)) codecRejected.set(`${finished.caller.number ?? ''}|${finished.calledNumber}`, { until: Date.now() + windowSec * 1000, saved });
@@ -315,6 +322,7 @@ export function startNotifyApp(opts: NotifyAppOptions): NotifyApp {
       await settledWithin(saving, STOP_SAVE_DEADLINE_MS);
       await Promise.all([...faxPending].map((f) => f.spool('service stopping')));
       await faxSpool.stop();
+      await journal.close();
       await spool.stop();
     },
   };

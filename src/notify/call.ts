@@ -21,6 +21,7 @@ import { HangupError, type MediaBridge, type MediaServer, type MediaSession } fr
 import type { CallTimeline } from './classify.ts';
 import type { CallerId } from '../domain/caller-id.ts';
 import type { CallJournal } from './journal.ts';
+import { outgoingInviteOf } from './leg-cancel.ts';
 import { OutgoingLeg, type LegOutcome, type LegTarget } from './leg.ts';
 import type { NotifyProfile } from './profile.ts';
 import type { FinishedCall } from './record.ts';
@@ -364,7 +365,11 @@ export class NotifyCall implements TrackedCall {
   // ── legs ────────────────────────────────────────────────────────────────────────────────────────
 
   private send(target: LegTarget, onProvisional: (res: Srf.SrfResponse) => void): OutgoingLeg {
-    const leg = new OutgoingLeg(this.ctx.srf, this.req, { ...target, headers: { ...target.headers, ...SDP_HEADERS } }, onProvisional);
+    const leg = new OutgoingLeg(this.ctx.srf, this.req, { ...target, headers: { ...target.headers, ...SDP_HEADERS } }, onProvisional, (sent) => {
+      // What a node taking this call over needs to CANCEL the leg, should this worker or node die.
+      const invite = outgoingInviteOf(sent);
+      if (invite) this.ctx.journal.legSent(this.callId, invite);
+    });
     this.leg = leg;
     this.openLegs.add(leg);
     return leg;

@@ -1,24 +1,22 @@
-// The call journal: a 着信 is on disk from its INVITE, so a process killed outright (SIGKILL, power
-// loss) does not lose the calls that were up. One file per process run, `calls-<pid>-<run>.jsonl`,
-// next to the spool, with one short line per event: started (with everything the record needs),
-// ringing, answered, ended (its record is committed or spooled). Writes are batched: one write and
-// one fdatasync for all the events of a moment, never awaited on the SIP path.
+// The call journal: a 着信 is on record in PostgreSQL from its INVITE, so neither a worker killed
+// outright nor a node lost for good loses the calls that were up — any node can read the journal and
+// take them over (takeover.ts). One row per call (table call_journal): started (with everything the
+// record needs), each outgoing leg's INVITE as sent (what a takeover CANCELs), ringing, answered. The
+// row goes in the same statement as the call's record (store/call-records.ts).
 //
-// While calls are open the file's mtime is touched every second, so after a crash the mtime is the
-// last moment the process is known to have been alive. Recovery (recoverJournal, by the spool's
-// replayer once the writer's process is gone and its spooled records are saved) records each call
-// that was started but not ended, exactly once (recordCall is idempotent on the Call-ID):
-//   - ringing: 応答なし, final_status null, 呼出時間 up to the last moment known;
-//   - answered: 通話, ending at the last moment known;
-//   - end_reason 'service_crashed'.
-import { mkdir, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+// Writes never wait on the SIP path: events are batched, one statement for all the events of a moment
+// (database.batchWindowMs), one statement at a time. A call that ends before its first write is never
+// written; a process killed within that moment of a call's INVITE leaves no trace of the call.
+// While the database is unavailable the events wait in memory and are tried again; a call that ends
+// meanwhile is recorded through the spool (spool.ts), and only a crash during the outage loses its
+// journal entry.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { batchWindow } from '../batch-window.ts';
 import type { CallerId } from '../domain/caller-id.ts';
+import type { OutgoingInvite } from './leg-cancel.ts';
+import { writeJournal, type JournalInsert, type JournalKey, type JournalOwner, type JournalUpdate } from '../store/call-journal.ts';
 import type { NotifyProfile } from './profile.ts';
-import { recordCall, type FinishedCall } from './record.ts';
 
 export interface JournalStart {
   callId: string;
@@ -30,176 +28,175 @@ export interface JournalStart {
 
 export interface CallJournal {
   started(call: JournalStart): void;
+  /** An outgoing leg's INVITE went out; a call may have more than one (ボイスワープ's forward): one call each. */
+  legSent(callId: string, invite: OutgoingInvite): void;
   ringing(callId: string, at: Date, forwarded: boolean): void;
   answered(callId: string, at: Date): void;
-  /** The call's record is durable (committed or spooled): nothing left to recover. */
-  ended(callId: string): void;
-  /** Writes what is pending and closes the file; a file with no open call is removed. */
+  /**
+   * The call is over and its record is about to be saved. Resolves once nothing of the call is being
+   * written, so the record's statement, which removes the row, always comes after the row.
+   */
+  ended(callId: string): Promise<void>;
+  /** The call leaves the journal without a record of its own from here (a FAX reception takes it over). */
+  forget(callId: string): void;
+  /** Writes what is pending (a last try) and stops. */
   close(): Promise<void>;
 }
 
-type Line =
-  | { t: 's'; c: string; n: string; caller: CallerId; profile: NotifyProfile; at: string }
-  | { t: 'r'; c: string; at: string; fw: boolean }
-  | { t: 'a'; c: string; at: string }
-  | { t: 'e'; c: string };
-
-const FILE_NAME = /^calls-(\d+)-([0-9a-z]+)\.jsonl$/;
-/** A journal with no open call is started afresh once it has grown past this. */
-const ROTATE_BYTES = 1 << 20;
-const HEARTBEAT_MS = 1_000;
-
-export function journalFileName(dir: string, pid: number, run: string): string {
-  return path.join(dir, `calls-${pid}-${run}.jsonl`);
-}
-
-export function parseJournalFileName(file: string): { file: string; pid: number; run: string } | undefined {
-  const m = FILE_NAME.exec(path.basename(file));
-  return m ? { file, pid: Number(m[1]), run: m[2]! } : undefined;
-}
-
-export function openCallJournal(dir: string, run: string, logger: Logger): CallJournal {
-  const log = logger.child({ part: 'notify-journal' });
-  const file = journalFileName(dir, process.pid, run);
-  const open_ = new Set<string>();
-  let pending: string[] = [];
-  let fh: FileHandle | undefined;
-  let bytes = 0;
-  let flushing: Promise<void> | undefined;
-  let failed = false;
-  let heartbeat: NodeJS.Timeout | undefined;
-
-  async function flushAll(): Promise<void> {
-    while (pending.length && !failed) {
-      const chunk = pending.join('');
-      pending = [];
-      try {
-        if (!fh) {
-          await mkdir(dir, { recursive: true });
-          fh = await open(file, 'a');
-          bytes = (await fh.stat()).size;
-        }
-        await fh.write(chunk);
-        await fh.datasync();
-        bytes += Buffer.byteLength(chunk);
-      } catch (err) {
-        // Calls still get their records at their end; only a crash would now lose them.
-        failed = true;
-        log.error({ file, err: (err as Error).message }, 'call journal not writable: calls up at a crash would be lost');
-      }
-    }
-    if (!open_.size && bytes > ROTATE_BYTES && fh && !pending.length) {
-      const old = fh;
-      fh = undefined;
-      bytes = 0;
-      await old.close();
-      await unlink(file).catch(() => undefined);
-    }
-  }
-
-  function write(line: Line): void {
-    if (failed) return;
-    pending.push(`${JSON.stringify(line)}\n`);
-    flushing ??= flushAll().finally(() => (flushing = undefined));
-  }
-
-  function beat(): void {
-    if (!open_.size) {
-      clearInterval(heartbeat);
-      heartbeat = undefined;
-      return;
-    }
-    const now = new Date();
-    void fh?.utimes(now, now).catch(() => undefined);
-  }
-
-  return {
-    started(c) {
-      open_.add(c.callId);
-      write({ t: 's', c: c.callId, n: c.calledNumber, caller: c.caller, profile: c.profile, at: c.inviteAt.toISOString() });
-      if (!heartbeat) {
-        heartbeat = setInterval(beat, HEARTBEAT_MS);
-        heartbeat.unref();
-      }
-    },
-    ringing: (callId, at, fw) => write({ t: 'r', c: callId, at: at.toISOString(), fw }),
-    answered: (callId, at) => write({ t: 'a', c: callId, at: at.toISOString() }),
-    ended(callId) {
-      if (!open_.delete(callId)) return;
-      write({ t: 'e', c: callId });
-    },
-    async close() {
-      clearInterval(heartbeat);
-      while (flushing) await flushing;
-      const h = fh;
-      fh = undefined;
-      await h?.close();
-      if (!open_.size) await unlink(file).catch(() => undefined);
-    },
-  };
-}
-
-interface OpenCall {
-  start: Extract<Line, { t: 's' }>;
+/** What changed since the last write: firsts stay first, the last moment only grows, legs accumulate. */
+interface Pending {
   ringAt?: Date;
   answerAt?: Date;
   forwarded: boolean;
-  lastAt: Date;
+  /** The call's last event (its 18x, its answer): a moment its holder is known to have been alive. */
+  lastAt?: Date;
+  legs: OutgoingInvite[];
 }
 
-/** The calls a journal file shows started and not ended, as the records recovery writes for them. */
-export async function openCallsIn(file: string): Promise<{ profile: NotifyProfile; call: FinishedCall }[]> {
-  const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-  const lastKnown = st.mtime;
-  const calls = new Map<string, OpenCall>();
-  for (const raw of text.split('\n')) {
-    if (!raw.trim()) continue;
-    let line: Line;
+interface Entry {
+  start: JournalStart;
+  /** no: not in the database; writing: its insert is in flight; yes: committed. */
+  inserted: 'no' | 'writing' | 'yes';
+  pending?: Pending;
+  /** The statement carrying this call's last write, while in flight. */
+  writing?: Promise<void>;
+}
+
+const RETRY_MS = 1_000;
+const iso = (d: Date | undefined) => d?.toISOString() ?? null;
+
+function merge(into: Pending | undefined, p: Pending): Pending {
+  if (!into) return p;
+  return {
+    ringAt: into.ringAt ?? p.ringAt, answerAt: into.answerAt ?? p.answerAt, forwarded: into.forwarded || p.forwarded,
+    lastAt: !into.lastAt || (p.lastAt && p.lastAt > into.lastAt) ? p.lastAt : into.lastAt, legs: [...into.legs, ...p.legs],
+  };
+}
+
+export function openCallJournal(opts: { pool: pg.Pool; owner: JournalOwner; logger: Logger; windowMs: number }): CallJournal {
+  const { pool, owner } = opts;
+  const log = opts.logger.child({ part: 'notify-journal' });
+  const calls = new Map<string, Entry>();
+  const dirty = new Set<Entry>();
+  /** Calls let go of whose rows are (or may be) written: removed with the next write. */
+  let gone: { key: JournalKey; after?: Promise<void> }[] = [];
+  let flushing: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let failing: string | undefined;
+  let closed = false;
+
+  function note(callId: string, p: Partial<Pending>): void {
+    const e = calls.get(callId);
+    if (!e) return;
+    e.pending = merge(e.pending, { forwarded: false, legs: [], ...p });
+    dirty.add(e);
+    schedule();
+  }
+
+  /** The next write goes once the events of the moment are in: they all share it. */
+  function schedule(): void {
+    if (flushing || retry || closed) return;
+    flushing = batchWindow(opts.windowMs).then(flush).finally(() => {
+      flushing = undefined;
+      if (dirty.size || gone.some((g) => !g.after)) schedule();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    const inserts: JournalInsert[] = [];
+    const updates: JournalUpdate[] = [];
+    // A row still being inserted is removed by a later write.
+    const removing = gone.filter((g) => !g.after);
+    gone = gone.filter((g) => g.after);
+    const batch: { e: Entry; sent: Pending | undefined; insert: boolean }[] = [];
+    for (const e of dirty) {
+      // An update waits for its call's insert to commit; the insert carries everything known by then.
+      if (e.inserted === 'writing') continue;
+      dirty.delete(e);
+      const p = e.pending;
+      e.pending = undefined;
+      const s = e.start;
+      if (e.inserted === 'no') {
+        e.inserted = 'writing';
+        inserts.push({
+          c: s.callId, n: s.calledNumber, invite_at: s.inviteAt.toISOString(), ring_at: iso(p?.ringAt), answer_at: iso(p?.answerAt),
+          fw: p?.forwarded ?? false, last_at: (p?.lastAt ?? s.inviteAt).toISOString(), caller: s.caller, profile: s.profile, legs: p?.legs ?? [],
+        });
+        batch.push({ e, sent: p, insert: true });
+      } else if (p) {
+        updates.push({ c: s.callId, n: s.calledNumber, ring_at: iso(p.ringAt), answer_at: iso(p.answerAt), fw: p.forwarded, last_at: iso(p.lastAt), legs: p.legs });
+        batch.push({ e, sent: p, insert: false });
+      }
+    }
+    if (!batch.length && !removing.length) return;
+    const written = writeJournal(pool, owner, inserts, updates, removing.map((g) => g.key));
+    for (const b of batch) b.e.writing = written;
     try {
-      line = JSON.parse(raw) as Line;
-    } catch {
-      continue; // a torn last line: the event it would have added is lost, the call is not
-    }
-    const call = calls.get(line.c);
-    if (line.t === 's') calls.set(line.c, { start: line, forwarded: false, lastAt: new Date(line.at) });
-    else if (!call) continue;
-    else if (line.t === 'e') calls.delete(line.c);
-    else if (line.t === 'r') {
-      call.ringAt ??= new Date(line.at);
-      call.forwarded ||= line.fw;
-      call.lastAt = new Date(line.at);
-    } else if (line.t === 'a') {
-      call.answerAt = new Date(line.at);
-      call.lastAt = call.answerAt;
+      await written;
+      if (failing) log.info('call journal written again');
+      failing = undefined;
+      for (const b of batch) {
+        if (b.insert) b.e.inserted = 'yes';
+        if (b.e.writing === written) b.e.writing = undefined;
+        if (b.e.pending && calls.has(b.e.start.callId)) dirty.add(b.e);
+      }
+    } catch (err) {
+      const why = (err as Error).message;
+      if (failing !== why) log.warn({ err: why, calls: batch.length }, 'call journal not written; retrying (calls up meanwhile are journaled once it goes through)');
+      failing = why;
+      for (const b of batch) {
+        if (b.insert) b.e.inserted = 'no';
+        if (b.e.writing === written) b.e.writing = undefined;
+        // Still up: what this write carried is written with the next one.
+        if (!calls.has(b.e.start.callId)) continue;
+        b.e.pending = b.sent ? merge(b.sent, b.e.pending ?? { forwarded: false, legs: [] }) : b.e.pending;
+        dirty.add(b.e);
+      }
+      gone.push(...removing);
+      retry = setTimeout(() => {
+        retry = undefined;
+        schedule();
+      }, RETRY_MS);
+      retry.unref();
     }
   }
-  return [...calls.values()].map((c) => {
-    const endAt = new Date(Math.max(lastKnown.getTime(), c.lastAt.getTime()));
-    return {
-      profile: c.start.profile,
-      call: {
-        callId: c.start.c, calledNumber: c.start.n, caller: c.start.caller,
-        timeline: {
-          inviteAt: new Date(c.start.at), ringAt: c.ringAt, answerAt: c.answerAt, endAt,
-          finalStatus: c.answerAt ? 200 : null, forwarded: c.forwarded, endReason: 'service_crashed',
-        },
-      },
-    };
-  });
-}
 
-/** Records the calls a dead writer's journal left open, then removes the file. Throws when the database cannot take them (retried next round). */
-export async function recoverJournal(file: string, pool: pg.Pool, config: Pick<Config, 'mail' | 'notify'>, log: Logger): Promise<number> {
-  const open = await openCallsIn(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return []; // another instance recovered it first
-    throw err;
-  });
-  for (const { profile, call } of open) {
-    const r = await recordCall(pool, config, profile, call);
-    log.warn({ callId: call.callId, called: call.calledNumber, already: r.incomingCallId === null, mails: r.mailIds.length }, 'call up when the service died: recorded from the journal');
-  }
-  await unlink(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
-  return open.length;
+  return {
+    started(call) {
+      const e: Entry = { start: call, inserted: 'no' };
+      calls.set(call.callId, e);
+      dirty.add(e);
+      schedule();
+    },
+    legSent: (callId, invite) => note(callId, { legs: [invite] }),
+    ringing: (callId, at, forwarded) => note(callId, { ringAt: at, forwarded, lastAt: at }),
+    answered: (callId, at) => note(callId, { answerAt: at, lastAt: at }),
+    async ended(callId) {
+      const e = calls.get(callId);
+      if (!e) return;
+      calls.delete(callId);
+      dirty.delete(e);
+      await e.writing?.catch(() => undefined);
+    },
+    forget(callId) {
+      const e = calls.get(callId);
+      if (!e) return;
+      calls.delete(callId);
+      dirty.delete(e);
+      if (e.inserted === 'no') return;
+      const g: { key: JournalKey; after?: Promise<void> } = { key: { c: e.start.callId, n: e.start.calledNumber }, after: e.writing };
+      gone.push(g);
+      void (e.writing ?? Promise.resolve()).catch(() => undefined).then(() => {
+        g.after = undefined;
+        schedule();
+      });
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      retry = undefined;
+      await flushing;
+      if (dirty.size || gone.length) await flush().catch(() => undefined);
+    },
+  };
 }

@@ -62,6 +62,8 @@ export class OutgoingLeg {
     incoming: Srf.SrfRequest,
     target: LegTarget,
     onProvisional: (res: Srf.SrfResponse) => void,
+    /** The INVITE is on the wire, as drachtio reports it sent (the call journals it: a takeover CANCELs it from there). */
+    onSent: (sent: Srf.SrfRequest) => void,
   ) {
     // noAck for a late offer: drachtio-srf hands back the 200's offer and an ack() for the caller's answer.
     const lateOffer = !target.sdp;
@@ -72,6 +74,7 @@ export class OutgoingLeg {
         if (err) return;
         withoutAppAckForFailures(sent);
         this.sent = sent;
+        onSent(sent);
         if (this.cancelReason !== undefined) this.sendCancel();
       }) as unknown as (req: Srf.SrfRequest) => void,
       cbProvisional: (p: unknown) => {

@@ -1,10 +1,10 @@
-// Writes a finished call (incoming_call) and its mails (mail_outbox) in one transaction, so a
-// recorded call always has its mails queued and a mail never exists without its call.
+// Writes finished calls (incoming_call) with their mails (mail_outbox), many in one statement
+// (store/call-records.ts): a recorded call always has its mails queued, a mail never exists without its
+// call, and the call's journal row goes with it. What each call's record and mails say is decided here.
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { formatNotifyMail } from '../mail/format.ts';
-import { enqueueMails } from '../mail/outbox.ts';
-import { withTransaction } from '../store/transaction.ts';
+import { insertCallRecords, type CallMailRow, type CallRecordRow } from '../store/call-records.ts';
 import { classifyCall, isCodecRejection, type CallTimeline } from './classify.ts';
 import { mailDecision, type MailDecision, type Refusal } from './decide.ts';
 import type { CallerId } from '../domain/caller-id.ts';
@@ -26,60 +26,61 @@ export interface RecordResult {
   mailIds: number[];
 }
 
-export async function recordCall(
-  pool: pg.Pool,
-  config: Pick<Config, 'mail' | 'notify'>,
-  profile: NotifyProfile,
-  call: FinishedCall,
-): Promise<RecordResult> {
-  return withTransaction(pool, (client) => recordIn(client, config, profile, call));
+type RecordConfig = Pick<Config, 'mail' | 'notify'>;
+
+/** The row and mails one call gives, and the mail decision they follow. */
+function recordOf(config: RecordConfig, profile: NotifyProfile, call: FinishedCall): { row: CallRecordRow; decision: RecordResult['decision'] } {
+  const iso = (d: Date | undefined) => d?.toISOString() ?? null;
+  const base = { call_id: call.callId, called_number: call.calledNumber, caller_number: call.caller.number, absent_reason: call.caller.absentReason };
+  if (call.refused) {
+    return {
+      row: {
+        ...base, invite_at: call.inviteAt.toISOString(), ring_at: null, answer_at: null, end_at: call.endAt.toISOString(),
+        final_status: call.refused.status, status: null, ring_seconds: null, refused_by: call.refused.by, end_reason: null, mails: [],
+      },
+      decision: { send: false, why: `refused by ${call.refused.by}` },
+    };
+  }
+  const t = call.timeline;
+  const c = classifyCall(t);
+  const decision = mailDecision(profile, call.caller, c);
+  let mails: CallMailRow[] = [];
+  if (decision.send) {
+    const footer = config.mail.footers[profile.pattern][profile.region];
+    const text = formatNotifyMail(
+      { calledNumber: call.calledNumber, inviteAt: t.inviteAt, callerNumber: call.caller.number, absentReason: call.caller.absentReason, ringSeconds: c.ringSeconds, status: c.status },
+      profile.pattern,
+      footer,
+    );
+    // A codec rejection may be followed by the standard-quality retry (高音質電話): hold its mails
+    // for the window; the retry cancels them (supersedeCodecRejectedCalls).
+    const delaySec = isCodecRejection(t.finalStatus) ? config.notify.codecRetryWindowSec : 0;
+    mails = decision.to.map((to) => ({
+      kind: 'notify', to_address: to, from_address: footer.from, subject: text.subject, body: text.body,
+      charset: config.mail.charset, delay_sec: delaySec, retry_for_sec: config.mail.retryForSec,
+    }));
+  }
+  return {
+    row: {
+      ...base, invite_at: t.inviteAt.toISOString(), ring_at: (t.ringAt ?? t.inviteAt).toISOString(), answer_at: iso(t.answerAt),
+      end_at: t.endAt.toISOString(), final_status: t.finalStatus, status: c.status, ring_seconds: c.ringSeconds, refused_by: null,
+      end_reason: t.endReason ?? null, mails,
+    },
+    decision,
+  };
 }
 
-async function recordIn(client: pg.PoolClient, config: Pick<Config, 'mail' | 'notify'>, profile: NotifyProfile, call: FinishedCall): Promise<RecordResult> {
-  const c = call.refused ? undefined : classifyCall(call.timeline);
-  const t = call.refused ? undefined : call.timeline;
-  const { rows } = await client.query<{ id: number }>(
-    `insert into incoming_call (call_id, called_number, caller_number, absent_reason, invite_at, ring_at, answer_at,
-                                end_at, final_status, status, ring_seconds, refused_by, end_reason)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     on conflict (call_id, called_number) do nothing
-     returning id`,
-    [
-      call.callId, call.calledNumber, call.caller.number, call.caller.absentReason,
-      call.refused ? call.inviteAt : t!.inviteAt,
-      t ? (t.ringAt ?? t.inviteAt) : null,
-      t?.answerAt ?? null,
-      call.refused ? call.endAt : t!.endAt,
-      call.refused ? call.refused.status : t!.finalStatus,
-      c?.status ?? null,
-      c?.ringSeconds ?? null,
-      call.refused?.by ?? null,
-      t?.endReason ?? null,
-    ],
-  );
-  const id = rows[0]?.id ?? null;
-  if (id === null) return { incomingCallId: null, decision: { send: false, why: 'already recorded' }, mailIds: [] };
-  if (!c || !t) return { incomingCallId: id, decision: { send: false, why: `refused by ${call.refused!.by}` }, mailIds: [] };
+/** Records the calls (in one statement); results in the order given. */
+export async function recordCalls(pool: pg.Pool, config: RecordConfig, calls: { profile: NotifyProfile; call: FinishedCall }[]): Promise<RecordResult[]> {
+  const records = calls.map(({ profile, call }) => recordOf(config, profile, call));
+  const inserted = await insertCallRecords(pool, records.map((r) => r.row));
+  return inserted.map((r, i) => (r.incomingCallId === null
+    ? { incomingCallId: null, decision: { send: false, why: 'already recorded' }, mailIds: [] }
+    : { incomingCallId: r.incomingCallId, decision: records[i]!.decision, mailIds: r.mailIds }));
+}
 
-  const decision = mailDecision(profile, call.caller, c);
-  if (!decision.send) return { incomingCallId: id, decision, mailIds: [] };
-  const footer = config.mail.footers[profile.pattern][profile.region];
-  const text = formatNotifyMail(
-    { calledNumber: call.calledNumber, inviteAt: t.inviteAt, callerNumber: call.caller.number, absentReason: call.caller.absentReason, ringSeconds: c.ringSeconds, status: c.status },
-    profile.pattern,
-    footer,
-  );
-  // A codec rejection may be followed by the standard-quality retry (高音質電話): hold its mails
-  // for the window; the retry cancels them (supersedeCodecRejectedCalls).
-  const delaySec = isCodecRejection(t.finalStatus) ? config.notify.codecRetryWindowSec : 0;
-  const mailIds = await enqueueMails(
-    client,
-    decision.to.map((to) => ({
-      kind: 'notify' as const, incomingCallId: id, to, from: footer.from, subject: text.subject, body: text.body,
-      charset: config.mail.charset, delaySec, retryForSec: config.mail.retryForSec,
-    })),
-  );
-  return { incomingCallId: id, decision, mailIds };
+export async function recordCall(pool: pg.Pool, config: RecordConfig, profile: NotifyProfile, call: FinishedCall): Promise<RecordResult> {
+  return (await recordCalls(pool, config, [{ profile, call }]))[0]!;
 }
 
 /**

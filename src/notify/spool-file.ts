@@ -137,22 +137,17 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Whether the writer of run `run` in process `pid` can no longer append (it closed, or its process is gone). */
-export function writerGone(pid: number, run: string): boolean {
-  if (pid === process.pid) return !liveRuns.has(run);
-  return !processAlive(pid);
-}
-
 /**
- * Whether `replayer` may replay a file: never one another live writer may still append to.
- * - this process's own writer: any of its files but the one it has open;
+ * Whether `replayer` (a process's own writer, if it has one) may replay a file: never one another
+ * live writer may still append to.
+ * - the replayer's own writer: any of its files but the one it has open;
  * - another writer of this process: never while it is open;
  * - another process: once that pid is gone (a restart under the same pid, as in a container, has a
  *   new run, so files of the old run are replayable).
  * Two replayers may both take a dead writer's file: replay is idempotent, so that only costs work.
  */
-export function replayable(f: SpoolFileName, replayer: SpoolWriter): boolean {
-  if (f.run === replayer.run) return f.file !== replayer.currentFile();
+export function replayable(f: SpoolFileName, replayer?: SpoolWriter): boolean {
+  if (replayer && f.run === replayer.run) return f.file !== replayer.currentFile();
   if (f.pid === process.pid) return !liveRuns.has(f.run);
   return !processAlive(f.pid);
 }

@@ -2,15 +2,14 @@
 // cannot take right now is kept on disk and saved later by the replayer, at start and every few
 // seconds while anything waits. Replaying is idempotent (recordCall skips a call already recorded,
 // and its mails with it), so a crash between saving and deleting the file costs nothing.
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { recordCall } from './record.ts';
-import { openCallJournal, parseJournalFileName, recoverJournal, type CallJournal } from './journal.ts';
-import { listSpoolFiles, openSpoolWriter, readSpoolFile, replayable, writerGone, type SpoolEntry, type SpoolFileName } from './spool-file.ts';
+import { listSpoolFiles, openSpoolWriter, readSpoolFile, replayable, type SpoolEntry, type SpoolFileName, type SpoolWriter } from './spool-file.ts';
 
 export interface NotifySpoolOptions {
   dir: string;
@@ -23,8 +22,6 @@ export interface NotifySpoolOptions {
 }
 
 export interface NotifySpool {
-  /** This run's call journal (calls from their INVITE; see journal.ts). */
-  readonly journal: CallJournal;
   /** Keeps a call record on disk; resolves once it is there. */
   put(entry: SpoolEntry): Promise<void>;
   /** One replay round now (waits for a round already running); returns the entries still waiting. */
@@ -42,36 +39,24 @@ export interface NotifySpool {
  */
 const REJECTED_CLASSES = new Set(['22', '23']);
 
-function isPermanent(err: unknown): boolean {
+export function isPermanent(err: unknown): boolean {
   if (err instanceof TypeError || err instanceof RangeError) return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && REJECTED_CLASSES.has(code.slice(0, 2));
 }
 
-export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
+/**
+ * Replays every spool file in dir no live writer may still append to (`own`: this process's writer,
+ * whose closed files it replays too); returns the entries still waiting. Used by the spool's own rounds,
+ * and by the node for a worker that died, before that worker's journal is taken over: a call that
+ * ended and was spooled must be recorded from the spool, not as a crashed call.
+ */
+export function spoolReplayer(opts: Pick<NotifySpoolOptions, 'dir' | 'pool' | 'config' | 'logger'>, own?: SpoolWriter): () => Promise<number> {
   const { dir, pool, config } = opts;
   const log = opts.logger.child({ part: 'notify-spool' });
-  const intervalMs = opts.intervalMs ?? 5_000;
-  const writer = openSpoolWriter(dir);
-  const journal = openCallJournal(dir, writer.run, opts.logger);
-  const rejectedFile = path.join(dir, 'rejected', `notify-${process.pid}-${writer.run}.jsonl`);
-  let waiting = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<number> | undefined;
-  let stopped = false;
+  const rejectedFile = path.join(dir, 'rejected', `notify-${process.pid}-${own?.run ?? 'replay'}.jsonl`);
   /** Last reason replay could not proceed; logged once per outage, not every round. */
   let blockedBy: string | undefined;
-
-  if (opts.registry) {
-    new Gauge({
-      name: 'chakushin_notify_spooled_calls',
-      help: 'Call records in the local spool waiting to be saved to the database',
-      registers: [opts.registry],
-      collect() {
-        this.set(waiting);
-      },
-    });
-  }
 
   /** Lines that can never be saved are kept aside for an operator, never dropped silently. */
   async function reject(from: SpoolFileName, raw: string, reason: string): Promise<void> {
@@ -133,55 +118,51 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
     }
   }
 
-  async function replayRound(): Promise<number> {
+  return async function replayRound(): Promise<number> {
     let left = 0;
     let blocked = false;
     const replay = async (f: SpoolFileName) => {
-      if (blocked || !replayable(f, writer)) return void (left += await countEntries(f));
+      if (blocked || !replayable(f, own)) return void (left += await countEntries(f));
       const r = await replayFile(f);
       left += r.left;
       blocked = r.blocked;
     };
     // This run's own open file is closed and replayed only once the older ones went through, so an
     // outage does not leave a new file behind every round.
-    const own = writer.currentFile();
+    const current = own?.currentFile();
     const files = await listSpoolFiles(dir);
-    for (const f of files) if (f.file !== own) await replay(f);
-    const ownFile = files.find((f) => f.file === own);
-    if (ownFile && !blocked) await writer.rotate();
+    for (const f of files) if (f.file !== current) await replay(f);
+    const ownFile = files.find((f) => f.file === current);
+    if (ownFile && !blocked) await own!.rotate();
     if (ownFile) await replay(ownFile);
-    if (!blocked) blocked = await recoverJournals(new Set((await listSpoolFiles(dir)).map((f) => f.run)));
     if (!blocked && blockedBy) {
       log.info('spool: database available again');
       blockedBy = undefined;
     }
-    waiting = left;
     return left;
-  }
+  };
+}
 
-  /**
-   * Calls a dead process's journal left open. Only once that run's spooled records are all saved:
-   * a call that ended and was spooled must be recorded from the spool, not as a crashed call.
-   */
-  async function recoverJournals(runsWithSpool: Set<string>): Promise<boolean> {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
-      const j = parseJournalFileName(path.join(dir, name));
-      if (!j || j.run === writer.run || !writerGone(j.pid, j.run) || runsWithSpool.has(j.run)) continue;
-      try {
-        await recoverJournal(j.file, pool, config, log);
-      } catch (err) {
-        if (isPermanent(err)) {
-          log.error({ file: j.file, err: (err as Error).message }, 'journal: calls refused by the database; file kept');
-          continue;
-        }
-        const why = (err as Error).message;
-        if (blockedBy !== why) log.warn({ err: why }, 'journal: database unavailable; will retry');
-        blockedBy = why;
-        return true;
-      }
-    }
-    return false;
+export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
+  const { dir } = opts;
+  const log = opts.logger.child({ part: 'notify-spool' });
+  const intervalMs = opts.intervalMs ?? 5_000;
+  const writer = openSpoolWriter(dir);
+  const replayRound = spoolReplayer(opts, writer);
+  let waiting = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<number> | undefined;
+  let stopped = false;
+
+  if (opts.registry) {
+    new Gauge({
+      name: 'chakushin_notify_spooled_calls',
+      help: 'Call records in the local spool waiting to be saved to the database',
+      registers: [opts.registry],
+      collect() {
+        this.set(waiting);
+      },
+    });
   }
 
   /** A round, then another after intervalMs while anything is left or this run holds a file. */
@@ -204,7 +185,9 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
   }
 
   function replayNow(): Promise<number> {
-    round ??= replayRound().finally(() => (round = undefined));
+    round ??= replayRound()
+      .then((left) => (waiting = left))
+      .finally(() => (round = undefined));
     return round;
   }
 
@@ -212,7 +195,6 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
   roundThenReschedule();
 
   return {
-    journal,
     async put(entry) {
       await writer.append(entry);
       waiting++;
@@ -225,7 +207,6 @@ export function startNotifySpool(opts: NotifySpoolOptions): NotifySpool {
       clearTimeout(timer);
       timer = undefined;
       await round?.catch(() => undefined);
-      await journal.close();
       await writer.close();
     },
   };

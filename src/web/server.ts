@@ -11,6 +11,12 @@ export interface HealthCheck {
   check(): Promise<void>;
 }
 
+/** What /metrics serves, when it is more than the registry (a node adds its workers' metrics). */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface WebServer {
   port: number;
   close(): Promise<void>;
@@ -19,8 +25,12 @@ export interface WebServer {
 export async function startWebServer(opts: {
   host: string;
   port: number;
+  /** The port's own metrics go here; /metrics serves it unless `exposition` is given. */
   registry: Registry;
+  exposition?: MetricsSource;
   health: HealthCheck[];
+  /** More checks at once, each 'ok' or what is wrong (a node's workers). */
+  moreHealth?: () => Promise<Record<string, string>>;
   logger: Logger;
   /** Its own caps, apart from the site's: a flooded site leaves /healthz answerable. */
   limits: HttpLimits;
@@ -47,7 +57,7 @@ export async function startWebServer(opts: {
       return;
     }
     if (url.pathname === '/healthz') {
-      const results = await Promise.all(
+      const results: (readonly [string, string])[] = await Promise.all(
         opts.health.map(async (h) => {
           try {
             await h.check();
@@ -57,14 +67,16 @@ export async function startWebServer(opts: {
           }
         }),
       );
+      if (opts.moreHealth) results.push(...Object.entries(await opts.moreHealth()));
       const ok = results.every(([, r]) => r === 'ok');
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results) }) + '\n');
       return;
     }
     if (url.pathname === '/metrics') {
-      res.writeHead(200, { 'content-type': opts.registry.contentType });
-      res.end(await opts.registry.metrics());
+      const source = opts.exposition ?? opts.registry;
+      res.writeHead(200, { 'content-type': source.contentType });
+      res.end(await source.metrics());
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -53,6 +53,7 @@ async function main() {
     for (let i = 0; i < RUNS; i++) rows.forEach(([, cmd, args], j) => results[j]!.times.push(timed(cmd, args, env)));
     const baseline = pct(results[0]!.times, 50);
     console.log(`bench:cli — ${checkout}, ${RUNS} runs each, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, a running npm start beside`);
+    console.log('topology measured: `npx chakushin …` as the README shows it, beside a running `npm start`');
     console.log(`${'command'.padEnd(44)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ×node`);
     for (const r of results) {
       const ms = (p: number) => `${pct(r.times, p).toFixed(0)} ms`.padStart(8);

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   execFileSync('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-sDEVICE=tiffg3', '-r204x196', '-g1728x1100', `-sOutputFile=${file}`, '-c', ps]);
   const prompts = await loadPromptLibrary({ dir: 'prompts' });
   console.log(`bench:fax — ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${pages} page(s) of 1728×1100 per FAX`);
+  console.log('topology measured: the built-in media endpoint\'s FAX receiver alone, in the benchmark process (as one app worker of `npm start` runs it)');
   console.log('N  | complete | wall s | FAX CPU ms/session/s | baseline CPU ms/session/s | ratio | pacer late/stalls');
   for (const n of sizes) {
     const media = await createBuiltinMediaServer({ host: '127.0.0.1', portMin: 0, portMax: 0, prompts, fax: { workDir: dir } });

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   const offer = ['v=0', 'o=bench 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', ''].join('\r\n');
 
   console.log(`built-in media endpoint, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${seconds} s per step`);
+  console.log('topology measured: the built-in RTP endpoint alone, in the benchmark process (as one app worker of `npm start` runs it)');
   console.log('sessions  packets/s  lost     jitter p50   p99      max      drift max   CPU/session  CPU total');
   let crossed: number | undefined;
   for (const n of sizes) {

@@ -1,5 +1,6 @@
-// What bench:notify and bench:warp run: the built-in engine in a process of its own, the notify
-// B2BUA in this one, mails to the built-in SMTP catcher by mail workers, against a bench database.
+// What bench:warp runs: the built-in engine in a process of its own, the notify B2BUA in this one,
+// mails to the built-in SMTP catcher by mail workers, against a bench database — the app alone, not
+// `npm start`'s topology (bench:scale and bench:notify measure that).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import Srf from 'drachtio-srf';

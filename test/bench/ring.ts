@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const callTime = (n: number) => (n / (rate / 4)) * 1000 + c + 30_000;
   console.log(`bench:ring — ${total} calls at ${rate} cps in four mixes, timers × ${scale} (timer C ${c / 1000} s, 64·T1 ${window / 1000} s)`);
 
+  console.log('topology measured: the built-in engine in a process of its own with a test B2BUA, timers scaled: the engine\'s timers, not `npm start`');
   // Baseline: the same mixes SIPp to SIPp (no timer C there, so no past-C mix).
   const t0 = Date.now();
   const direct = await Promise.all(mixes.slice(0, 3).map((m) => runMix(m, rate / 4, (port) => ({ port, service: 'callee' }), callTime(m.calls))));

@@ -269,6 +269,7 @@ async function main(): Promise<void> {
 
   console.log(`bench:sip — CPUs ${os.cpus().length}; ramp ${rates.join(',')} cps × ${stepSeconds}s; steady ${steadyRate} cps × ${steadySeconds}s` +
     (soakCalls ? `; soak ${soakCalls} calls at ${soakRate} cps` : ''));
+  console.log('topology measured: the built-in engine alone in a process of its own, a drachtio-srf B2BUA (the simplest app) in the benchmark process; not `npm start` (bench:scale measures that)');
   const memStart = await engine.mem(true);
   console.log(`engine at start: ${memLine(memStart)}`);
   if (soakCalls > 0) {

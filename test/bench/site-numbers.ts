@@ -28,6 +28,7 @@ async function main() {
   const config = loadConfig({ env: { DATABASE_URL: url, SITE_LISTEN: '127.0.0.1:0' }, overrides: { site: { loginRateLimit: { max: 1000, windowSec: 60 } } } });
   const site = await startSettingsSite({ pool, config, clock: systemClock, logger: createLogger('silent') });
   const base = `http://127.0.0.1:${site.port}`;
+  console.log('topology measured: one settings-site server in the benchmark process on its own PostgreSQL (as the node of `npm start` runs it, without calls beside)');
 
   const { cookie } = await logInToSite(base, num(0), PW);
 

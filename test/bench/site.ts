@@ -61,6 +61,7 @@ async function main() {
       ];
       const baseline = results[0]!.rps;
       console.log(`bench:site — ${SECONDS} s per run, ${CONNECTIONS} connections (login: 4), ${os.cpus().length} cores`);
+      console.log('topology measured: one settings-site server in the benchmark process on its own PostgreSQL (as the node of `npm start` runs it, without calls beside)');
       console.log(`one scrypt password check: ${hashMs.toFixed(0)} ms (login runs two, in parallel)`);
       console.log('run                            req/s   p50 ms  p99 ms  ratio  ok/failed');
       for (const r of results) {

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
 
   const f = (n: number) => n.toFixed(1);
   console.log(`bench:warp — ${stepSeconds}s per step, rates ${rates.join(',')}, CPUs ${os.cpus().length}`);
+  console.log('topology measured: the built-in engine in a process of its own, the notify B2BUA in the benchmark process (the app alone, not `npm start`)');
   let last: { rate: number; plain: Measured; forwarded: Measured } | undefined;
   for (const { rate, warmUp } of [{ rate: 20, warmUp: true }, ...rates.map((r) => ({ rate: r, warmUp: false }))]) {
     const calls = warmUp ? rate * 3 : rate * stepSeconds;

@@ -86,7 +86,7 @@ export const SUBSCRIBERS = {
 };
 
 /** A -mp port for SIPp: it binds the audio port and the video one two above it, so both must be free. */
-async function sippMediaPort(): Promise<number> {
+export async function sippMediaPort(): Promise<number> {
   for (;;) {
     const port = await freePort('udp');
     const videoFree = await new Promise<boolean>((resolve) => {
@@ -165,8 +165,9 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
       DATABASE_URL: db.url, VAR_DIR: varDir, HTTP_LISTEN: '127.0.0.1:0', SITE_LISTEN: '127.0.0.1:0', SIP_LISTEN: `127.0.0.1:${await freePort('both')}`,
       ENGINE_ADMIN: '127.0.0.1:0', SMTP_CATCHER_LISTEN: '127.0.0.1:0', RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'debug',
     },
-    // Short timeouts keep the no-input branches quick; the flow logic is the same.
-    overrides: { ivr: { firstDigitTimeoutMs: 1500, interDigitTimeoutMs: 1000 }, ...overrides },
+    // Short timeouts keep the no-input branches quick; the flow logic is the same. One app worker: the
+    // IVR in a worker as npm start runs it, at the cost of one process per test file.
+    overrides: { ivr: { firstDigitTimeoutMs: 1500, interDigitTimeoutMs: 1000 }, cluster: { workers: 1 }, ...overrides },
   });
   const logs: string[] = [];
   const sink = new Writable({
@@ -175,7 +176,7 @@ export async function startIvrHarness(overrides: ConfigInput = {}): Promise<IvrH
       done();
     },
   });
-  const service = await startService(config, createLogger('debug', sink));
+  const service = await startService(config, createLogger('debug', sink), { workerOutput: sink });
   const sipPort = service.sipAddress?.port ?? real!.sipPort;
   const tempPasswordStatus = (number: string) => runCli(['temp-password', 'status', number], { DATABASE_URL: db.url });
   return {

@@ -1,7 +1,8 @@
-// kill -9 during a ringing 着信: the call journal (src/notify/journal.ts) has it from its INVITE, so
-// the restarted service records it exactly once — 応答なし, 呼出時間 up to the last moment the dead
-// process is known to have been alive, end_reason service_crashed — and mails it.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+// kill -9 during a ringing 着信: the call journal (src/notify/journal.ts, in PostgreSQL) has it from its
+// INVITE, so once the dead node's lease has run out the restarted service (a new node) records it
+// exactly once — 応答なし, 呼出時間 up to the last moment the dead node is known to have been alive,
+// end_reason service_crashed — and mails it.
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,8 @@ let db: TestDatabase;
 let varDir: string;
 let linePort: number;
 const services: ServiceProcess[] = [];
+/** Short lease and heartbeat (the defaults are 6 s and 1 s), so the takeover comes soon. */
+const config = { cluster: { workers: 1, leaseSec: 2, heartbeatSec: 0.5 } };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -36,28 +39,28 @@ const rows = async () => (await db.pool.query('select * from incoming_call where
 
 describe('a 着信 survives kill -9', () => {
   it('ringing when the process is killed: recorded once after the restart, 応答なし with the ring time up to the kill, mailed', async () => {
-    const first = await startServiceProcess({ databaseUrl: db.url, varDir });
+    const first = await startServiceProcess({ databaseUrl: db.url, varDir, config });
     services.push(first);
     const line = await startSipp({ scenario: SCEN('notify-uas-ring'), localPort: linePort, calls: 1, timeoutMs: 30_000 });
     const keys = { from: `<sip:${CALLER}@127.0.0.1>`, hdr1: 'X-Notify-Test: 1', hdr2: 'X-Notify-Test: 1' };
     const caller = await startSipp({
       scenario: SCEN('notify-uac-fail'), remote: { port: first.sipPort }, service: NUMBER, calls: 1, keys, timeoutMs: 30_000,
     });
-    const journal = path.join(varDir, 'spool');
-    // Ringing, and the journal knows it (the 180's event is on disk).
-    await waitFor(async () => (await readdir(journal).catch(() => [] as string[])).filter((n) => n.startsWith('calls-')), (f) => f.length === 1, 10_000);
+    const journal = async () => (await db.pool.query('select call_id, ring_at from call_journal')).rows;
+    // Ringing, and the journal knows it (the 180's event is written).
+    await waitFor(journal, (j) => j.length === 1 && j[0].ring_at !== null, 10_000);
     await new Promise((r) => setTimeout(r, 3_000));
     const killedAt = Date.now();
     await first.kill9();
     await Promise.all([caller.stop(), line.stop()]);
     expect(await rows()).toEqual([]);
 
-    const second = await startServiceProcess({ databaseUrl: db.url, varDir });
+    const second = await startServiceProcess({ databaseUrl: db.url, varDir, config });
     services.push(second);
-    const [row, ...more] = await waitFor(rows, (r) => r.length > 0, 20_000);
+    const [row, ...more] = await waitFor(rows, (r) => r.length > 0, 30_000);
     expect(more).toEqual([]);
     expect(row).toMatchObject({ status: '応答なし', final_status: null, end_reason: 'service_crashed', caller_number: CALLER, answer_at: null });
-    // The last moment known: the journal's heartbeat, at most a second before the kill.
+    // The last moment known: the dead node's last heartbeat, at most half a second before the kill.
     expect(row.end_at.getTime()).toBeGreaterThan(killedAt - 1_500);
     expect(row.end_at.getTime()).toBeLessThanOrEqual(killedAt + 100);
     expect(row.ring_seconds).toBeGreaterThanOrEqual(2);
@@ -67,12 +70,12 @@ describe('a 着信 survives kill -9', () => {
       (m) => m.length === 1 && m[0].state === 'sent', 15_000,
     );
     expect(mails.map((m) => [m.to_address, m.state])).toEqual([[`pc.${NUMBER}@example.jp`, 'sent']]);
-    // Recovered once: the dead run's journal is gone, and a restart finds nothing more to record.
-    expect((await readdir(journal)).filter((n) => n.startsWith('calls-') && !n.includes(`-${second.child.pid}-`))).toEqual([]);
+    // Recovered once: the journal is empty, the dead node's lease gone, and another takeover finds nothing more to record.
+    expect(await journal()).toEqual([]);
     await second.kill9();
-    const third = await startServiceProcess({ databaseUrl: db.url, varDir });
+    const third = await startServiceProcess({ databaseUrl: db.url, varDir, config });
     services.push(third);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await waitFor(async () => (await db.pool.query('select id from sip_node')).rows, (n) => n.length === 1, 15_000);
     expect(await rows()).toHaveLength(1);
   }, 120_000);
 });

@@ -161,7 +161,7 @@ describe('notify spool', () => {
     const dir = newDir();
     const spool = startNotifySpool({ dir, pool: viaProxy, config, logger: quietLogger, intervalMs: 200 });
     cleanups.push(() => spool.stop());
-    const saver = createCallSaver({ pool: viaProxy, config, logger: quietLogger, spool });
+    const saver = createCallSaver({ pool: viaProxy, config, logger: quietLogger, spool, windowMs: 0 });
     const call = missedCall();
     const entry = await entryFor(call);
 

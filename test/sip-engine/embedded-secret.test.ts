@@ -1,12 +1,14 @@
-// In embedded mode the service and its engine share a secret nobody else knows: new at every start
-// unless ENGINE_SECRET is set. drachtio's published default gets nobody in.
+// In embedded mode a node, its engine and its workers share a secret nobody else knows: new at every
+// start unless ENGINE_SECRET is set. drachtio's published default gets nobody in. The admin socket
+// takes a free port unless ENGINE_ADMIN names one, so nodes on one host never clash on it.
 import net from 'node:net';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { connectSip } from '../../src/sip-connection.ts';
+import { connectSip, sipTarget } from '../../src/sip-connection.ts';
 
-const env = { SIP_LISTEN: '127.0.0.1:0', ENGINE_ADMIN: '127.0.0.1:0' };
+const env = { SIP_LISTEN: '127.0.0.1:0' };
+const logger = createLogger('silent');
 
 /** The engine's verdict on one `authenticate` with this secret. */
 async function authenticate(port: number, secret: string): Promise<string> {
@@ -23,24 +25,27 @@ async function authenticate(port: number, secret: string): Promise<string> {
   return data.split('|').slice(3, 4).join('');
 }
 
-it('makes a new random secret at each start when ENGINE_SECRET is unset', async () => {
-  const first = await connectSip(loadConfig({ env }), createLogger('silent'));
+it('makes a new random secret at each start when ENGINE_SECRET is unset; each engine gets an admin port of its own', async () => {
+  const [first, second] = await Promise.all([sipTarget(loadConfig({ env }), logger), sipTarget(loadConfig({ env }), logger)]);
+  const app = await connectSip(first, logger);
   try {
-    expect(first.isConnected()).toBe(true);
-    const port = first.engine!.adminAddress.port;
-    expect(await authenticate(port, 'cymru')).toBe('NO');
-    expect(await authenticate(port, '')).toBe('NO');
+    expect(app.isConnected()).toBe(true);
+    expect(first.host).toBe('127.0.0.1');
+    expect(first.port).not.toBe(second.port);
+    expect(first.secret).not.toBe(second.secret);
+    expect(await authenticate(first.port, 'cymru')).toBe('NO');
+    expect(await authenticate(first.port, '')).toBe('NO');
   } finally {
-    await first.close();
+    await app.close();
+    await Promise.all([first.engine!.close(), second.engine!.close()]);
   }
 });
 
 it('uses ENGINE_SECRET when set', async () => {
-  const sip = await connectSip(loadConfig({ env: { ...env, ENGINE_SECRET: 'configured-secret' } }), createLogger('silent'));
+  const target = await sipTarget(loadConfig({ env: { ...env, ENGINE_SECRET: 'configured-secret' } }), logger);
   try {
-    expect(sip.isConnected()).toBe(true);
-    expect(await authenticate(sip.engine!.adminAddress.port, 'configured-secret')).toBe('OK');
+    expect(await authenticate(target.port, 'configured-secret')).toBe('OK');
   } finally {
-    await sip.close();
+    await target.engine!.close();
   }
 });

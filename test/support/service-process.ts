@@ -1,6 +1,7 @@
-// The real service (`chakushin start`) as a child process, for tests that must see the process
-// survive a call (or be killed during one). DATABASE_URL points at the test database, so embedded
-// PostgreSQL is not involved; every other part is embedded, on free ports.
+// The real service (`chakushin start`, a node with its workers) as a child process, for tests that must
+// see it survive a call (or be killed during one). DATABASE_URL points at the test database, so embedded
+// PostgreSQL is not involved; every other part is embedded, on free ports, unless `env` says otherwise
+// (SMTP_URL of a relay the test runs, say).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,13 +18,19 @@ export interface ServiceProcess {
   output(): string;
   alive(): boolean;
   metrics(): Promise<string>;
-  /** SIGKILL, and wait for the exit. */
+  /** SIGKILL, and wait for the exit (its workers leave by themselves once their node is gone). */
   kill9(): Promise<void>;
+  /** SIGKILL to the node and every process of it at once (only for a node started `detached`). */
+  killGroup9(): Promise<void>;
   /** SIGTERM, then SIGKILL after a while; waits for the exit. */
   stop(): Promise<void>;
 }
 
-export async function startServiceProcess(opts: { databaseUrl: string; varDir: string; config?: ConfigInput; sipPort?: number }): Promise<ServiceProcess> {
+export async function startServiceProcess(opts: {
+  databaseUrl: string; varDir: string; config?: ConfigInput; sipPort?: number; env?: Record<string, string>;
+  /** In a process group of its own, so that the whole node can be killed at once. */
+  detached?: boolean;
+}): Promise<ServiceProcess> {
   const sipPort = opts.sipPort ?? (await freePort('both'));
   const httpPort = await freePort('tcp');
   const configFile = path.join(opts.varDir, `config-${sipPort}.json`);
@@ -33,9 +40,10 @@ export async function startServiceProcess(opts: { databaseUrl: string; varDir: s
     env: {
       ...process.env, DATABASE_URL: opts.databaseUrl, VAR_DIR: opts.varDir, CHAKUSHIN_CONFIG: configFile,
       SIP_LISTEN: `127.0.0.1:${sipPort}`, HTTP_LISTEN: `127.0.0.1:${httpPort}`, SITE_LISTEN: '127.0.0.1:0', ENGINE_ADMIN: `127.0.0.1:${await freePort('tcp')}`,
-      SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`, RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'info',
+      SMTP_CATCHER_LISTEN: `127.0.0.1:${await freePort('tcp')}`, RTP_PORT_RANGE: '0-0', LOG_LEVEL: 'info', ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -58,9 +66,18 @@ export async function startServiceProcess(opts: { databaseUrl: string; varDir: s
       if (alive()) child.kill('SIGKILL');
       await exited;
     },
+    async killGroup9() {
+      if (!opts.detached) throw new Error('killGroup9 needs a node started detached');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
     async stop() {
       if (alive()) child.kill('SIGTERM');
-      const t = setTimeout(() => alive() && child.kill('SIGKILL'), 20_000);
+      const t = setTimeout(() => alive() && (opts.detached ? process.kill(-child.pid!, 'SIGKILL') : child.kill('SIGKILL')), 30_000);
       await exited;
       clearTimeout(t);
     },

@@ -185,3 +185,26 @@ function parseStats(csv: string): SippStats | undefined {
 export function sippSummary(r: SippResult): string {
   return `exit=${r.exitCode} killed=${r.killed} ok=${r.stats?.successful} failed=${r.stats?.failed}\n${r.errors.slice(0, 3000)}\n${r.stderr.slice(-1000)}`;
 }
+
+export interface TracedMessage {
+  at: Date;
+  sent: boolean;
+  /** The SIP message as it went on the wire. */
+  text: string;
+  /** Its Call-ID. */
+  callId: string;
+}
+
+/** The messages of a -trace_msg log, in order. */
+export function tracedMessages(trace: string): TracedMessage[] {
+  return trace.split(/^-{10,} (?=\d{4}-)/m).filter((b) => b.trim()).map((block) => {
+    const [stamp = '', direction = '', ...rest] = block.split('\n');
+    const text = rest.join('\n').replace(/^\n/, '');
+    return {
+      at: new Date(stamp.trim().replace(' ', 'T') + 'Z'),
+      sent: /sent/.test(direction),
+      text,
+      callId: /^(?:Call-ID|i)\s*:\s*(\S+)/im.exec(text)?.[1] ?? '',
+    };
+  });
+}

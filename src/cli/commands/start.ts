@@ -5,10 +5,12 @@ export const startCommand: Command = {
   summary: 'run the service (embedded defaults for every part not configured)',
   help: `Usage: chakushin start
 
-Runs the SIP application server in the foreground. Every external part not configured
-runs embedded: PostgreSQL under var/, the SMTP catcher, the built-in SIP engine and RTP
-endpoint. See the README for the environment variables. SIGTERM or Ctrl-C stops it
-cleanly: no new calls, in-flight mails finished, database closed.`,
+Runs one node of the SIP application server in the foreground: its SIP engine, one app
+worker per core (WORKERS) holding the calls, the settings site and the operations port.
+Every external part not configured runs embedded: PostgreSQL under var/, the SMTP catcher,
+the built-in SIP engine and RTP endpoints. See the README for the environment variables.
+SIGTERM or Ctrl-C stops it cleanly: no new calls (OPTIONS answered 503), calls drained,
+in-flight mails finished, database closed last.`,
   async run() {
     const [{ loadConfig }, { createLogger }, { listenForStop }] = await Promise.all([import('../../config.ts'), import('../../logger.ts'), import('../../stop-signals.ts')]);
     const config = loadConfig();
@@ -19,8 +21,11 @@ cleanly: no new calls, in-flight mails finished, database closed.`,
     const { startService } = await import('../../service.ts');
     const service = await startService(config, logger);
     logger.info({ http: service.httpPort, site: service.sitePort, sip: service.sipAddress }, 'chakushin started');
-    logger.info({ signal: await stop.requested }, 'stopping');
+    // A node whose lease another node took over (cut off from the database too long) stops too.
+    const why = await Promise.race([stop.requested, service.lost.then(() => 'lease lost' as const)]);
+    logger.info({ signal: why }, 'stopping');
     await service.stop();
+    if (why === 'lease lost') return 1;
     logger.info('chakushin stopped');
     return 0;
   },
