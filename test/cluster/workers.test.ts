@@ -76,7 +76,8 @@ describe('app workers', () => {
     // The engine answers the caller of a worker that vanished, and CANCELs its line.
     expect(finalOf(victim!.call_id)).toEqual(['503']);
     expect(finalOf(survivor!.call_id)).toEqual(['487']);
-    expect((await lines.done).exitCode).toBe(0);
+    const lineResult = await lines.done;
+    expect(lineResult.exitCode, sippSummary(lineResult)).toBe(0);
 
     const rows = await waitFor(
       async () => (await db.pool.query('select call_id, status, final_status, end_reason, end_at from incoming_call where called_number = $1', [NUMBER])).rows,
