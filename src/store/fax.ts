@@ -143,20 +143,11 @@ export async function faxMailAttachment(db: Queryable, mailId: number): Promise<
   return r ? { filename: `fax-${r.called_number}-${r.id}.pdf`, pdf: r.pdf } : undefined;
 }
 
-export interface FaxReceptionRow {
+/** A reception as the sites and the CLI read it: what was recorded, without the document itself. */
+export interface FaxReceptionRow extends Pick<NewFaxReception,
+  'calledNumber' | 'callerNumber' | 'absentReason' | 'receivedAt' | 'remoteIdent' | 'pages' | 'resolution' | 'result' | 't30Code' | 't30Reason' | 'transport'> {
   id: number;
-  calledNumber: string;
-  callerNumber: string | null;
-  absentReason: AbsentReason | null;
-  receivedAt: Date;
   durationMs: number;
-  remoteIdent: string;
-  pages: number;
-  resolution: string | null;
-  result: 'complete' | 'partial' | 'failed';
-  t30Code: number;
-  t30Reason: string;
-  transport: 'g711' | 't38';
   /** A PDF is kept (false: nothing was received). */
   hasPdf: boolean;
   pdfBytes: number;
