@@ -1,11 +1,16 @@
-// The README's "First walk", run as written: `npm start` as a person starts it, then each ```sh block
-// of that section given to bash unchanged, with the browser's step (the login with the temp password)
-// done over HTTP between them. The commands use the default ports, so this runs in a network
-// namespace of its own (test/ci/readme-walk.test.ts starts it with `unshare --net`); VAR_DIR keeps
-// the data in a scratch folder. Prints one JSON line of what it saw; the test judges it.
+// The README read top to bottom and pasted as written: `npm start` as a person starts it, then each
+// ```sh block of "First walk" given to bash unchanged, with the browser's step (the login with the
+// temp password) done over HTTP between them, then the blocks of "Operating it", "Testing with SIPp"
+// and "FAXお知らせメール", in the README's order, against the same service. It runs with
+// NOTIFY_NEXT_HOP=sip:127.0.0.1:5090, as the ボイスワープ block asks; the First walk does not reach the
+// next hop (0611112222 has its own SIP target), so its results are those of a plain `npm start`.
+// The commands use the default ports, so this runs in a network namespace of its own
+// (test/ci/readme-walk.test.ts starts it with `unshare --net`); VAR_DIR keeps the data in a scratch
+// folder; the files the blocks write into the checkout (fax.json, doc.tif, …) are removed after.
+// Prints one JSON line of what it saw; the test judges it.
 //   node --import tsx test/support/readme-walk.ts VAR_DIR
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { leftRunning, npmStart } from './npm-start.ts';
@@ -13,13 +18,23 @@ import { leftRunning, npmStart } from './npm-start.ts';
 const root = path.resolve(import.meta.dirname, '../..');
 const SITE = 'http://127.0.0.1:8000';
 
-/** The ```sh blocks of the README section `## First walk`, in order. */
-export function walkBlocks(readme: string): string[] {
-  const start = readme.indexOf('\n## First walk\n');
-  if (start < 0) throw new Error('README has no "## First walk" section');
+/** The ```sh blocks of the README section `## <heading>` (its subsections included), in order. */
+export function sectionBlocks(readme: string, heading: string): string[] {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  if (start < 0) throw new Error(`README has no "## ${heading}" section`);
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+/** The blocks the walk runs, by section; the test checks how many each has. */
+export function walkSections(readme: string) {
+  return {
+    firstWalk: sectionBlocks(readme, 'First walk'),
+    operating: sectionBlocks(readme, 'Operating it'),
+    sipp: sectionBlocks(readme, 'Testing with SIPp'),
+    fax: sectionBlocks(readme, 'FAXお知らせメール'),
+  };
 }
 
 /** A block given to bash as pasted: stops at the first command that fails. */
@@ -54,29 +69,48 @@ async function logIn(number: string, password: string): Promise<{ status: number
   return { status: login.status, location, page: next ? await next.text() : '' };
 }
 
-/** The mails to a@example.jp the built-in SMTP catcher keeps under VAR_DIR/mail, decoded. */
-async function caughtMails(varDir: string): Promise<{ subject: string; text: string }[]> {
+/** The mails to `address` the built-in SMTP catcher keeps under VAR_DIR/mail, decoded. */
+async function caughtMails(varDir: string, address: string): Promise<{ subject: string; text: string }[]> {
   const dir = path.join(varDir, 'mail');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.eml'));
   const mails = await Promise.all(names.map(async (n) => simpleParser(await readFile(path.join(dir, n)))));
-  return mails.filter((m) => m.headerLines.some((h) => h.line === 'Delivered-To: a@example.jp')).map((m) => ({ subject: m.subject ?? '', text: m.text ?? '' }));
+  return mails.filter((m) => m.headerLines.some((h) => h.line === `Delivered-To: ${address}`)).map((m) => ({ subject: m.subject ?? '', text: m.text ?? '' }));
+}
+
+/**
+ * Delivery is asynchronous: waits until `count` mails to `address` are caught (30 s at most), then
+ * a moment more in case another follows, and returns them.
+ */
+async function mailsTo(varDir: string, address: string, count: number) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await caughtMails(varDir, address)).length < count) await new Promise((r) => setTimeout(r, 250));
+  await new Promise((r) => setTimeout(r, 1_000));
+  return caughtMails(varDir, address);
 }
 
 async function main(varDir: string) {
   const env = { VAR_DIR: varDir };
-  const blocks = walkBlocks(await readFile(path.join(root, 'README.md'), 'utf8'));
-  const service = npmStart(env);
-  const result: Record<string, unknown> = { blocks: blocks.length };
+  const blocks = walkSections(await readFile(path.join(root, 'README.md'), 'utf8'));
+  const before = new Set(await readdir(root));
+  const service = npmStart({ ...env, NOTIFY_NEXT_HOP: 'sip:127.0.0.1:5090' });
+  const result: Record<string, unknown> = {};
+  const run = async (name: string, block: string | undefined) => {
+    const started = Date.now();
+    result[name] = { ...(await bash(block ?? 'exit 97', env)), seconds: Math.round((Date.now() - started) / 1000) };
+  };
   try {
     await service.healthy('127.0.0.1:8080');
-    result.ivr = await bash(blocks[0] ?? '', env);
+    await run('ivr', blocks.firstWalk[0]);
     result.login = await logIn('0611112222', '12345678');
-    result.call = await bash(blocks[1] ?? '', env);
-    // Delivery is asynchronous: wait for the first mail, then a moment more in case a second follows.
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !(await caughtMails(varDir)).length) await new Promise((r) => setTimeout(r, 250));
-    await new Promise((r) => setTimeout(r, 1_000));
-    result.mails = await caughtMails(varDir);
+    await run('call', blocks.firstWalk[1]);
+    result.mails = await mailsTo(varDir, 'a@example.jp', 1);
+    await run('operating', blocks.operating[0]);
+    result.mailsAfterOperating = await mailsTo(varDir, 'a@example.jp', 2);
+    await run('sippIvr', blocks.sipp[0]);
+    await run('warp', blocks.sipp[1]);
+    result.warpMails = await mailsTo(varDir, 'warp@example.jp', 1);
+    await run('fax', blocks.fax[0]);
+    result.faxMails = await mailsTo(varDir, 'fax@example.jp', 1);
   } finally {
     service.signalGroup('SIGINT');
     result.exitCode = await service.exited;
@@ -84,6 +118,11 @@ async function main(varDir: string) {
     await new Promise((r) => setTimeout(r, 500));
     result.leftRunning = leftRunning(varDir);
     for (const line of result.leftRunning as string[]) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    // What the blocks wrote into the checkout, as a reader's paste does (fax.json, doc.tif, …).
+    const pasted = Object.values(blocks).flat().join('\n');
+    const written = (await readdir(root)).filter((n) => !before.has(n) && pasted.includes(n));
+    await Promise.all(written.map((n) => rm(path.join(root, n), { force: true })));
+    result.written = written;
   }
   console.log(JSON.stringify(result));
 }
