@@ -26,6 +26,7 @@ export async function markSentMany(db: Queryable, mails: SentMail[]): Promise<nu
            returning m.id`,
     values: [JSON.stringify(mails.map((m) => ({ id: m.id, attempts: m.attempts, sent_at: m.sentAt.toISOString() })))],
   });
+  // Compared as numbers: a bigint id reaches us as a string unless the pool's type parser says otherwise.
   const settled = new Set(rows.map((r) => Number(r.id)));
-  return mails.filter((m) => !settled.has(m.id)).map((m) => m.id);
+  return mails.filter((m) => !settled.has(Number(m.id))).map((m) => m.id);
 }
