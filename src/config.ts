@@ -35,6 +35,15 @@ const mailFooter = z.object({
   from: z.string(),
 });
 
+/**
+ * One app worker per core. bench:scale on 2 cores also runs one worker: it costs less CPU per call
+ * (fewer processes, fuller batches) but sends mail from one outbox sender, which falls behind above
+ * 300 cps, so the default stays one per core.
+ */
+export function defaultWorkers(cores: number): number {
+  return cores;
+}
+
 export const configSchema = z.object({
   /** Where embedded PostgreSQL keeps its data, caught mails, etc. */
   varDir: z.string().default('var'),
@@ -84,7 +93,7 @@ export const configSchema = z.object({
   cluster: z
     .object({
       /** App worker processes (each an app of the SIP engine). Default: one per core. */
-      workers: z.number().int().min(1).default(() => os.availableParallelism()),
+      workers: z.number().int().min(1).default(() => defaultWorkers(os.availableParallelism())),
       /** A node that has not renewed its lease for this long is dead for the others: one of them takes its calls over. */
       leaseSec: z.number().positive().default(6),
       /** How often the node renews its lease, and looks for dead nodes. */

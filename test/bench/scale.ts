@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --step-seconds 15] [-- --rates 100,200,…] [-- --only default,one,kamailio,baseline]
+// npm run bench:scale [-- --step-seconds 15] [-- --rates 100,200,…] [-- --only default,one,cores,kamailio,baseline]
 //                     [-- --cpu-prof DIR] [-- --baseline-ref 62607e4] [-- --baseline-rate 400] [-- --keep] [-- --all-rates]
 //
 // The notify path as users run it: `chakushin start` (what `npm start` execs) with every part embedded —
@@ -9,7 +9,8 @@
 // UAC→UAS direct at that rate), call end → SMTP 250 p50/p99, and CPU per call of the node's whole
 // process tree (node, workers, PostgreSQL) from the step's first call until its last mail is out.
 //
-// Topologies, in one run: default (one worker per core), one worker (WORKERS=1), the default node behind
+// Topologies, in one run: default (src/config.ts defaultWorkers: one per core), one worker (WORKERS=1),
+// one per core (WORKERS = cores, when that is not the default), the default node behind
 // Kamailio (docker/kamailio/kamailio.cfg), and --baseline-ref (the 2026-11-22 code) beside this code at
 // --baseline-rate. --cpu-prof writes each process's V8 profile and says where a call's CPU went;
 // --all-rates runs every rate listed even after one that is not clean (for profiles at given rates).
@@ -20,7 +21,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { loadConfig } from '../../src/config.ts';
+import { defaultWorkers, loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { startKamailio } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
@@ -38,7 +39,7 @@ const CALLER = '0612345678';
 
 const stepSeconds = Number(arg('step-seconds', '15'));
 const rates = arg('rates', '100,200,300,400,500,600,700,800').split(',').map(Number);
-const only = new Set(arg('only', 'default,one,kamailio,baseline').split(','));
+const only = new Set(arg('only', 'default,one,cores,kamailio,baseline').split(','));
 const cpuProfDir = process.argv.includes('--cpu-prof') ? path.resolve(arg('cpu-prof', 'var/bench/cpu-prof')) : undefined;
 /** Older commits run beside this code at --baseline-rate: the 2026-11-22 code, and whatever else is named. */
 const baselineRefs = arg('baseline-ref', '62607e4').split(',');
@@ -269,17 +270,20 @@ async function main(): Promise<void> {
   // As root, PostgreSQL runs as a user of its own, which must reach the nodes' data under it.
   await chmod(scratch, 0o755);
   const cpus = os.availableParallelism();
+  const workers = defaultWorkers(cpus);
   console.log(`bench:scale ${new Date().toISOString()} — ${stepSeconds} s per step, rates ${rates.join(',')}, ${cpus} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('topology measured: `chakushin start` as `npm start` runs it — one node: the built-in SIP engine in the node process, ' +
-    `app workers (default one per core: ${cpus}), embedded PostgreSQL, the built-in SMTP catcher — SIPp caller → node (or Kamailio → node) → SIPp line`);
+    `app workers (default one per core: ${workers}), embedded PostgreSQL, the built-in SMTP catcher — SIPp caller → node (or Kamailio → node) → SIPp line`);
   const r: Record<string, Step[]> = {};
+  const w = (n: number) => `${n} worker${n === 1 ? '' : 's'}`;
   try {
-    if (only.has('default')) r.default = await ramp({ label: `this code, ${cpus} workers (default)`, root: repo, rates }, scratch);
-    if (only.has('one')) r.one = await ramp({ label: 'this code, 1 worker', root: repo, env: { WORKERS: '1' }, rates }, scratch);
-    if (only.has('kamailio')) r.kamailio = await ramp({ label: `this code, ${cpus} workers, behind Kamailio`, root: repo, rates, via: viaKamailio }, scratch);
+    if (only.has('default')) r.default = await ramp({ label: `this code, ${w(workers)} (default)`, root: repo, rates }, scratch);
+    if (only.has('one') && workers !== 1) r.one = await ramp({ label: 'this code, 1 worker', root: repo, env: { WORKERS: '1' }, rates }, scratch);
+    if (only.has('cores') && workers !== cpus) r.cores = await ramp({ label: `this code, ${w(cpus)} (one per core)`, root: repo, env: { WORKERS: String(cpus) }, rates }, scratch);
+    if (only.has('kamailio')) r.kamailio = await ramp({ label: `this code, ${w(workers)}, behind Kamailio`, root: repo, rates, via: viaKamailio }, scratch);
     if (only.has('baseline')) {
       for (const ref of baselineRefs) r[`ref ${ref}`] = await ramp({ label: `${ref} at ${baselineRate} cps`, root: checkoutOf(ref), rates: [baselineRate] }, scratch);
-      r.now = await ramp({ label: `this code, ${cpus} workers, at ${baselineRate} cps`, root: repo, rates: [baselineRate] }, scratch);
+      r.now = await ramp({ label: `this code, ${w(workers)}, at ${baselineRate} cps`, root: repo, rates: [baselineRate] }, scratch);
     }
   } finally {
     if (process.argv.includes('--keep')) console.log(`(kept ${scratch})`);
@@ -287,8 +291,10 @@ async function main(): Promise<void> {
   }
   console.log(`
 summary (${new Date().toISOString()}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
-  if (r.default) compare(`${cpus} workers`, r.default, r.one && { name: '1 worker', steps: r.one });
-  if (r.one && !r.default) compare('1 worker', r.one);
+  if (r.default) compare(`${w(workers)} (default)`, r.default);
+  for (const [key, steps] of Object.entries(r).filter(([k]) => k === 'one' || k === 'cores')) {
+    compare(key === 'one' ? '1 worker' : w(cpus), steps, r.default && { name: 'default', steps: r.default });
+  }
   if (r.kamailio) compare('through Kamailio', r.kamailio, r.default && { name: 'direct', steps: r.default });
   const n = r.now?.[0];
   for (const ref of only.has('baseline') && n ? baselineRefs : []) {
